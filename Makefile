@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Both build .venv from scratch when needed.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+OUT ?= out
+REPLICATES ?= 2000
+
+# Find Python >= 3.12: on PATH first, then pyenv's installed versions (newest first).
+PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
+
+.PHONY: run test venv lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+		echo "error: Python 3.12 or newer is needed (Mesa 3.5 requires it) and none was found on PATH or under pyenv." >&2; \
+		echo "Install one (e.g. 'pyenv install 3.12') and run make again." >&2; exit 2; fi
+	@echo "using $(PYTHON_FOR_VENV)"
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(VENV)/bin/sim run baseline --replicates $(REPLICATES) --out $(OUT)/baseline
+
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check sim tests benchmarks
+
+bench: venv
+	$(PY) benchmarks/engines.py
+
+clean:
+	rm -rf $(VENV) $(OUT)

@@ -1,0 +1,258 @@
+"""The choice kernel: how a researcher values a lab and decides to stay or move.
+
+This module is the only definition of the decision rule. The Mesa model (``sim.model``) calls
+:func:`decide` for one agent; the ensemble engine (``sim.ensemble``) calls the same compiled
+:func:`decide` inside its fused loop over replicates and researchers. Neither re-implements it.
+
+The rule is a two-level nested logit (McFadden 1978; Train 2009, ch. 4) with nests
+``{stay}`` and ``{move: the other labs that exist this month}``::
+
+    V_ij   = b_open*open_j + b_culture*culture_j + b_pace*pace_j + b_pay*pay_j
+           + b_peer*peer_ij + b_home*home_ij + b_founder*[i founds j]
+    V_stay = V_ic + k0 + k_tenure*log(1 + tenure_i) - u_i
+    IV     = log sum_{j != c} exp(V_ij / lam)
+    P(move)     = exp(lam*IV) / (exp(V_stay) + exp(lam*IV))
+    P(j | move) = exp(V_ij / lam) / exp(IV)
+
+``peer_ij`` is the tie-weighted share of i's colleagues at lab j (turnover contagion: Felps et al.
+2009; co-mobility: Marx & Timmermans 2017); ``u_i ~ N(0, sigma_u)`` is the per-researcher
+restlessness drawn once per replicate (mover-stayer heterogeneity; Artuc, Chaudhuri & McLaren
+2010). A monthly logit with a stay option is a discrete-time competing-risks hazard model
+(Allison 1982). Everything is computed with log-sum-exp shifts, so huge utilities give no NaN,
+and labs that do not exist this month get probability exactly 0.
+
+The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
+broadcasts over any leading batch dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import guvectorize, njit
+
+#: The behavioural parameters, in the order of a parameter vector ``theta``.
+PARAMETER_NAMES: tuple[str, ...] = (
+    "b_open",
+    "b_culture",
+    "b_pace",
+    "b_pay",
+    "b_peer",
+    "b_home",
+    "b_founder",
+    "k0",
+    "k_tenure",
+    "sigma_u",
+    "lam",
+)
+#: The lab attributes, in the order of the last axis of an attribute array.
+ATTRIBUTE_NAMES: tuple[str, ...] = ("openness", "culture", "pace", "pay")
+
+B_OPEN, B_CULTURE, B_PACE, B_PAY, B_PEER, B_HOME, B_FOUNDER, K0, K_TENURE, SIGMA_U, LAM = range(
+    len(PARAMETER_NAMES)
+)
+N_ATTRIBUTES = len(ATTRIBUTE_NAMES)
+
+
+@njit(cache=True)
+def lab_utility(theta, attributes, peer_share, home, founder):
+    """Systematic utility V_ij of one lab for one researcher.
+
+    Args:
+        theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
+        attributes: the lab's four attributes this month, ordered as :data:`ATTRIBUTE_NAMES`.
+        peer_share: tie-weighted share of the researcher's colleagues at the lab, in [0, 1].
+        home: 1.0 where the lab has an office in the researcher's city, else 0.0.
+        founder: 1.0 where the researcher is one of the lab's founders, else 0.0.
+    """
+    return (
+        theta[B_OPEN] * attributes[0]
+        + theta[B_CULTURE] * attributes[1]
+        + theta[B_PACE] * attributes[2]
+        + theta[B_PAY] * attributes[3]
+        + theta[B_PEER] * peer_share
+        + theta[B_HOME] * home
+        + theta[B_FOUNDER] * founder
+    )
+
+
+@njit(cache=True)
+def stay_premium(theta, tenure_years, restlessness):
+    """What staying is worth beyond the current lab's own utility: k0 + k_tenure*log1p(tenure) - u."""
+    return theta[K0] + theta[K_TENURE] * math.log1p(tenure_years) - restlessness
+
+
+@njit(cache=True)
+def inclusive_value(utilities, current, exists, lam, weights):
+    """IV = log sum_{j != c, j exists} exp(V_j / lam), stably; -inf where no other lab exists.
+
+    Leaves ``weights[j] = exp(V_j / lam - IV)`` (P(j | move)) for every other existing lab and 0
+    elsewhere, so the move probabilities need no second pass of exponentials.
+    """
+    n_labs = utilities.shape[0]
+    shift = -math.inf
+    for j in range(n_labs):
+        if j != current and exists[j]:
+            scaled = utilities[j] / lam
+            if scaled > shift:
+                shift = scaled
+    if shift == -math.inf:
+        for j in range(n_labs):
+            weights[j] = 0.0
+        return -math.inf
+    total = 0.0
+    for j in range(n_labs):
+        if j != current and exists[j]:
+            weights[j] = math.exp(utilities[j] / lam - shift)
+            total += weights[j]
+        else:
+            weights[j] = 0.0
+    for j in range(n_labs):
+        weights[j] /= total
+    return shift + math.log(total)
+
+
+@njit(cache=True)
+def move_probability(v_stay, lam, inclusive):
+    """P(move) = exp(lam*IV) / (exp(V_stay) + exp(lam*IV)), without overflow on either side."""
+    if inclusive == -math.inf:
+        return 0.0
+    gap = v_stay - lam * inclusive
+    if gap >= 0.0:
+        e = math.exp(-gap)
+        return e / (1.0 + e)
+    return 1.0 / (1.0 + math.exp(gap))
+
+
+@njit(cache=True)
+def move_probabilities_into(utilities, current, exists, v_stay, lam, out):
+    """Fill ``out`` with the probability of ending the month at each lab.
+
+    ``out[current]`` is the probability of staying; ``out[j]`` for another lab is
+    P(move) * P(j | move); labs with ``exists[j]`` false get exactly 0. Where no other lab exists
+    the researcher stays with probability 1.
+    """
+    p_move = move_probability(v_stay, lam, inclusive_value(utilities, current, exists, lam, out))
+    for j in range(out.shape[0]):
+        out[j] *= p_move
+    out[current] = 1.0 - p_move
+
+
+@njit(cache=True)
+def choose(probabilities, current, uniform):
+    """Invert the choice distribution at ``uniform``: staying first, then the labs in order.
+
+    ``uniform < P(stay)`` keeps the researcher; above it, the move probabilities are accumulated
+    in lab order. Rounding can leave the total a hair below 1; a draw above it stays.
+    """
+    cumulative = probabilities[current]
+    if uniform < cumulative:
+        return current
+    for j in range(probabilities.shape[0]):
+        if j != current:
+            cumulative += probabilities[j]
+            if uniform < cumulative:
+                return j
+    return current
+
+
+@njit(cache=True)
+def peer_shares_into(tie_row, labs, out):
+    """Fill ``out[j]`` with the tie-weighted share of a researcher's colleagues now at lab j.
+
+    ``tie_row`` is the researcher's row of the row-normalised tie matrix (zero on the diagonal),
+    ``labs`` the current lab of every researcher.
+    """
+    for j in range(out.shape[0]):
+        out[j] = 0.0
+    for k in range(labs.shape[0]):
+        out[labs[k]] += tie_row[k]
+
+
+@njit(cache=True)
+def decide(
+    theta,
+    researcher,
+    labs,
+    tenure_years,
+    restlessness,
+    attributes,
+    exists,
+    ties,
+    home,
+    founder,
+    uniform,
+    utilities,
+    probabilities,
+    peer,
+):
+    """One researcher's choice for one month: the lab they end the month at.
+
+    Args:
+        theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
+        researcher: index i of the deciding researcher.
+        labs: int array [N], everyone's lab at the start of the month.
+        tenure_years: the researcher's years at their current lab.
+        restlessness: the researcher's u_i for this replicate.
+        attributes: float array [L, 4], every lab's attributes this month.
+        exists: bool array [L], which labs exist this month.
+        ties: float array [N, N], row-normalised tie weights.
+        home: float array [N, L], 1.0 where lab j has an office in researcher i's city.
+        founder: float array [N, L], 1.0 where researcher i founded lab j.
+        uniform: the researcher's uniform draw in [0, 1) for this month.
+        utilities, probabilities, peer: scratch arrays of length L (overwritten).
+    """
+    current = labs[researcher]
+    peer_shares_into(ties[researcher], labs, peer)
+    for j in range(attributes.shape[0]):
+        utilities[j] = lab_utility(
+            theta, attributes[j], peer[j], home[researcher, j], founder[researcher, j]
+        )
+    v_stay = utilities[current] + stay_premium(theta, tenure_years, restlessness)
+    lam = theta[LAM]
+    p_move = move_probability(
+        v_stay, lam, inclusive_value(utilities, current, exists, lam, probabilities)
+    )
+    if uniform < 1.0 - p_move:  # the common case: stay, without forming the move probabilities
+        return current
+    for j in range(probabilities.shape[0]):
+        probabilities[j] *= p_move
+    probabilities[current] = 1.0 - p_move
+    return choose(probabilities, current, uniform)
+
+
+@guvectorize(
+    ["void(float64[:], int64, boolean[:], float64, float64, float64[:])"],
+    "(l),(),(l),(),()->(l)",
+    nopython=True,
+    cache=True,
+)
+def _move_probabilities_gufunc(utilities, current, exists, v_stay, lam, out):
+    move_probabilities_into(utilities, current, exists, v_stay, lam, out)
+
+
+def move_probabilities(utilities, current, exists, v_stay, lam):
+    """Nested-logit probabilities over labs, broadcasting over leading batch dimensions.
+
+    Args:
+        utilities: float array [..., L], V_ij for every lab.
+        current: int array [...], the index of the lab each researcher is at.
+        exists: bool array [..., L] (or [L]), labs that exist this month.
+        v_stay: float array [...], the utility of staying (V_ic plus the stay premium).
+        lam: nest parameter in (0, 1], scalar or [...]; 1 gives the plain multinomial logit.
+
+    Returns:
+        float array [..., L]: the current lab's entry is P(stay), the others P(move) P(j | move),
+        exactly 0 for labs that do not exist; each row sums to 1.
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    if np.any(lam <= 0.0) or np.any(lam > 1.0):
+        raise ValueError(f"lam must lie in (0, 1], got {lam}")
+    return _move_probabilities_gufunc(
+        np.asarray(utilities, dtype=np.float64),
+        np.asarray(current, dtype=np.int64),
+        np.asarray(exists, dtype=np.bool_),
+        np.asarray(v_stay, dtype=np.float64),
+        lam,
+    )

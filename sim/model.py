@@ -1,0 +1,148 @@
+"""The Mesa model: the reference engine, one replicate at a time, agent by agent.
+
+Researchers and labs are Mesa agents. Each month (one ``step``):
+
+1. the month's events are applied to the labs (attributes, existence; a merge moves everyone at
+   the merged lab into its successor);
+2. every researcher, in cohort order, draws one uniform from the model's generator and decides
+   with :func:`sim.behavior.decide`, from the state at the start of the month;
+3. all moves are applied together; a mover's tenure restarts at 0, a stayer's grows by 1/12 year;
+4. the DataCollector records every researcher's lab.
+
+The model is seeded with a replicate's integer seed (``Model(rng=seed)``); with the same seed and
+parameters it gives the same history as replicate r of :mod:`sim.ensemble`, move for move.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.behavior import SIGMA_U, decide
+from sim.world import CompiledWorld
+
+
+class Lab(mesa.Agent):
+    """A lab: its attributes and whether it exists, as of the current month."""
+
+    def __init__(self, model: ExodusModel, code: int, name: str):
+        super().__init__(model)
+        self.code = code
+        self.name = name
+        self.attributes = model.world.timeline.attributes[0, code]
+        self.exists = False
+
+    def apply_events(self, month: int) -> None:
+        """Take this month's attributes and existence from the compiled timeline."""
+        timeline = self.model.world.timeline
+        self.attributes = timeline.attributes[month, self.code]
+        self.exists = bool(timeline.exists[month, self.code])
+
+
+class Researcher(mesa.Agent):
+    """A researcher: where they work, for how long, and how restless they are."""
+
+    def __init__(self, model: ExodusModel, index: int, name: str, restlessness: float):
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.lab = int(model.world.start_labs[index])
+        self.tenure = float(model.world.start_tenure[index])
+        self.restlessness = restlessness
+        self.next_lab = self.lab
+
+    def decide(self) -> None:
+        """Choose next month's lab from the state at the start of this month."""
+        m = self.model
+        self.next_lab = decide(
+            m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
+            m.lab_attributes, m.lab_exists, m.world.ties, m.world.home, m.world.founder,
+            m.rng.random(), m.scratch[0], m.scratch[1], m.scratch[2],
+        )  # fmt: skip
+
+    def advance(self) -> None:
+        """Apply the decision: move (tenure restarts) or stay (tenure grows a month)."""
+        if self.next_lab != self.lab:
+            self.lab = int(self.next_lab)
+            self.tenure = 0.0
+        else:
+            self.tenure += 1.0 / 12.0
+
+
+class ExodusModel(mesa.Model):
+    """One replicate of the cohort's monthly choices over a compiled world.
+
+    Args:
+        world: the compiled world (cohort, labs, timeline) from :meth:`sim.world.World.compile`.
+        theta: the parameter vector, ordered as :data:`sim.behavior.PARAMETER_NAMES`.
+        replicate_seed: the replicate's integer seed (:func:`sim.streams.replicate_seeds`).
+    """
+
+    def __init__(self, world: CompiledWorld, theta: np.ndarray, replicate_seed: int):
+        super().__init__(rng=int(replicate_seed))
+        self.world = world
+        self.theta = np.ascontiguousarray(theta, dtype=np.float64)
+        self.month = 0
+        n_labs = world.timeline.attributes.shape[1]
+        self.scratch = np.empty((3, n_labs))
+        # Restlessness first, one normal per researcher in cohort order (sim.streams).
+        normals = self.rng.standard_normal(world.n_researchers)
+        self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
+        for i, name in enumerate(world.world.researchers):
+            Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])
+        self.researchers = self.agents_by_type[Researcher]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"at_start_lab": _count_at_start_lab},
+            agenttype_reporters={Researcher: {"lab": "lab"}},
+        )
+        self.lab_attributes = world.timeline.attributes[0]
+        self.lab_exists = world.timeline.exists[0]
+        self.labs_at_start = world.start_labs.copy()
+
+    def step(self) -> None:
+        """Advance one month (see the module docstring for the order)."""
+        t = self.month
+        for lab in self.labs:
+            lab.apply_events(t)
+        merge_into = self.world.timeline.merge_into[t]
+        for researcher in self.researchers:
+            if merge_into[researcher.lab] >= 0:
+                researcher.lab = int(merge_into[researcher.lab])
+        self.lab_attributes = np.array([lab.attributes for lab in self.labs])
+        self.lab_exists = np.array([lab.exists for lab in self.labs])
+        self.labs_at_start = np.array([r.lab for r in self.researchers], dtype=np.int64)
+        self.researchers.do("decide")
+        self.researchers.do("advance")
+        self.datacollector.collect(self)
+        self.month += 1
+
+    def run(self) -> np.ndarray:
+        """Run every month of the compiled horizon; return lab codes int8 [T, N]."""
+        while self.month < self.world.n_months:
+            self.step()
+        return self.trajectory()
+
+    def trajectory(self) -> np.ndarray:
+        """Lab codes int8 [months run, N] from the DataCollector's agent records."""
+        records = self.datacollector.get_agenttype_vars_dataframe(Researcher)["lab"]
+        index = {agent.unique_id: agent.index for agent in self.researchers}
+        out = np.empty((self.month, self.world.n_researchers), dtype=np.int8)
+        for (step, agent_id), lab in records.items():
+            if agent_id in index:
+                out[int(step) - 1, index[agent_id]] = lab
+        return out
+
+
+def _count_at_start_lab(model: ExodusModel) -> int:
+    return sum(
+        r.lab == model.world.start_labs[r.index] for r in model.researchers
+    )
+
+
+def simulate_mesa(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Run the Mesa model once per seed; lab codes int8 [R, T, N], as the ensemble engine."""
+    theta = np.atleast_2d(theta)
+    out = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
+    for r, seed in enumerate(seeds):
+        out[r] = ExodusModel(world, theta[r if theta.shape[0] > 1 else 0], seed).run()
+    return out
