@@ -1,0 +1,226 @@
+"""Trajectories and what is read off them: tidy tables, retention curves, summaries.
+
+A :class:`Trajectories` holds who was where at the end of each month of each replicate (int8 lab
+codes [R, T, N]) with the replicate seeds and parameter vectors that produced them. The per-replicate
+summaries in :data:`SUMMARIES` are defined once here and used by the run summary, the sweeps'
+outputs and the calibration targets alike.
+
+Retention is the share of the cohort at its start lab at the end of each month (for the LLaMA
+cohort: still at Meta). The discrete-time survival reading (Allison 1982) is that of a cohort
+with competing destinations; the curves here are computed directly from the simulated histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.behavior import PARAMETER_NAMES
+from sim.errors import InputError
+from sim.timeline import OBSERVED_END, START_MONTH, format_month, month_labels, parse_month
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Simulated histories: ``labs[r, t, i]`` is researcher i's lab after month t of replicate r."""
+
+    labs: np.ndarray  # int8 [R, T, N]
+    seeds: np.ndarray  # uint64 [R]
+    theta: np.ndarray  # float [R, P]
+    lab_names: tuple[str, ...]
+    researchers: tuple[str, ...]
+    start_labs: np.ndarray  # int [N]
+    draw: np.ndarray | None = None  # int [R]: posterior draw used by each replicate, if any
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(replicates R, months T, researchers N)."""
+        return self.labs.shape
+
+    def at_start_lab(self) -> np.ndarray:
+        """Number of researchers at their start lab, int [R, T]."""
+        return (self.labs == self.start_labs[None, None, :]).sum(axis=2)
+
+    def lab_code(self, name: str) -> int:
+        """The code of a lab; -1 where the lab is not in this world (e.g. removed by a scenario)."""
+        return self.lab_names.index(name) if name in self.lab_names else -1
+
+    def to_df(self) -> pd.DataFrame:
+        """Tidy table: one row per replicate x month x researcher, with seed and lab names."""
+        n_reps, n_months, n_people = self.labs.shape
+        months = month_labels(n_months)
+        frame = pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(n_reps), n_months * n_people).astype(np.int32),
+                "seed": np.repeat(self.seeds, n_months * n_people),
+                "month": pd.Categorical.from_codes(
+                    np.tile(np.repeat(np.arange(n_months), n_people), n_reps), months
+                ),
+                "researcher": pd.Categorical.from_codes(
+                    np.tile(np.arange(n_people), n_reps * n_months), list(self.researchers)
+                ),
+                "lab": pd.Categorical.from_codes(
+                    self.labs.reshape(-1).astype(np.int16), list(self.lab_names)
+                ),
+            }
+        )
+        return frame
+
+    def parameters_df(self) -> pd.DataFrame:
+        """One row per replicate: seed, posterior draw (if any) and parameter values."""
+        frame = pd.DataFrame(self.theta, columns=list(PARAMETER_NAMES))
+        frame.insert(0, "seed", self.seeds)
+        frame.insert(0, "replicate", np.arange(len(self.seeds)))
+        if self.draw is not None:
+            frame.insert(2, "posterior_draw", self.draw)
+        return frame
+
+    @classmethod
+    def concatenate(cls, parts: list[Trajectories]) -> Trajectories:
+        """Join chunks of one run (same world) along the replicate axis."""
+        first = parts[0]
+        draws = None if first.draw is None else np.concatenate([p.draw for p in parts])
+        return cls(
+            labs=np.concatenate([p.labs for p in parts]),
+            seeds=np.concatenate([p.seeds for p in parts]),
+            theta=np.concatenate([p.theta for p in parts]),
+            lab_names=first.lab_names,
+            researchers=first.researchers,
+            start_labs=first.start_labs,
+            draw=draws,
+        )
+
+
+# --------------------------------------------------------------------------- summaries
+def _month_index(month: str, traj: Trajectories) -> int:
+    t = parse_month(month)
+    if not 0 <= t < traj.shape[1]:
+        raise InputError(
+            f"month {month} is outside the simulated months {START_MONTH} .. "
+            f"{format_month(traj.shape[1] - 1)}"
+        )
+    return t
+
+
+def remaining(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+    """Researchers at their start lab at the end of ``month``, per replicate."""
+    return traj.at_start_lab()[:, _month_index(month, traj)]
+
+
+def at_lab(traj: Trajectories, lab: str, month: str = OBSERVED_END) -> np.ndarray:
+    """Researchers at ``lab`` at the end of ``month``, per replicate (0 where the lab is absent)."""
+    code = traj.lab_code(lab)
+    t = _month_index(month, traj)
+    if code < 0:
+        return np.zeros(traj.shape[0], dtype=np.int64)
+    return (traj.labs[:, t, :] == code).sum(axis=1)
+
+
+def gone_by(traj: Trajectories, month: str) -> np.ndarray:
+    """Researchers who have left their start lab at least once by the end of ``month``."""
+    t = _month_index(month, traj)
+    left = (traj.labs[:, : t + 1, :] != traj.start_labs[None, None, :]).any(axis=1)
+    return left.sum(axis=1)
+
+
+def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str = OBSERVED_END):
+    """Number of distinct labs, other than the start labs and ``exclude``, holding a researcher."""
+    t = _month_index(month, traj)
+    skip = {traj.lab_code(x) for x in exclude} | set(traj.start_labs.tolist())
+    labs = traj.labs[:, t, :]
+    count = np.zeros(traj.shape[0], dtype=np.int64)
+    for code in range(len(traj.lab_names)):
+        if code not in skip:
+            count += (labs == code).any(axis=1)
+    return count
+
+
+def half_gone_month(traj: Trajectories) -> np.ndarray:
+    """First month (index from month 0) by which half the cohort has left; -1 if never."""
+    n_people = traj.shape[2]
+    gone = n_people - traj.at_start_lab()
+    reached = gone >= n_people / 2
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+
+
+#: Per-replicate summaries by name: used by run summaries, sweep outputs and calibration targets.
+SUMMARIES: dict[str, Callable[[Trajectories], np.ndarray]] = {
+    "remaining_2025_05": lambda tr: remaining(tr, "2025-05"),
+    "at_mistral_2025_05": lambda tr: at_lab(tr, "Mistral", "2025-05"),
+    "gone_by_2023_09": lambda tr: gone_by(tr, "2023-09"),
+    "other_labs_2025_05": lambda tr: distinct_other_labs(tr, ("Mistral",), "2025-05"),
+    "half_gone_month": half_gone_month,
+    "remaining_at_horizon": lambda tr: tr.at_start_lab()[:, -1],
+}
+
+
+def summary_names() -> list[str]:
+    """Names of the per-replicate summaries."""
+    return list(SUMMARIES)
+
+
+def replicate_summaries(traj: Trajectories, names: list[str] | None = None) -> pd.DataFrame:
+    """One row per replicate: seed and each named summary."""
+    names = names or summary_names()
+    unknown = [n for n in names if n not in SUMMARIES]
+    if unknown:
+        raise InputError(f"unknown summary {unknown}; known: {', '.join(SUMMARIES)}")
+    frame = pd.DataFrame({n: SUMMARIES[n](traj) for n in names})
+    frame.insert(0, "seed", traj.seeds)
+    frame.insert(0, "replicate", np.arange(traj.shape[0]))
+    return frame
+
+
+# --------------------------------------------------------------------------- curves and tables
+def retention_curve(traj: Trajectories) -> pd.DataFrame:
+    """Share of the cohort at its start lab by month: mean and the QUANTILES across replicates."""
+    share = traj.at_start_lab() / traj.shape[2]
+    frame = pd.DataFrame({"month": month_labels(traj.shape[1]), "mean": share.mean(axis=0)})
+    for q in QUANTILES:
+        frame[f"q{int(round(q * 100)):02d}"] = np.quantile(share, q, axis=0)
+    return frame
+
+
+def destination_counts(traj: Trajectories, month: str = OBSERVED_END) -> pd.DataFrame:
+    """Per lab: mean number of the cohort there at ``month``, and P(at least one)."""
+    t = _month_index(month, traj)
+    rows = []
+    for code, lab in enumerate(traj.lab_names):
+        counts = (traj.labs[:, t, :] == code).sum(axis=1)
+        rows.append({"lab": lab, "mean": counts.mean(), "p_any": (counts > 0).mean()})
+    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
+
+
+def summary_table(traj: Trajectories) -> pd.DataFrame:
+    """The headline numbers, one row per statistic: mean, 5% and 95% quantiles, and notes."""
+    stats = replicate_summaries(traj)
+    rows = []
+    for name in summary_names():
+        values = stats[name].to_numpy()
+        valid = values[values >= 0] if name == "half_gone_month" else values
+        rows.append(
+            {
+                "statistic": name,
+                "mean": valid.mean() if len(valid) else np.nan,
+                "q05": np.quantile(valid, 0.05) if len(valid) else np.nan,
+                "q95": np.quantile(valid, 0.95) if len(valid) else np.nan,
+            }
+        )
+    rem = stats["remaining_2025_05"].to_numpy()
+    counts = np.bincount(rem, minlength=traj.shape[2] + 1)
+    rows += [
+        {"statistic": "mode_remaining_2025_05", "mean": float(counts.argmax())},
+        {"statistic": "p_remaining_2025_05_eq_3", "mean": float((rem == 3).mean())},
+        {"statistic": "p_remaining_2025_05_2_to_4", "mean": float(((rem >= 2) & (rem <= 4)).mean())},
+        {
+            "statistic": "p_gone_by_2023_09_at_least_8",
+            "mean": float((stats["gone_by_2023_09"] >= 8).mean()),
+        },
+        {"statistic": "replicates", "mean": float(traj.shape[0])},
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,362 @@
+"""Scenario files: a TOML description of one experiment, validated, with ``extends``.
+
+A scenario names a world and edits it, sets the parameters, the horizon, the replicates and the
+seed. A counterfactual is a small file that ``extends`` the baseline and changes a few things::
+
+    name = "mistral-never-founded"
+    description = "What if Mistral had never been founded? ..."
+    extends = "baseline"              # a name in scenarios/, or a path relative to this file
+
+    [world]
+    name = "llama"                    # a packaged world, or a folder of CSV files (relative path)
+    remove_labs = ["Mistral"]         # the lab never exists
+    remove_events = ["llama4_flop"]   # event ids from events.csv
+    add_events = [{ id = "x", month = "2024-01", kind = "shift", lab = "Meta",
+                    attribute = "pay", value = 0.2 }]
+    change_events = [{ id = "pineau_leaves", value = 0.0 }]
+    attributes = { Meta = { culture = 0.8 } }    # starting attributes
+    founded = { Mistral = "2024-06" }             # founding months
+
+    [params]
+    from = "posterior"                # or "prior-mean", or omit and give every parameter
+    b_peer = 0.0                      # fixed values override the posterior's
+
+    horizon = "2026-12"
+    replicates = 2000
+    seed = 20230224
+
+Merging: a child's tables merge into the parent's key by key; the lists ``remove_labs``,
+``remove_events``, ``add_events`` and ``change_events`` are appended to the parent's. Every error
+names the file and the key path and says what was expected; an unknown key suggests the nearest
+known one; a cycle of ``extends`` is an error.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
+from sim.errors import InputError
+from sim.params import parameter, prior_means, suggest, theta_from_mapping
+from sim.streams import replicate_seeds
+from sim.timeline import DEFAULT_HORIZON, month_in_window
+from sim.world import CompiledWorld, Event, World, load_world
+
+_LIST_KEYS = {"remove_labs", "remove_events", "add_events", "change_events"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTERIOR = "calibration/posterior.parquet"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EventSpec(_Strict):
+    """An event added by a scenario (the columns of events.csv)."""
+
+    id: str
+    month: str
+    kind: Literal["set", "shift", "merge"]
+    lab: str
+    attribute: str = ""
+    value: float | None = None
+    into: str = ""
+    description: str = ""
+
+
+class EventChange(_Strict):
+    """Changes to an existing event, found by id."""
+
+    id: str
+    month: str | None = None
+    value: float | None = None
+    lab: str | None = None
+    attribute: str | None = None
+
+
+class WorldSpec(_Strict):
+    """Which world, and how the scenario edits it."""
+
+    name: str = "llama"
+    remove_labs: list[str] = Field(default_factory=list)
+    remove_events: list[str] = Field(default_factory=list)
+    add_events: list[EventSpec] = Field(default_factory=list)
+    change_events: list[EventChange] = Field(default_factory=list)
+    attributes: dict[str, dict[str, float]] = Field(default_factory=dict)
+    founded: dict[str, str] = Field(default_factory=dict)
+
+
+class ScenarioSpec(_Strict):
+    """The merged content of a scenario file and its ancestors."""
+
+    name: str
+    description: str = Field(min_length=1)
+    extends: str | None = None
+    provisional: bool = False
+    world: WorldSpec = Field(default_factory=WorldSpec)
+    params: dict[str, float | str] = Field(default_factory=lambda: {"from": "prior-mean"})
+    posterior_file: str = DEFAULT_POSTERIOR
+    horizon: str = DEFAULT_HORIZON
+    replicates: int = Field(default=200, ge=1)
+    seed: int = Field(default=20230224, ge=0)
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon_in_window(cls, value: str) -> str:
+        month_in_window(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded, validated scenario: the edited world and how to draw parameters."""
+
+    spec: ScenarioSpec
+    world: World
+    path: Path | None
+    chain: tuple[str, ...]  # the files it was built from, itself first
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.spec.name
+
+    def compile(self) -> CompiledWorld:
+        """The world as arrays over the scenario's horizon."""
+        return self.world.compile(self.spec.horizon)
+
+    def parameters(self, replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Parameter vectors for each replicate [R, P], and the posterior draw behind each.
+
+        With ``from = "posterior"`` replicate r uses posterior draw ``d[r]``, where ``d`` is drawn
+        with replacement from a generator seeded by ``seed``: the same seed gives the same draws
+        (common random numbers across scenarios).
+        """
+        params = dict(self.spec.params)
+        origin = str(params.pop("from", "values"))
+        where = str(self.path) if self.path else None
+        for name, value in params.items():
+            parameter(name, source=where)
+            if isinstance(value, str):
+                raise InputError(f"expected a number, got {value!r}", source=where, key=f"params.{name}")
+        if origin == "posterior":
+            draws = load_posterior(self.posterior_path())
+            index = np.random.default_rng([int(seed), 1]).integers(len(draws), size=replicates)
+            theta = draws[list(PARAMETER_NAMES)].to_numpy()[index]
+            for name, value in params.items():
+                theta[:, PARAMETER_NAMES.index(name)] = value
+            theta_from_mapping(dict(zip(PARAMETER_NAMES, theta[0], strict=True)), source=where)
+            return theta, index
+        if origin == "prior-mean":
+            params = {**prior_means(), **params}
+        elif origin != "values":
+            raise InputError(
+                f"params.from must be 'posterior' or 'prior-mean', got {origin!r}",
+                source=where,
+                key="params.from",
+            )
+        theta = theta_from_mapping(params, source=where)
+        return np.broadcast_to(theta, (replicates, len(theta))).copy(), None
+
+    def posterior_path(self) -> Path:
+        """The posterior file: relative paths are taken from the project root."""
+        path = Path(self.spec.posterior_file)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    def seeds(self, replicates: int | None = None, seed: int | None = None) -> np.ndarray:
+        """The replicate seeds of this scenario (or of an explicit seed)."""
+        return replicate_seeds(
+            self.spec.seed if seed is None else seed, replicates or self.spec.replicates
+        )
+
+
+def load_posterior(path: Path) -> pd.DataFrame:
+    """Posterior draws (one row each, a column per parameter) from a Parquet file."""
+    if not path.exists():
+        raise InputError(
+            "no posterior file: run `sim calibrate` first, or give parameter values",
+            source=str(path),
+        )
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputError(f"not a readable Parquet file ({exc})", source=str(path)) from exc
+    missing = [n for n in PARAMETER_NAMES if n not in frame.columns]
+    if missing or frame.empty:
+        raise InputError(
+            f"expected a column for each parameter and at least one row; missing {missing}",
+            source=str(path),
+        )
+    return frame
+
+
+# --------------------------------------------------------------------------- loading
+def find_scenario(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """Resolve a scenario reference: a path, or a name in scenarios/ (here or in the project)."""
+    ref = str(ref)
+    candidates = [Path(ref)]
+    if relative_to is not None:
+        candidates.insert(0, relative_to / ref)
+        candidates.insert(1, relative_to / f"{ref}.toml")
+    for folder in (Path.cwd() / "scenarios", PROJECT_ROOT / "scenarios"):
+        candidates += [folder / ref, folder / f"{ref}.toml"]
+    for path in candidates:
+        if path.is_file():
+            return path.resolve()
+    known = sorted(p.stem for p in (PROJECT_ROOT / "scenarios").glob("*.toml"))
+    raise InputError(
+        f"no scenario {ref!r}{suggest(ref, known)}: expected a .toml path or one of "
+        f"{', '.join(known)}"
+    )
+
+
+def load_scenario(ref: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario, and apply its edits to the world."""
+    path = find_scenario(ref)
+    raw, chain = _load_chain(path, ())
+    try:
+        spec = ScenarioSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise _explain(exc, path) from None
+    return Scenario(spec=spec, world=_edited_world(spec, path), path=path, chain=chain)
+
+
+def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
+    if str(path) in seen:
+        cycle = " -> ".join([*seen, str(path)])
+        raise InputError(f"cyclic extends: {cycle}", source=str(path), key="extends")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
+    try:  # check this file's own keys before merging, so errors name the right file
+        ScenarioSpec.model_validate({"name": "x", "description": "x", **raw})
+    except ValidationError as exc:
+        raise _explain(exc, path) from None
+    raw.setdefault("name", path.stem)
+    parent_ref = raw.get("extends")
+    if not parent_ref:
+        return raw, (str(path),)
+    parent_path = find_scenario(parent_ref, relative_to=path.parent)
+    parent, chain = _load_chain(parent_path, (*seen, str(path)))
+    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "provisional")}
+    return _merge(parent, raw), (str(path), *chain)
+
+
+def _merge(parent: dict, child: dict) -> dict:
+    merged = dict(parent)
+    for key, value in child.items():
+        if key in _LIST_KEYS:
+            merged[key] = list(parent.get(key, [])) + list(value)
+        elif isinstance(value, dict) and isinstance(parent.get(key), dict):
+            merged[key] = _merge(parent[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _explain(exc: ValidationError, path: Path) -> InputError:
+    err = exc.errors()[0]
+    loc = ".".join(str(part) for part in err["loc"])
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        model = _model_at(err["loc"][:-1])
+        known = list(model.model_fields) if model else []
+        message = f"unknown key{suggest(err['loc'][-1], known)}; known keys here: {', '.join(known)}"
+    elif err["type"] == "value_error":
+        message = str(err.get("ctx", {}).get("error", message))
+    return InputError(message, source=str(path), key=loc or None)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: Any = ScenarioSpec
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next((a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def _edited_world(spec: ScenarioSpec, path: Path) -> World:
+    where = str(path)
+    w = spec.world
+    folder = path.parent / w.name
+    try:
+        world = load_world(folder if folder.is_dir() else w.name)
+    except InputError as exc:
+        raise InputError(str(exc), source=where, key="world.name") from None
+    try:
+        if w.remove_labs:
+            world = world.without_labs(w.remove_labs)
+        events = list(world.events)
+        ids = [e.id for e in events]
+        for key, removed in enumerate(w.remove_events):
+            if removed not in ids:
+                raise InputError(
+                    f"no event with id {removed!r}{suggest(removed, ids)}",
+                    key=f"world.remove_events[{key}]",
+                )
+        events = [e for e in events if e.id not in w.remove_events]
+        for key, change in enumerate(w.change_events):
+            index = next((k for k, e in enumerate(events) if e.id == change.id), None)
+            if index is None:
+                raise InputError(
+                    f"no event with id {change.id!r}{suggest(change.id, ids)}",
+                    key=f"world.change_events[{key}].id",
+                )
+            updates = change.model_dump(exclude_none=True, exclude={"id"})
+            events[index] = Event(**{**events[index].__dict__, **updates})
+        for spec_event in w.add_events:
+            fields = spec_event.model_dump()
+            fields["value"] = np.nan if fields["value"] is None else fields["value"]
+            events.append(Event(**fields))
+        attributes = world.attributes.copy()
+        for lab, values in w.attributes.items():
+            if lab not in world.labs:
+                raise InputError(
+                    f"unknown lab {lab!r}{suggest(lab, world.labs)}", key=f"world.attributes.{lab}"
+                )
+            for attribute, value in values.items():
+                if attribute not in ATTRIBUTE_NAMES:
+                    raise InputError(
+                        f"unknown attribute {attribute!r}{suggest(attribute, ATTRIBUTE_NAMES)}; "
+                        f"expected one of {', '.join(ATTRIBUTE_NAMES)}",
+                        key=f"world.attributes.{lab}.{attribute}",
+                    )
+                if not 0.0 <= value <= 1.0:
+                    raise InputError(
+                        f"value {value} is outside [0, 1]", key=f"world.attributes.{lab}.{attribute}"
+                    )
+                attributes[world.labs.index(lab), ATTRIBUTE_NAMES.index(attribute)] = value
+        founded = list(world.founded)
+        for lab, month in w.founded.items():
+            if lab not in world.labs:
+                raise InputError(
+                    f"unknown lab {lab!r}{suggest(lab, world.labs)}", key=f"world.founded.{lab}"
+                )
+            try:
+                month_in_window(month)
+            except ValueError as exc:
+                raise InputError(str(exc), key=f"world.founded.{lab}") from None
+            founded[world.labs.index(lab)] = month
+        return world.replace(
+            events=tuple(events), attributes=attributes, founded=tuple(founded), source=where
+        )
+    except InputError as exc:
+        if exc.source is None:
+            raise InputError(str(exc), source=where) from None
+        raise
