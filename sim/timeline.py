@@ -98,7 +98,7 @@ def compile_timeline(
     """
     n_labs, n_attrs = initial_attributes.shape
     current = initial_attributes.astype(np.float64).copy()
-    alive = np.zeros(n_labs, dtype=bool)
+    merged = np.zeros(n_labs, dtype=bool)
     attributes = np.empty((n_months, n_labs, n_attrs))
     exists = np.empty((n_months, n_labs), dtype=bool)
     merge_into = np.full((n_months, n_labs), -1, dtype=np.int64)
@@ -106,12 +106,11 @@ def compile_timeline(
     for event in events:
         by_month.setdefault(event[0], []).append(event)
     for t in range(n_months):
-        alive |= founded <= t
         for _, kind, lab, attribute, value, into in by_month.get(t, []):
             targets = range(n_labs) if lab < 0 else (lab,)
             if kind == "merge":
                 merge_into[t, lab] = into
-                alive[lab] = False
+                merged[lab] = True
             elif kind == "set":
                 for j in targets:
                     current[j, attribute] = value
@@ -121,5 +120,5 @@ def compile_timeline(
             else:  # validated upstream; a new kind must be added here
                 raise ValueError(f"unknown event kind {kind!r}")
         attributes[t] = current
-        exists[t] = alive
+        exists[t] = (founded <= t) & ~merged
     return LabTimeline(attributes, exists, merge_into)

@@ -1,0 +1,78 @@
+"""Shared fixtures: small worlds built in memory, and parameters that make moves frequent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.behavior import PARAMETER_NAMES
+from sim.params import prior_means
+from sim.world import Event, World, load_world
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def theta_of(**overrides) -> np.ndarray:
+    """A parameter vector: the prior means with some values replaced."""
+    values = {**prior_means(), **overrides}
+    return np.array([values[n] for n in PARAMETER_NAMES])
+
+
+#: Parameters under which researchers move often (a few moves per researcher per run).
+MOBILE = dict(k0=1.0, b_peer=3.0, b_founder=3.0, sigma_u=1.0, lam=0.7, k_tenure=0.1)
+
+
+@pytest.fixture(scope="session")
+def llama():
+    return load_world("llama")
+
+
+@pytest.fixture(scope="session")
+def mobile_theta():
+    return theta_of(**MOBILE)
+
+
+def make_world(
+    n_people: int = 4,
+    labs: tuple[str, ...] = ("A", "B", "C"),
+    founded: tuple[str, ...] | None = None,
+    events: tuple[Event, ...] = (),
+    cities: tuple[str, ...] | None = None,
+    founders: tuple[tuple[str, ...], ...] | None = None,
+    seed: int = 0,
+) -> World:
+    """A small world in memory: everyone starts at the first lab."""
+    rng = np.random.default_rng(seed)
+    people = tuple(f"p{i}" for i in range(n_people))
+    ties = rng.random((n_people, n_people))
+    ties = np.triu(ties, 1)
+    return World(
+        name="small",
+        researchers=people,
+        cities=cities or tuple("X" if i % 2 else "Y" for i in range(n_people)),
+        start_labs=(labs[0],) * n_people,
+        tenure_years=tuple(float(x) for x in rng.uniform(0, 6, n_people)),
+        labs=labs,
+        lab_cities=tuple(("X",) if j % 2 else ("Y", "X") for j in range(len(labs))),
+        founded=founded or ("",) * len(labs),
+        founders=founders or ((),) * len(labs),
+        attributes=rng.random((len(labs), 4)),
+        events=events,
+        ties=ties + ties.T,
+    )
+
+
+def merge_world() -> World:
+    """Five labs: one founded in month 3, one merged into a lab founded in month 6."""
+    return make_world(
+        n_people=6,
+        labs=("Home", "Spin", "Old", "New", "Far"),
+        founded=("", "2023-05", "", "2023-08", ""),
+        founders=((), ("p0", "p1"), (), (), ()),
+        events=(
+            Event("cut", "2023-03", "shift", "Home", "culture", -0.3),
+            Event("merge", "2023-08", "merge", "Old", into="New"),
+            Event("boom", "2023-10", "set", "*", "pay", 0.9),
+        ),
+        seed=3,
+    )

@@ -1,0 +1,148 @@
+"""Exact tier: invariants of the histories, determinism, and the two engines' identity."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import ExodusModel
+from sim.simulate import simulate
+from sim.streams import replicate_seeds
+from sim.timeline import format_month, parse_month
+from sim.world import Event
+from tests.conftest import MOBILE, make_world, merge_world, theta_of
+
+
+def _check_invariants(world, traj):
+    labs = traj.labs.astype(np.int64)
+    n_reps, n_months, n_people = labs.shape
+    assert labs.min() >= 0 and labs.max() < len(world.world.labs)  # each at exactly one lab
+    # lab lifetimes straight from the data (founding month, merge month), not from the timeline
+    first = np.array([parse_month(f) if f else 0 for f in world.world.founded])
+    last = np.full(len(first), n_months)
+    for e in world.world.events:
+        if e.kind == "merge":
+            last[world.world.labs.index(e.lab)] = parse_month(e.month)
+    t_index = np.arange(n_months)[None, :, None]
+    assert (first[labs] <= t_index).all(), "someone is at a lab before it is founded"
+    assert (t_index < last[labs]).all(), "someone is at a lab after it was merged away"
+
+
+def _mobile_worlds(llama):
+    return {
+        "llama": llama.compile("2026-12"),
+        "merge": merge_world().compile("2024-12"),
+        "small": make_world(n_people=5, labs=("A", "B", "C", "D"), seed=11).compile("2024-06"),
+    }
+
+
+def test_invariants_hold_and_moves_happen(llama, mobile_theta):
+    for name, world in _mobile_worlds(llama).items():
+        traj = simulate(world, mobile_theta, replicate_seeds(5, 300))
+        _check_invariants(world, traj)
+        moves = (np.diff(traj.labs.astype(int), axis=1) != 0).sum()
+        assert moves > traj.shape[0], f"{name}: parameters meant to make moves frequent did not"
+
+
+def test_same_seed_same_history_different_seeds_differ(llama):
+    world = llama.compile("2026-12")
+    theta = theta_of(**MOBILE)
+    a = simulate(world, theta, replicate_seeds(1, 100))
+    b = simulate(world, theta, replicate_seeds(1, 100))
+    c = simulate(world, theta, replicate_seeds(2, 100))
+    np.testing.assert_array_equal(a.labs, b.labs)
+    assert not np.array_equal(a.labs, c.labs)
+    # chunking does not change anything: replicate r depends on its own seed only
+    d = simulate(world, theta, replicate_seeds(1, 100), chunk_size=7)
+    np.testing.assert_array_equal(a.labs, d.labs)
+
+
+def test_mesa_and_ensemble_agree_move_for_move(llama, mobile_theta):
+    """>= 200 replicates on three worlds (foundings, a merge), at mobile parameters."""
+    rng = np.random.default_rng(0)
+    for name, world in _mobile_worlds(llama).items():
+        seeds = replicate_seeds(99, 200)
+        # per-replicate parameters: jitter the mobile vector inside the bounds
+        theta = np.tile(mobile_theta, (200, 1))
+        theta[:, :4] += rng.uniform(0, 1, (200, 4))
+        ens = simulate(world, theta, seeds, engine="ensemble")
+        mesa = simulate(world, theta, seeds, engine="mesa")
+        np.testing.assert_array_equal(ens.labs, mesa.labs, err_msg=name)
+        assert (np.diff(ens.labs.astype(int), axis=1) != 0).sum() > 200
+
+
+def test_merge_moves_everyone_and_keeps_them_there_until_they_choose():
+    world = merge_world().compile("2024-12")
+    old, new = world.world.labs.index("Old"), world.world.labs.index("New")
+    traj = simulate(world, theta_of(**MOBILE), replicate_seeds(3, 400))
+    merge_month = 6  # 2023-08
+    assert (traj.labs[:, merge_month:, :] != old).all()
+    before = traj.labs[:, merge_month - 1, :] == old
+    assert before.any()
+    # at the end of the merge month, those at Old the month before are at New unless they moved on
+    assert ((traj.labs[:, merge_month, :] == new) | ~before).mean() > 0.9
+
+
+def test_mesa_model_records_with_its_datacollector(llama, mobile_theta):
+    world = llama.compile("2023-12")
+    model = ExodusModel(world, mobile_theta, 12345)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == world.n_months
+    np.testing.assert_array_equal(
+        frame["at_start_lab"].to_numpy(), (model.trajectory() == 0).sum(axis=1)
+    )
+
+
+@st.composite
+def small_worlds(draw):
+    n_labs = draw(st.integers(2, 5))
+    labs = tuple(f"L{j}" for j in range(n_labs))
+    n_people = draw(st.integers(1, 6))
+    founded = ("",) + tuple(
+        draw(st.sampled_from(["", format_month(draw(st.integers(1, 10)))])) for _ in range(n_labs - 1)
+    )
+    events = []
+    for k in range(draw(st.integers(0, 4))):
+        events.append(Event(
+            f"e{k}", format_month(draw(st.integers(0, 14))),
+            draw(st.sampled_from(["set", "shift"])),
+            draw(st.sampled_from(["*", *labs])),
+            draw(st.sampled_from(["openness", "culture", "pace", "pay"])),
+            draw(st.floats(0, 1)),
+        ))
+    if n_labs >= 3 and draw(st.booleans()):
+        into = n_labs - 1
+        month = max(draw(st.integers(1, 14)), int(founded[into][5:] or 0) + 10 if founded[into] else 1)
+        events.append(Event("m", format_month(min(month, 14)), "merge", labs[1], into=labs[into]))
+    people = tuple(f"p{i}" for i in range(n_people))
+    founders = tuple(
+        tuple(p for p in people if draw(st.booleans())) if j else () for j in range(n_labs)
+    )
+    try:
+        return make_world(
+            n_people=n_people, labs=labs, founded=founded, events=tuple(events),
+            founders=founders, seed=draw(st.integers(0, 1000)),
+        )
+    except Exception:
+        from hypothesis import reject
+
+        reject()
+
+
+@given(small_worlds(), st.integers(0, 2**32 - 1))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_small_worlds_keep_invariants_and_engines_agree(world, seed):
+    compiled = world.compile("2024-04")
+    seeds = replicate_seeds(seed, 8)
+    theta = theta_of(**MOBILE)
+    ens = simulate(compiled, theta, seeds)
+    _check_invariants(compiled, ens)
+    np.testing.assert_array_equal(ens.labs, simulate(compiled, theta, seeds, engine="mesa").labs)
+
+
+def test_parameters_outside_their_bounds_are_refused(llama):
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match=r"lam = 1.5 is outside its bounds \[0.2, 1\]"):
+        simulate(llama.compile("2023-12"), theta_of(lam=1.5), replicate_seeds(0, 2))

@@ -1,0 +1,152 @@
+"""Loading and validating worlds: the default world, and each kind of bad data file."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.errors import InputError
+from sim.timeline import format_month, parse_month
+from sim.world import load_world
+from tests.conftest import REPO
+
+LLAMA = REPO / "sim" / "data" / "llama"
+
+
+def test_default_world_is_the_llama_cohort(llama):
+    assert len(llama.researchers) == 14
+    assert set(llama.start_labs) == {"Meta"}
+    assert {"Meta", "Mistral", "Kyutai", "Microsoft AI", "Inflection", "Other"} <= set(llama.labs)
+    compiled = llama.compile("2026-12")
+    tl = compiled.timeline
+    mistral, kyutai = llama.labs.index("Mistral"), llama.labs.index("Kyutai")
+    assert not tl.exists[parse_month("2023-03"), mistral] and tl.exists[parse_month("2023-04"), mistral]
+    assert tl.exists[parse_month("2023-11"), kyutai]
+    inflection = llama.labs.index("Inflection")
+    assert tl.exists[parse_month("2024-02"), inflection]
+    assert not tl.exists[parse_month("2024-03") :, inflection].any()
+    assert tl.merge_into[parse_month("2024-03"), inflection] == llama.labs.index("Microsoft AI")
+    assert np.all((tl.attributes >= 0) & (tl.attributes <= 1))
+    # rows of the tie matrix are shares of one's colleagues
+    np.testing.assert_allclose(compiled.ties.sum(axis=1), 1.0)
+
+
+def test_unknown_tenure_is_the_median_of_the_known(llama):
+    cohort = pd.read_csv(LLAMA / "cohort.csv")
+    known = cohort["years_at_meta"].dropna()
+    for name, years in zip(cohort["name"], cohort["years_at_meta"], strict=True):
+        expected = known.median() if np.isnan(years) else years
+        assert llama.tenure_years[llama.researchers.index(name)] == expected
+
+
+@given(st.integers(0, 12 * 8 - 1))
+def test_month_labels_round_trip(index):
+    assert parse_month(format_month(index)) == index
+
+
+def _corrupt(tmp_path, filename, edit):
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    table = pd.read_csv(folder / filename, dtype=str, keep_default_na=False)
+    edit(table)
+    table.to_csv(folder / filename, index=False)
+    return folder
+
+
+def _set(row, column, value):
+    def edit(table):
+        table.loc[row, column] = value
+
+    return edit
+
+
+BAD_FILES = [
+    ("events.csv", _set(0, "lab", "Metta"), r"events.csv.*row 2.*column lab.*'Metta' is not in labs.csv"),
+    ("events.csv", _set(1, "month", "2031-01"), r"events.csv.*row 3, column month.*outside the model's window"),
+    ("events.csv", _set(1, "month", "2022-12"), r"events.csv.*row 3, column month.*outside"),
+    ("events.csv", _set(1, "month", "June 2023"), r"events.csv.*row 3, column month.*YYYY-MM"),
+    ("events.csv", _set(0, "kind", "explode"), r"events.csv.*row 2.*kind 'explode'"),
+    ("events.csv", _set(2, "value", "1.5"), r"events.csv.*row 4 .*column value.*outside \[-1, 1\]"),
+    ("attributes.csv", _set(0, "value", "1.2"), r"attributes.csv.*row 2, column value.*outside \[0, 1\]"),
+    ("attributes.csv", _set(0, "value", "high"), r"attributes.csv.*row 2, column value.*expected a number"),
+    ("labs.csv", _set(1, "founders", "Arthur Mensch"), r"labs.csv.*row 3, column founders.*'Arthur Mensch' is not in the cohort"),
+    ("labs.csv", _set(2, "name", "Meta"), r"labs.csv.*row 4, column name.*duplicate name 'Meta'"),
+    ("cohort.csv", _set(3, "name", "Hugo Touvron"), r"cohort.csv.*row 5, column name.*duplicate name"),
+    ("cohort.csv", _set(0, "start_lab", "Facebook"), r"cohort.csv.*row 2, column start_lab.*'Facebook'"),
+    ("ties.csv", _set(0, "a", "Nobody"), r"ties.csv.*row 2, column a.*'Nobody'"),
+]
+
+
+@pytest.mark.parametrize(("filename", "edit", "message"), BAD_FILES)
+def test_each_bad_data_file_gives_its_error(tmp_path, filename, edit, message):
+    folder = _corrupt(tmp_path, filename, edit)
+    with pytest.raises(InputError, match=message):
+        load_world(folder)
+
+
+def test_missing_column_and_missing_file(tmp_path):
+    folder = _corrupt(tmp_path, "events.csv", lambda t: t.pop("kind"))
+    with pytest.raises(InputError, match=r"events.csv.*missing column.*kind"):
+        load_world(folder)
+    (folder / "labs.csv").unlink()
+    with pytest.raises(InputError, match=r"labs.csv.*missing file"):
+        load_world(folder)
+
+
+def test_merge_into_a_lab_before_its_founding_is_an_error(tmp_path):
+    def edit(table):
+        table.loc[table["kind"] == "merge", "month"] = "2023-06"
+
+    folder = _corrupt(tmp_path, "events.csv", edit)
+    with pytest.raises(InputError, match=r"before it is founded"):
+        load_world(folder)
+
+
+def test_a_bad_world_through_the_cli_exits_2_without_traceback(tmp_path):
+    folder = _corrupt(tmp_path, "events.csv", _set(0, "lab", "Metta"))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'name = "s"\ndescription = "bad world"\n[world]\nname = "{folder}"\n'
+        '[params]\nfrom = "prior-mean"\n'
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replicates", "3", "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "events.csv" in done.stderr and "Metta" in done.stderr
+    assert not out.exists()
+
+
+def test_another_cohort_runs_from_data_files_alone(tmp_path):
+    """A different cohort (the 'Attention' authors, made-up labs) needs only CSV files."""
+    folder = tmp_path / "attention"
+    folder.mkdir()
+    people = ["A. Vaswani", "N. Shazeer", "N. Parmar", "J. Uszkoreit"]
+    (folder / "cohort.csv").write_text(
+        "name,city,start_lab,years_at_meta\n" + "".join(f"{p},Mountain View,Google,3\n" for p in people)
+    )
+    (folder / "labs.csv").write_text(
+        "name,cities,founded,founders\nGoogle,Mountain View,,\n"
+        "Character,Palo Alto,2023-06,N. Shazeer\nEssential,San Francisco,2023-09,A. Vaswani;N. Parmar\n"
+    )
+    (folder / "attributes.csv").write_text(
+        "lab,attribute,value\n" + "".join(
+            f"{lab},{a},0.5\n" for lab in ("Google", "Character", "Essential")
+            for a in ("openness", "culture", "pace", "pay")
+        )
+    )
+    (folder / "events.csv").write_text(
+        "id,month,kind,lab,attribute,value,into\nbrain_merge,2023-04,shift,Google,culture,-0.2,\n"
+    )
+    world = load_world(folder)
+    compiled = world.compile("2024-12")
+    assert compiled.n_researchers == 4 and compiled.timeline.attributes.shape == (23, 3, 4)
+    assert np.array_equal(compiled.ties.sum(axis=1), np.ones(4))  # no ties.csv: all pairs tied
