@@ -22,7 +22,11 @@ restlessness drawn once per replicate (mover-stayer heterogeneity; Artuc, Chaudh
 and labs that do not exist this month get probability exactly 0.
 
 The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
-broadcasts over any leading batch dimensions.
+broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam)
+into a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
+(:func:`fixed_weights`: city and founding role) and exp(b_peer * peer_ij / lam), which is 1 at
+every lab where the researcher has no colleagues; it equals :func:`move_probabilities` on the
+full utilities to rounding (tested).
 """
 
 from __future__ import annotations
@@ -56,25 +60,27 @@ N_ATTRIBUTES = len(ATTRIBUTE_NAMES)
 
 
 @njit(cache=True)
-def lab_utility(theta, attributes, peer_share, home, founder):
-    """Systematic utility V_ij of one lab for one researcher.
-
-    Args:
-        theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
-        attributes: the lab's four attributes this month, ordered as :data:`ATTRIBUTE_NAMES`.
-        peer_share: tie-weighted share of the researcher's colleagues at the lab, in [0, 1].
-        home: 1.0 where the lab has an office in the researcher's city, else 0.0.
-        founder: 1.0 where the researcher is one of the lab's founders, else 0.0.
-    """
+def lab_base_utility(theta, attributes):
+    """The part of V_ij shared by every researcher: b . (openness, culture, pace, pay) of lab j."""
     return (
         theta[B_OPEN] * attributes[0]
         + theta[B_CULTURE] * attributes[1]
         + theta[B_PACE] * attributes[2]
         + theta[B_PAY] * attributes[3]
-        + theta[B_PEER] * peer_share
-        + theta[B_HOME] * home
-        + theta[B_FOUNDER] * founder
     )
+
+
+@njit(cache=True)
+def personal_utility(theta, peer_share, home, founder):
+    """The researcher-specific part of V_ij: colleagues there, home city, founding it.
+
+    Args:
+        theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
+        peer_share: tie-weighted share of the researcher's colleagues at the lab, in [0, 1].
+        home: 1.0 where the lab has an office in the researcher's city, else 0.0.
+        founder: 1.0 where the researcher is one of the lab's founders, else 0.0.
+    """
+    return theta[B_PEER] * peer_share + theta[B_HOME] * home + theta[B_FOUNDER] * founder
 
 
 @njit(cache=True)
@@ -84,33 +90,37 @@ def stay_premium(theta, tenure_years, restlessness):
 
 
 @njit(cache=True)
-def inclusive_value(utilities, current, exists, lam, weights):
-    """IV = log sum_{j != c, j exists} exp(V_j / lam), stably; -inf where no other lab exists.
+def month_weights(theta, attributes, exists, base, base_weights):
+    """Per month and replicate: base utilities and their scaled exponentials, shared by everyone.
 
-    Leaves ``weights[j] = exp(V_j / lam - IV)`` (P(j | move)) for every other existing lab and 0
-    elsewhere, so the move probabilities need no second pass of exponentials.
+    Fills ``base[j]`` = :func:`lab_base_utility` and ``base_weights[j]`` =
+    exp(base[j] / lam - shift) for existing labs (0 otherwise), and returns ``shift``, the largest
+    base[j] / lam over existing labs. Factoring exp(V_ij / lam) into this shared term times
+    exp(personal_ij / lam) leaves each researcher only the exponentials of the labs where their
+    personal utility is non-zero. Every term stays finite: |V / lam| <= 300 within the bounds.
     """
-    n_labs = utilities.shape[0]
+    lam = theta[LAM]
     shift = -math.inf
-    for j in range(n_labs):
-        if j != current and exists[j]:
-            scaled = utilities[j] / lam
-            if scaled > shift:
-                shift = scaled
-    if shift == -math.inf:
-        for j in range(n_labs):
-            weights[j] = 0.0
-        return -math.inf
-    total = 0.0
-    for j in range(n_labs):
-        if j != current and exists[j]:
-            weights[j] = math.exp(utilities[j] / lam - shift)
-            total += weights[j]
-        else:
-            weights[j] = 0.0
-    for j in range(n_labs):
-        weights[j] /= total
-    return shift + math.log(total)
+    for j in range(attributes.shape[0]):
+        base[j] = lab_base_utility(theta, attributes[j])
+        if exists[j] and base[j] / lam > shift:
+            shift = base[j] / lam
+    for j in range(attributes.shape[0]):
+        base_weights[j] = math.exp(base[j] / lam - shift) if exists[j] else 0.0
+    return shift
+
+
+@njit(cache=True)
+def fixed_weights(theta, home, founder, out):
+    """Per replicate: ``out[i, j] = exp((b_home*home_ij + b_founder*founder_ij) / lam)``.
+
+    The part of exp(V_ij / lam) that never changes during a run (city and founding role), so each
+    month only the colleagues' pull needs an exponential, and only at labs where colleagues are.
+    """
+    lam = theta[LAM]
+    for i in range(home.shape[0]):
+        for j in range(home.shape[1]):
+            out[i, j] = math.exp((theta[B_HOME] * home[i, j] + theta[B_FOUNDER] * founder[i, j]) / lam)
 
 
 @njit(cache=True)
@@ -126,17 +136,32 @@ def move_probability(v_stay, lam, inclusive):
 
 
 @njit(cache=True)
+def fill_probabilities(weights, total, p_move, current, out):
+    """``out[j] = p_move * weights[j] / total`` for the other labs, ``out[current] = 1 - p_move``."""
+    for j in range(out.shape[0]):
+        out[j] = p_move * (weights[j] / total) if total > 0.0 else 0.0
+    out[current] = 1.0 - p_move
+
+
+@njit(cache=True)
 def move_probabilities_into(utilities, current, exists, v_stay, lam, out):
-    """Fill ``out`` with the probability of ending the month at each lab.
+    """Fill ``out`` with the probability of ending the month at each lab, from full utilities V_j.
 
     ``out[current]`` is the probability of staying; ``out[j]`` for another lab is
     P(move) * P(j | move); labs with ``exists[j]`` false get exactly 0. Where no other lab exists
     the researcher stays with probability 1.
     """
-    p_move = move_probability(v_stay, lam, inclusive_value(utilities, current, exists, lam, out))
-    for j in range(out.shape[0]):
-        out[j] *= p_move
-    out[current] = 1.0 - p_move
+    shift = -math.inf
+    for j in range(utilities.shape[0]):
+        if j != current and exists[j] and utilities[j] / lam > shift:
+            shift = utilities[j] / lam
+    total = 0.0
+    for j in range(utilities.shape[0]):
+        w = math.exp(utilities[j] / lam - shift) if j != current and exists[j] else 0.0
+        out[j] = w
+        total += w
+    inclusive = shift + math.log(total) if total > 0.0 else -math.inf
+    fill_probabilities(out, total, move_probability(v_stay, lam, inclusive), current, out)
 
 
 @njit(cache=True)
@@ -177,13 +202,14 @@ def decide(
     labs,
     tenure_years,
     restlessness,
-    attributes,
-    exists,
+    base,
+    base_weights,
+    shift,
+    fixed,
     ties,
     home,
     founder,
     uniform,
-    utilities,
     probabilities,
     peer,
 ):
@@ -195,30 +221,37 @@ def decide(
         labs: int array [N], everyone's lab at the start of the month.
         tenure_years: the researcher's years at their current lab.
         restlessness: the researcher's u_i for this replicate.
-        attributes: float array [L, 4], every lab's attributes this month.
-        exists: bool array [L], which labs exist this month.
+        base, base_weights, shift: this month's shared terms from :func:`month_weights`.
+        fixed: float array [N, L], the run's fixed factors from :func:`fixed_weights`.
         ties: float array [N, N], row-normalised tie weights.
         home: float array [N, L], 1.0 where lab j has an office in researcher i's city.
         founder: float array [N, L], 1.0 where researcher i founded lab j.
         uniform: the researcher's uniform draw in [0, 1) for this month.
-        utilities, probabilities, peer: scratch arrays of length L (overwritten).
+        probabilities, peer: scratch arrays of length L (overwritten; ``probabilities`` holds
+            the full distribution afterwards only when the researcher moves).
     """
+    lam = theta[LAM]
     current = labs[researcher]
     peer_shares_into(ties[researcher], labs, peer)
-    for j in range(attributes.shape[0]):
-        utilities[j] = lab_utility(
-            theta, attributes[j], peer[j], home[researcher, j], founder[researcher, j]
-        )
-    v_stay = utilities[current] + stay_premium(theta, tenure_years, restlessness)
-    lam = theta[LAM]
-    p_move = move_probability(
-        v_stay, lam, inclusive_value(utilities, current, exists, lam, probabilities)
+    total = 0.0
+    for j in range(base.shape[0]):
+        w = 0.0
+        if j != current and base_weights[j] > 0.0:
+            w = base_weights[j] * fixed[researcher, j]
+            if peer[j] > 0.0:
+                w *= math.exp(theta[B_PEER] * peer[j] / lam)
+        probabilities[j] = w
+        total += w
+    inclusive = shift + math.log(total) if total > 0.0 else -math.inf
+    v_stay = (
+        base[current]
+        + personal_utility(theta, peer[current], home[researcher, current], founder[researcher, current])
+        + stay_premium(theta, tenure_years, restlessness)
     )
+    p_move = move_probability(v_stay, lam, inclusive)
     if uniform < 1.0 - p_move:  # the common case: stay, without forming the move probabilities
         return current
-    for j in range(probabilities.shape[0]):
-        probabilities[j] *= p_move
-    probabilities[current] = 1.0 - p_move
+    fill_probabilities(probabilities, total, p_move, current, probabilities)
     return choose(probabilities, current, uniform)
 
 

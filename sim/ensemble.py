@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit, prange
 
-from sim.behavior import SIGMA_U, decide
+from sim.behavior import SIGMA_U, decide, fixed_weights, month_weights
 from sim.streams import replicate_draws
 from sim.world import CompiledWorld
 
@@ -38,18 +38,22 @@ def _simulate_batch(
         chosen = np.empty(n_people, dtype=np.int64)
         tenure = start_tenure.copy()
         restlessness = theta[r, SIGMA_U] * z[r]
-        utilities = np.empty(n_labs)
+        base = np.empty(n_labs)
+        base_weights = np.empty(n_labs)
         probabilities = np.empty(n_labs)
         peer = np.empty(n_labs)
+        fixed = np.empty((n_people, n_labs))
+        fixed_weights(theta[r], home, founder, fixed)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
                 if target >= 0:
                     labs[i] = target
+            shift = month_weights(theta[r], attributes[t], exists[t], base, base_weights)
             for i in range(n_people):
                 chosen[i] = decide(
-                    theta[r], i, labs, tenure[i], restlessness[i], attributes[t], exists[t],
-                    ties, home, founder, u[r, t, i], utilities, probabilities, peer,
+                    theta[r], i, labs, tenure[i], restlessness[i], base, base_weights, shift,
+                    fixed, ties, home, founder, u[r, t, i], probabilities, peer,
                 )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:

@@ -4,8 +4,9 @@ Researchers and labs are Mesa agents. Each month (one ``step``):
 
 1. the month's events are applied to the labs (attributes, existence; a merge moves everyone at
    the merged lab into its successor);
-2. every researcher, in cohort order, draws one uniform from the model's generator and decides
-   with :func:`sim.behavior.decide`, from the state at the start of the month;
+2. the month's shared utility terms are formed from the labs (:func:`sim.behavior.month_weights`);
+   then every researcher, in cohort order, draws one uniform from the model's generator and
+   decides with :func:`sim.behavior.decide`, from the state at the start of the month;
 3. all moves are applied together; a mover's tenure restarts at 0, a stayer's grows by 1/12 year;
 4. the DataCollector records every researcher's lab.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.behavior import SIGMA_U, decide
+from sim.behavior import SIGMA_U, decide, fixed_weights, month_weights
 from sim.world import CompiledWorld
 
 
@@ -56,8 +57,8 @@ class Researcher(mesa.Agent):
         m = self.model
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
-            m.lab_attributes, m.lab_exists, m.world.ties, m.world.home, m.world.founder,
-            m.rng.random(), m.scratch[0], m.scratch[1], m.scratch[2],
+            m.base, m.base_weights, m.shift, m.fixed, m.world.ties, m.world.home, m.world.founder,
+            m.rng.random(), m.scratch[0], m.scratch[1],
         )  # fmt: skip
 
     def advance(self) -> None:
@@ -84,7 +85,10 @@ class ExodusModel(mesa.Model):
         self.theta = np.ascontiguousarray(theta, dtype=np.float64)
         self.month = 0
         n_labs = world.timeline.attributes.shape[1]
-        self.scratch = np.empty((3, n_labs))
+        self.scratch = np.empty((2, n_labs))
+        self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
+        self.fixed = np.empty((world.n_researchers, n_labs))
+        fixed_weights(self.theta, world.home, world.founder, self.fixed)
         # Restlessness first, one normal per researcher in cohort order (sim.streams).
         normals = self.rng.standard_normal(world.n_researchers)
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
@@ -95,8 +99,6 @@ class ExodusModel(mesa.Model):
             model_reporters={"at_start_lab": _count_at_start_lab},
             agenttype_reporters={Researcher: {"lab": "lab"}},
         )
-        self.lab_attributes = world.timeline.attributes[0]
-        self.lab_exists = world.timeline.exists[0]
         self.labs_at_start = world.start_labs.copy()
 
     def step(self) -> None:
@@ -108,8 +110,13 @@ class ExodusModel(mesa.Model):
         for researcher in self.researchers:
             if merge_into[researcher.lab] >= 0:
                 researcher.lab = int(merge_into[researcher.lab])
-        self.lab_attributes = np.array([lab.attributes for lab in self.labs])
-        self.lab_exists = np.array([lab.exists for lab in self.labs])
+        self.shift = month_weights(
+            self.theta,
+            np.array([lab.attributes for lab in self.labs]),
+            np.array([lab.exists for lab in self.labs]),
+            self.base,
+            self.base_weights,
+        )
         self.labs_at_start = np.array([r.lab for r in self.researchers], dtype=np.int64)
         self.researchers.do("decide")
         self.researchers.do("advance")

@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behavior import choose, decide, move_probabilities
+from sim.behavior import (
+    choose,
+    decide,
+    fixed_weights,
+    lab_base_utility,
+    month_weights,
+    move_probabilities,
+    personal_utility,
+)
 from sim.params import prior_means
 
 RNG = np.random.default_rng(7)
@@ -42,25 +50,57 @@ def test_nest_shifts_substitution_to_other_labs_not_to_staying():
         assert (stay_gain < 0.5 * p_full[3]) == more
 
 
+THETA = np.array(list(prior_means().values()))
+
+
+def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=2.0, i=0):
+    """The full distribution decide() forms (a uniform of 1.0 makes it form it), and V."""
+    n_labs = attributes.shape[0]
+    n = len(labs)
+    ties = np.full((n, n), 1 / (n - 1))
+    np.fill_diagonal(ties, 0)
+    base, weights, p, peer = (np.empty(n_labs) for _ in range(4))
+    shift = month_weights(theta, attributes, exists, base, weights)
+    fixed = np.empty(home.shape)
+    fixed_weights(theta, home, founder, fixed)
+    decide(theta, i, labs, tenure, 0.0, base, weights, shift, fixed, ties, home, founder, 1.0, p, peer)
+    v = np.array([
+        lab_base_utility(theta, attributes[j]) + personal_utility(theta, peer[j], home[i, j], founder[i, j])
+        for j in range(n_labs)
+    ])
+    return p, v
+
+
+def test_decide_forms_the_same_distribution_as_move_probabilities():
+    from sim.behavior import stay_premium
+
+    for seed in range(50):
+        rng = np.random.default_rng(seed)
+        theta = THETA.copy()
+        theta[4:7] = rng.uniform(0, 5, 3)
+        attributes = rng.random((6, 4))
+        exists = rng.random(6) < 0.8
+        labs = rng.integers(0, 6, 5)
+        labs[0] = 1
+        exists[labs] = True
+        home, founder = (rng.random((5, 6)) < 0.3).astype(float), (rng.random((5, 6)) < 0.2).astype(float)
+        p, v = _decide_distribution(theta, attributes, exists, labs, home, founder)
+        v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
+        expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
 def test_raising_a_positively_weighted_attribute_raises_that_labs_probability():
-    theta = np.array(list(prior_means().values()))
     attributes = RNG.random((5, 4))
     labs = np.zeros(4, dtype=np.int64)
-    ties = np.full((4, 4), 1 / 3)
-    np.fill_diagonal(ties, 0)
     home, founder = np.zeros((4, 5)), np.zeros((4, 5))
     exists = np.ones(5, bool)
-
-    def p_lab(attrs, j):
-        u, p, peer = np.empty(5), np.empty(5), np.empty(5)
-        # uniform 1.0 forces the full distribution to be formed; read it from the scratch array
-        decide(theta, 0, labs, 2.0, 0.0, attrs, exists, ties, home, founder, 1.0, u, p, peer)
-        return p[j]
-
     for k in range(4):
         better = attributes.copy()
         better[2, k] += 0.3
-        assert p_lab(better, 2) > p_lab(attributes, 2)
+        before = _decide_distribution(THETA, attributes, exists, labs, home, founder)[0][2]
+        after = _decide_distribution(THETA, better, exists, labs, home, founder)[0][2]
+        assert after > before
 
 
 @given(

@@ -1,0 +1,79 @@
+"""Throughput of the two engines on the baseline world, measured in one process.
+
+Prints researcher-months per second for the Mesa reference model and the ensemble engine
+(median of repeats, after a warm-up that compiles the kernels), their ratio, and where the
+ensemble's time goes (random draws vs the compiled loop). Run: ``make bench`` or
+``python benchmarks/engines.py [--mesa-reps 200] [--ensemble-reps 100000] [--repeats 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numba
+import numpy as np
+
+from sim.ensemble import _simulate_batch
+from sim.params import prior_means
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+from sim.streams import replicate_draws, replicate_seeds
+
+
+def _rate(fn, researcher_months: int, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return researcher_months / statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mesa-reps", type=int, default=200)
+    parser.add_argument("--ensemble-reps", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    scenario = load_scenario("baseline")
+    world = scenario.compile()
+    theta = np.array(list(prior_means().values()))
+    t_, n_ = world.n_months, world.n_researchers
+    print(f"world: {n_} researchers, {t_} months, {len(world.world.labs)} labs; "
+          f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}")
+
+    simulate(world, theta, replicate_seeds(0, 64))  # compile / load the cached kernels
+    simulate(world, theta, replicate_seeds(0, 2), engine="mesa")
+
+    mesa_seeds = replicate_seeds(1, args.mesa_reps)
+    ens_seeds = replicate_seeds(1, args.ensemble_reps)
+    mesa = _rate(lambda: simulate(world, theta, mesa_seeds, engine="mesa"),
+                 args.mesa_reps * t_ * n_, args.repeats)
+    ens = _rate(lambda: simulate(world, theta, ens_seeds), args.ensemble_reps * t_ * n_,
+                args.repeats)
+    print(f"mesa engine:     {mesa:14,.0f} researcher-months/s  ({args.mesa_reps} replicates)")
+    print(f"ensemble engine: {ens:14,.0f} researcher-months/s  ({args.ensemble_reps} replicates)")
+    print(f"ratio ensemble / mesa: {ens / mesa:,.0f}x")
+
+    # where the ensemble's time goes, on one chunk
+    seeds = ens_seeds[:8192]
+    start = time.perf_counter()
+    z, u = replicate_draws(seeds, n_, t_)
+    draws = time.perf_counter() - start
+    theta_rows = np.ascontiguousarray(np.broadcast_to(theta, (len(seeds), len(theta))))
+    out = np.empty(u.shape, dtype=np.int8)
+    tl = world.timeline
+    start = time.perf_counter()
+    _simulate_batch(theta_rows, z, u, world.start_labs, world.start_tenure, tl.attributes,
+                    tl.exists, tl.merge_into, world.ties, world.home, world.founder, out)
+    loop = time.perf_counter() - start
+    print(f"one chunk of {len(seeds)}: random draws {draws * 1e3:.0f} ms, "
+          f"compiled loop {loop * 1e3:.0f} ms ({out.size / loop:,.0f} researcher-months/s)")
+
+
+if __name__ == "__main__":
+    main()
