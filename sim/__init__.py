@@ -5,3 +5,38 @@ openness, research culture, product pace, pay, colleagues and home city (:mod:`s
 Two engines run the same rule: the Mesa model (:mod:`sim.model`, the reference) and a compiled
 ensemble engine (:mod:`sim.ensemble`) that runs many replicates at once, move for move identical.
 """
+
+from sim.errors import InputError
+from sim.params import PARAMETER_SPACE, sample_prior
+from sim.results import (
+    Trajectories,
+    destination_counts,
+    replicate_summaries,
+    retention_curve,
+    summary_table,
+)
+from sim.run import run_scenario
+from sim.scenario import Scenario, load_scenario
+from sim.simulate import simulate
+from sim.streams import replicate_seeds
+from sim.world import World, load_world
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PARAMETER_SPACE",
+    "InputError",
+    "Scenario",
+    "Trajectories",
+    "World",
+    "destination_counts",
+    "load_scenario",
+    "load_world",
+    "replicate_seeds",
+    "replicate_summaries",
+    "retention_curve",
+    "run_scenario",
+    "sample_prior",
+    "simulate",
+    "summary_table",
+]

@@ -8,7 +8,7 @@ The rule is a two-level nested logit (McFadden 1978; Train 2009, ch. 4) with nes
 ``{stay}`` and ``{move: the other labs that exist this month}``::
 
     V_ij   = b_open*open_j + b_culture*culture_j + b_pace*pace_j + b_pay*pay_j
-           + b_peer*peer_ij + b_home*home_ij + b_founder*[i founds j]
+           + b_peer*peer_ij + b_home*home_ij + b_founder*[i founds j] + m_ij
     V_stay = V_ic + k0 + k_tenure*log(1 + tenure_i) - u_i
     IV     = log sum_{j != c} exp(V_ij / lam)
     P(move)     = exp(lam*IV) / (exp(V_stay) + exp(lam*IV))
@@ -17,14 +17,17 @@ The rule is a two-level nested logit (McFadden 1978; Train 2009, ch. 4) with nes
 ``peer_ij`` is the tie-weighted share of i's colleagues at lab j (turnover contagion: Felps et al.
 2009; co-mobility: Marx & Timmermans 2017); ``u_i ~ N(0, sigma_u)`` is the per-researcher
 restlessness drawn once per replicate (mover-stayer heterogeneity; Artuc, Chaudhuri & McLaren
-2010). A monthly logit with a stay option is a discrete-time competing-risks hazard model
+2010); ``m_ij ~ N(0, sigma_match)`` is researcher i's idiosyncratic fit with lab j, drawn once per
+replicate (0 at the start lab, whose pull u_i already carries): the random-coefficient part of a
+mixed logit (Train 2009, ch. 6) that lets leavers scatter over labs instead of all choosing the
+lab with the best attributes. A monthly logit with a stay option is a discrete-time competing-risks hazard model
 (Allison 1982). Everything is computed with log-sum-exp shifts, so huge utilities give no NaN,
 and labs that do not exist this month get probability exactly 0.
 
 The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
 broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam)
 into a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
-(:func:`fixed_weights`: city and founding role) and exp(b_peer * peer_ij / lam), which is 1 at
+(:func:`fixed_utilities`: city, founding role, fit) and exp(b_peer * peer_ij / lam), which is 1 at
 every lab where the researcher has no colleagues; it equals :func:`move_probabilities` on the
 full utilities to rounding (tested).
 """
@@ -48,14 +51,14 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "k0",
     "k_tenure",
     "sigma_u",
+    "sigma_match",
     "lam",
 )
 #: The lab attributes, in the order of the last axis of an attribute array.
 ATTRIBUTE_NAMES: tuple[str, ...] = ("openness", "culture", "pace", "pay")
 
-B_OPEN, B_CULTURE, B_PACE, B_PAY, B_PEER, B_HOME, B_FOUNDER, K0, K_TENURE, SIGMA_U, LAM = range(
-    len(PARAMETER_NAMES)
-)
+(B_OPEN, B_CULTURE, B_PACE, B_PAY, B_PEER, B_HOME, B_FOUNDER, K0, K_TENURE, SIGMA_U, SIGMA_MATCH,
+ LAM) = range(len(PARAMETER_NAMES))  # fmt: skip
 N_ATTRIBUTES = len(ATTRIBUTE_NAMES)
 
 
@@ -68,19 +71,6 @@ def lab_base_utility(theta, attributes):
         + theta[B_PACE] * attributes[2]
         + theta[B_PAY] * attributes[3]
     )
-
-
-@njit(cache=True)
-def personal_utility(theta, peer_share, home, founder):
-    """The researcher-specific part of V_ij: colleagues there, home city, founding it.
-
-    Args:
-        theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
-        peer_share: tie-weighted share of the researcher's colleagues at the lab, in [0, 1].
-        home: 1.0 where the lab has an office in the researcher's city, else 0.0.
-        founder: 1.0 where the researcher is one of the lab's founders, else 0.0.
-    """
-    return theta[B_PEER] * peer_share + theta[B_HOME] * home + theta[B_FOUNDER] * founder
 
 
 @njit(cache=True)
@@ -111,16 +101,20 @@ def month_weights(theta, attributes, exists, base, base_weights):
 
 
 @njit(cache=True)
-def fixed_weights(theta, home, founder, out):
-    """Per replicate: ``out[i, j] = exp((b_home*home_ij + b_founder*founder_ij) / lam)``.
+def fixed_utilities(theta, home, founder, match_normals, start_labs, utility, weight):
+    """Per replicate: the part of V_ij that never changes during a run, and its exponential.
 
-    The part of exp(V_ij / lam) that never changes during a run (city and founding role), so each
-    month only the colleagues' pull needs an exponential, and only at labs where colleagues are.
+    ``utility[i, j] = b_home*home_ij + b_founder*founder_ij + m_ij`` with
+    ``m_ij = sigma_match * match_normals[i, j]`` (0 at i's start lab), and
+    ``weight[i, j] = exp(utility[i, j] / lam)``; so each month only the colleagues' pull needs an
+    exponential, and only at labs where colleagues are.
     """
     lam = theta[LAM]
     for i in range(home.shape[0]):
         for j in range(home.shape[1]):
-            out[i, j] = math.exp((theta[B_HOME] * home[i, j] + theta[B_FOUNDER] * founder[i, j]) / lam)
+            match = theta[SIGMA_MATCH] * match_normals[i, j] if j != start_labs[i] else 0.0
+            utility[i, j] = theta[B_HOME] * home[i, j] + theta[B_FOUNDER] * founder[i, j] + match
+            weight[i, j] = math.exp(utility[i, j] / lam)
 
 
 @njit(cache=True)
@@ -205,10 +199,9 @@ def decide(
     base,
     base_weights,
     shift,
-    fixed,
+    fixed_utility,
+    fixed_weight,
     ties,
-    home,
-    founder,
     uniform,
     probabilities,
     peer,
@@ -222,10 +215,9 @@ def decide(
         tenure_years: the researcher's years at their current lab.
         restlessness: the researcher's u_i for this replicate.
         base, base_weights, shift: this month's shared terms from :func:`month_weights`.
-        fixed: float array [N, L], the run's fixed factors from :func:`fixed_weights`.
+        fixed_utility, fixed_weight: float arrays [N, L], the run's fixed terms from
+            :func:`fixed_utilities` (city, founding role, idiosyncratic fit).
         ties: float array [N, N], row-normalised tie weights.
-        home: float array [N, L], 1.0 where lab j has an office in researcher i's city.
-        founder: float array [N, L], 1.0 where researcher i founded lab j.
         uniform: the researcher's uniform draw in [0, 1) for this month.
         probabilities, peer: scratch arrays of length L (overwritten; ``probabilities`` holds
             the full distribution afterwards only when the researcher moves).
@@ -237,7 +229,7 @@ def decide(
     for j in range(base.shape[0]):
         w = 0.0
         if j != current and base_weights[j] > 0.0:
-            w = base_weights[j] * fixed[researcher, j]
+            w = base_weights[j] * fixed_weight[researcher, j]
             if peer[j] > 0.0:
                 w *= math.exp(theta[B_PEER] * peer[j] / lam)
         probabilities[j] = w
@@ -245,7 +237,8 @@ def decide(
     inclusive = shift + math.log(total) if total > 0.0 else -math.inf
     v_stay = (
         base[current]
-        + personal_utility(theta, peer[current], home[researcher, current], founder[researcher, current])
+        + theta[B_PEER] * peer[current]
+        + fixed_utility[researcher, current]
         + stay_premium(theta, tenure_years, restlessness)
     )
     p_move = move_probability(v_stay, lam, inclusive)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit, prange
 
-from sim.behavior import SIGMA_U, decide, fixed_weights, month_weights
+from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
 from sim.streams import replicate_draws
 from sim.world import CompiledWorld
 
@@ -29,8 +29,9 @@ DEFAULT_CHUNK = 8192
 
 @njit(cache=True, parallel=True)
 def _simulate_batch(
-    theta, z, u, start_labs, start_tenure, attributes, exists, merge_into, ties, home, founder, out
-):
+    theta, z, match, u, start_labs, start_tenure, attributes, exists, merge_into, ties, home,
+    founder, out,
+):  # fmt: skip
     n_reps, n_months, n_people = u.shape
     n_labs = attributes.shape[1]
     for r in prange(n_reps):
@@ -42,8 +43,9 @@ def _simulate_batch(
         base_weights = np.empty(n_labs)
         probabilities = np.empty(n_labs)
         peer = np.empty(n_labs)
-        fixed = np.empty((n_people, n_labs))
-        fixed_weights(theta[r], home, founder, fixed)
+        fixed_utility = np.empty((n_people, n_labs))
+        fixed_weight = np.empty((n_people, n_labs))
+        fixed_utilities(theta[r], home, founder, match[r], start_labs, fixed_utility, fixed_weight)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
@@ -53,7 +55,7 @@ def _simulate_batch(
             for i in range(n_people):
                 chosen[i] = decide(
                     theta[r], i, labs, tenure[i], restlessness[i], base, base_weights, shift,
-                    fixed, ties, home, founder, u[r, t, i], probabilities, peer,
+                    fixed_utility, fixed_weight, ties, u[r, t, i], probabilities, peer,
                 )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
@@ -74,11 +76,12 @@ def simulate_batch(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -
     """
     seeds = np.asarray(seeds, dtype=np.uint64)
     theta = np.ascontiguousarray(np.broadcast_to(theta, (len(seeds), theta.shape[-1])))
-    z, u = replicate_draws(seeds, world.n_researchers, world.n_months)
+    n_labs = world.timeline.attributes.shape[1]
+    z, match, u = replicate_draws(seeds, world.n_researchers, n_labs, world.n_months)
     out = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     tl = world.timeline
     _simulate_batch(
-        theta, z, u, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
+        theta, z, match, u, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.ties, world.home, world.founder, out,
     )  # fmt: skip
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.behavior import SIGMA_U, decide, fixed_weights, month_weights
+from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
 from sim.world import CompiledWorld
 
 
@@ -57,7 +57,7 @@ class Researcher(mesa.Agent):
         m = self.model
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
-            m.base, m.base_weights, m.shift, m.fixed, m.world.ties, m.world.home, m.world.founder,
+            m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, m.world.ties,
             m.rng.random(), m.scratch[0], m.scratch[1],
         )  # fmt: skip
 
@@ -87,10 +87,16 @@ class ExodusModel(mesa.Model):
         n_labs = world.timeline.attributes.shape[1]
         self.scratch = np.empty((2, n_labs))
         self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
-        self.fixed = np.empty((world.n_researchers, n_labs))
-        fixed_weights(self.theta, world.home, world.founder, self.fixed)
-        # Restlessness first, one normal per researcher in cohort order (sim.streams).
+        # Restlessness first, one normal per researcher in cohort order, then the fits with
+        # each lab, then (in the steps) the monthly uniforms: the order of sim.streams.
         normals = self.rng.standard_normal(world.n_researchers)
+        match = self.rng.standard_normal((world.n_researchers, n_labs))
+        self.fixed_utility = np.empty((world.n_researchers, n_labs))
+        self.fixed_weight = np.empty((world.n_researchers, n_labs))
+        fixed_utilities(
+            self.theta, world.home, world.founder, match, world.start_labs,
+            self.fixed_utility, self.fixed_weight,
+        )  # fmt: skip
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
         for i, name in enumerate(world.world.researchers):
             Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])

@@ -90,6 +90,9 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
               "so it may be small or negative"),
     Parameter("sigma_u", 0.0, 5.0, 1.0, 1.0,
               "spread of restlessness between researchers (mover-stayer; Artuc et al. 2010)"),
+    Parameter("sigma_match", 0.0, 4.0, 1.0, 1.0,
+              "spread of researchers' idiosyncratic fit with each lab (mixed logit, Train 2009 "
+              "ch. 6): the six non-Mistral leavers went to six different labs (BI-2025)"),
     Parameter("lam", 0.2, 1.0, 0.6, _INF,
               "nest parameter: 1 is plain logit; lower makes labs closer substitutes (McFadden 1978)"),
 )

@@ -63,3 +63,70 @@ def retention_figure(
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets):
+    """Posterior predictive check: left at Meta in 2025-05 (posterior vs prior), and bands."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    bins = np.arange(cohort_size + 2) - 0.5
+    left.hist(prior_stats["remaining_2025_05"], bins=bins, density=True, color="grey", alpha=0.4,
+              label="prior predictive")  # fmt: skip
+    left.hist(stats["remaining_2025_05"], bins=bins, density=True, color="C0", alpha=0.7,
+              label="posterior predictive")  # fmt: skip
+    anchor = next((t.observed for t in targets if t.summary == "remaining_2025_05"), 3)
+    if anchor is not None:
+        left.axvline(anchor, color="black", lw=2, label=f"observed: {anchor}")
+    left.set_xlabel("authors still at Meta in 2025-05")
+    left.set_ylabel("probability")
+    left.legend(fontsize=8)
+    months = list(curve["month"])
+    x = np.arange(len(months))
+    right.fill_between(x, curve["q05"], curve["q95"], color="C0", alpha=0.15, linewidth=0,
+                       label="90% band")  # fmt: skip
+    right.fill_between(x, curve["q25"], curve["q75"], color="C0", alpha=0.3, linewidth=0,
+                       label="50% band")  # fmt: skip
+    right.plot(x, curve["mean"], color="C0", label="mean")
+    if observed is not None:
+        end = min(parse_month(OBSERVED_END) + 1, len(months))
+        low, high = observed.remaining_bounds(end)
+        right.step(np.arange(end), high / cohort_size, where="post", color="black",
+                   label="observed (latest reading)")  # fmt: skip
+        right.step(np.arange(end), low / cohort_size, where="post", color="black", ls="--",
+                   label="observed (earliest reading)")  # fmt: skip
+    _month_ticks(right, months)
+    right.set_ylim(0, 1.02)
+    right.set_ylabel("share still at Meta")
+    right.legend(fontsize=8)
+    fig.suptitle("Posterior predictive check")
+    fig.tight_layout()
+    return fig
+
+
+def pairs_figure(posterior: pd.DataFrame, max_points: int = 1500):
+    """Pairs plot of the weighted posterior (points resampled by weight; histograms on the diagonal)."""
+    names = [c for c in posterior.columns if c != "weight"]
+    weights = posterior["weight"].to_numpy() if "weight" in posterior else None
+    rng = np.random.default_rng(0)
+    p = None if weights is None else weights / weights.sum()
+    rows = rng.choice(len(posterior), size=min(max_points, len(posterior)), p=p)
+    sample = posterior[names].to_numpy()[rows]
+    k = len(names)
+    fig, axes = plt.subplots(k, k, figsize=(1.6 * k, 1.6 * k))
+    for i in range(k):
+        for j in range(k):
+            ax = axes[i, j]
+            if i == j:
+                ax.hist(sample[:, i], bins=30, color="C0")
+            elif i > j:
+                ax.scatter(sample[:, j], sample[:, i], s=1, alpha=0.3, color="C0")
+            else:
+                ax.axis("off")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == k - 1:
+                ax.set_xlabel(names[j], fontsize=7)
+            if j == 0:
+                ax.set_ylabel(names[i], fontsize=7)
+    fig.suptitle("Posterior pairs (points resampled by weight)")
+    fig.tight_layout()
+    return fig

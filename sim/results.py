@@ -151,6 +151,7 @@ def half_gone_month(traj: Trajectories) -> np.ndarray:
 #: Per-replicate summaries by name: used by run summaries, sweep outputs and calibration targets.
 SUMMARIES: dict[str, Callable[[Trajectories], np.ndarray]] = {
     "remaining_2025_05": lambda tr: remaining(tr, "2025-05"),
+    "remaining_2024_06": lambda tr: remaining(tr, "2024-06"),
     "at_mistral_2025_05": lambda tr: at_lab(tr, "Mistral", "2025-05"),
     "gone_by_2023_09": lambda tr: gone_by(tr, "2023-09"),
     "other_labs_2025_05": lambda tr: distinct_other_labs(tr, ("Mistral",), "2025-05"),

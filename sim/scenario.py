@@ -136,8 +136,9 @@ class Scenario:
         """Parameter vectors for each replicate [R, P], and the posterior draw behind each.
 
         With ``from = "posterior"`` replicate r uses posterior draw ``d[r]``, where ``d`` is drawn
-        with replacement from a generator seeded by ``seed``: the same seed gives the same draws
-        (common random numbers across scenarios).
+        with replacement, in proportion to the particles' ``weight`` column where there is one,
+        from a generator seeded by ``seed``: the same seed gives the same draws (common random
+        numbers across scenarios).
         """
         params = dict(self.spec.params)
         origin = str(params.pop("from", "values"))
@@ -148,7 +149,10 @@ class Scenario:
                 raise InputError(f"expected a number, got {value!r}", source=where, key=f"params.{name}")
         if origin == "posterior":
             draws = load_posterior(self.posterior_path())
-            index = np.random.default_rng([int(seed), 1]).integers(len(draws), size=replicates)
+            weights = draws["weight"].to_numpy() if "weight" in draws else np.ones(len(draws))
+            index = np.random.default_rng([int(seed), 1]).choice(
+                len(draws), size=replicates, p=weights / weights.sum()
+            )
             theta = draws[list(PARAMETER_NAMES)].to_numpy()[index]
             for name, value in params.items():
                 theta[:, PARAMETER_NAMES.index(name)] = value

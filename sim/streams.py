@@ -7,7 +7,8 @@ number of workers, and recorded in every result row so that any single history c
 
 Both engines consume a replicate's generator in the same order (DESIGN.md, "same seed, same
 history"): first one standard normal per researcher (the restlessness u_i, scaled by sigma_u),
-then one uniform per researcher per month, researchers in cohort order, months in order.
+then one standard normal per researcher and lab (the fits m_ij, scaled by sigma_match; row by
+row), then one uniform per researcher per month, researchers in cohort order, months in order.
 """
 
 from __future__ import annotations
@@ -28,19 +29,22 @@ def replicate_generator(replicate_seed) -> np.random.Generator:
 
 
 def replicate_draws(
-    seeds: np.ndarray, n_researchers: int, n_months: int
-) -> tuple[np.ndarray, np.ndarray]:
+    seeds: np.ndarray, n_researchers: int, n_labs: int, n_months: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every random number a batch of replicates needs, in the order the Mesa model draws them.
 
     Returns:
-        ``z`` [R, N], standard normals (restlessness before scaling by sigma_u), and
+        ``z`` [R, N], standard normals (restlessness before scaling by sigma_u);
+        ``match`` [R, N, L], standard normals (fits before scaling by sigma_match);
         ``u`` [R, T, N], the monthly uniforms.
     """
     n = len(seeds)
     z = np.empty((n, n_researchers))
+    match = np.empty((n, n_researchers, n_labs))
     u = np.empty((n, n_months, n_researchers))
     for r, s in enumerate(seeds):
         rng = replicate_generator(s)
-        z[r] = rng.standard_normal(n_researchers)
-        u[r] = rng.random((n_months, n_researchers))
-    return z, u
+        rng.standard_normal(out=z[r])
+        rng.standard_normal(out=match[r])
+        rng.random(out=u[r])
+    return z, match, u

@@ -6,13 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.behavior import (
+    B_PEER,
     choose,
     decide,
-    fixed_weights,
+    fixed_utilities,
     lab_base_utility,
     month_weights,
     move_probabilities,
-    personal_utility,
 )
 from sim.params import prior_means
 
@@ -61,11 +61,12 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     np.fill_diagonal(ties, 0)
     base, weights, p, peer = (np.empty(n_labs) for _ in range(4))
     shift = month_weights(theta, attributes, exists, base, weights)
-    fixed = np.empty(home.shape)
-    fixed_weights(theta, home, founder, fixed)
-    decide(theta, i, labs, tenure, 0.0, base, weights, shift, fixed, ties, home, founder, 1.0, p, peer)
+    fixed_u, fixed_w = np.empty(home.shape), np.empty(home.shape)
+    match = np.random.default_rng(len(labs)).standard_normal(home.shape)
+    fixed_utilities(theta, home, founder, match, np.zeros(n, dtype=np.int64), fixed_u, fixed_w)
+    decide(theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, ties, 1.0, p, peer)
     v = np.array([
-        lab_base_utility(theta, attributes[j]) + personal_utility(theta, peer[j], home[i, j], founder[i, j])
+        lab_base_utility(theta, attributes[j]) + theta[B_PEER] * peer[j] + fixed_u[i, j]
         for j in range(n_labs)
     ])
     return p, v
@@ -86,6 +87,7 @@ def test_decide_forms_the_same_distribution_as_move_probabilities():
         home, founder = (rng.random((5, 6)) < 0.3).astype(float), (rng.random((5, 6)) < 0.2).astype(float)
         p, v = _decide_distribution(theta, attributes, exists, labs, home, founder)
         v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
+        assert p.sum() == pytest.approx(1.0, abs=1e-12)
         expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
 

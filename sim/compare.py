@@ -1,0 +1,828 @@
+"""Counterfactual comparisons: several scenarios under common random numbers, paired differences.
+
+A counterfactual is a scenario that ``extends`` the baseline and changes a few facts (DESIGN.md,
+"Counterfactuals"). :func:`compare` runs a list of scenarios, the first being the *reference*,
+with common random numbers (CRN; Law 2015, *Simulation Modeling and Analysis*, 5th ed., sec. 11.2;
+Glasserman & Yao 1992, "Some guidelines and guarantees for common random numbers"), so that each
+scenario's difference from the reference is measured replicate by replicate rather than read off
+two noisy curves.
+
+The common-random-numbers rule:
+
+1. **Seeds.** Every scenario uses the reference's replicate seeds
+   (``reference.seeds(replicates, seed)``): replicate r draws the same restlessness and the same
+   monthly uniforms in every scenario.
+2. **Parameters.** Replicate r uses the reference's parameter vector, ``theta, draw =
+   reference.parameters(replicates, seed)`` (a posterior draw d[r] where the reference has
+   ``from = "posterior"``, the prior means or fixed values otherwise). On top of it each scenario
+   applies its own *fixed* values: its ``[params]`` table without ``from`` (for
+   ``no-peer-pull``, ``b_peer = 0``). A scenario's own ``from`` is not used: the reference
+   decides where the parameters come from, so all scenarios share the same draws; a parameter a
+   scenario does not fix takes the reference's value in each replicate.
+3. **Months.** All scenarios are simulated to the earliest of their horizons.
+
+So a scenario that changes nothing has exactly the reference's histories and a paired difference
+of exactly zero. A paired difference is, per replicate r, ``stat(scenario, r) - stat(reference,
+r)``; it is reported by its mean and the 5% and 95% quantiles across replicates (a 90% interval
+of the replicate-level effect, not a confidence interval for the mean). Count statistics use
+quantiles of the observed values (``method="inverted_cdf"``), so the intervals are whole numbers.
+Probabilities get a Monte Carlo 90% interval instead (Wilson 1927 for a probability, a normal
+interval for a paired difference of probabilities), since quantiles of a 0/1 indicator say
+nothing.
+
+Outputs (:func:`write_comparison`): ``comparison.csv`` (one row per scenario and statistic),
+``replicates.csv`` (per-replicate statistics, for paired analyses), ``retention.csv``,
+``difference.csv``, ``destinations.csv``, the figures ``retention.png``, ``difference.png``,
+``destinations.png``, a ``report.md`` tying them together and a ``manifest.json``; each file is
+written atomically (:mod:`sim.store`) and only after every simulation has finished, so a failed
+comparison leaves an earlier one's files in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.behavior import PARAMETER_NAMES
+from sim.errors import InputError
+from sim.params import check_theta, parameter
+from sim.results import QUANTILES, SUMMARIES, Trajectories, destination_counts, retention_curve
+from sim.scenario import Scenario, load_scenario
+from sim.simulate import simulate
+from sim.timeline import OBSERVED_END, format_month, parse_month
+
+DEFAULT_OUT = Path("out") / "compare"
+#: The counterfactual everything is compared with when ``--all`` is given.
+BASELINE = "baseline"
+#: P(at least this many of the cohort still at the start lab in 2025-05): half the 14.
+HALF_COHORT = 7
+_Z90 = 1.6448536269514722  # standard normal 95% quantile: two-sided 90% interval
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A per-replicate statistic of the comparison table.
+
+    Attributes:
+        name: column-style name, as in :data:`sim.results.SUMMARIES` where it is one of those.
+        label: what it is, in words, for the report.
+        kind: ``"count"`` (mean, replicate quantiles), ``"probability"`` (a 0/1 indicator:
+            its mean, Monte Carlo interval) or ``"month"`` (median month index; +inf = not
+            within the horizon).
+        paired: whether the table gives the paired difference from the reference.
+        compute: trajectories -> values per replicate [R].
+    """
+
+    name: str
+    label: str
+    kind: str
+    paired: bool
+    compute: Callable[[Trajectories], np.ndarray]
+
+
+def largest_group(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+    """Largest number of the cohort at any one lab other than their start lab, per replicate.
+
+    A clustering statistic: high where leavers go together (peer pull, a spin-out), low where
+    they scatter.
+    """
+    t = parse_month(month)
+    labs = traj.labs[:, t, :]
+    away = labs != traj.start_labs[None, :]
+    counts = np.zeros((traj.shape[0], len(traj.lab_names)), dtype=np.int64)
+    for code in range(len(traj.lab_names)):
+        counts[:, code] = ((labs == code) & away).sum(axis=1)
+    return counts.max(axis=1)
+
+
+def destination_herfindahl(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+    """Herfindahl index of the leavers' labs at ``month``, per replicate (NaN with no leaver).
+
+    ``sum_j s_j**2`` over the labs j other than the start lab, s_j being the share of the
+    researchers away from their start lab who are at j: 1 when all leavers are at one lab,
+    1/k when they are spread evenly over k labs.
+    """
+    t = parse_month(month)
+    labs = traj.labs[:, t, :]
+    away = labs != traj.start_labs[None, :]
+    n_away = away.sum(axis=1)
+    total = np.zeros(traj.shape[0])
+    for code in range(len(traj.lab_names)):
+        total += ((labs == code) & away).sum(axis=1).astype(np.float64) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_away > 0, total / n_away.astype(np.float64) ** 2, np.nan)
+
+
+def _half_gone(traj: Trajectories) -> np.ndarray:
+    months = SUMMARIES["half_gone_month"](traj).astype(np.float64)
+    return np.where(months < 0, np.inf, months)
+
+
+#: The statistics of ``comparison.csv``, in table order.
+STATISTICS: tuple[Statistic, ...] = (
+    Statistic("remaining_2025_05", f"left at Meta (the start lab) in {OBSERVED_END}", "count",
+              True, SUMMARIES["remaining_2025_05"]),
+    Statistic("remaining_at_horizon", "left at Meta at the horizon", "count", True,
+              SUMMARIES["remaining_at_horizon"]),
+    Statistic(f"p_remaining_2025_05_at_least_{HALF_COHORT}",
+              f"P(at least {HALF_COHORT} left at Meta in {OBSERVED_END})", "probability", True,
+              lambda tr: (SUMMARIES["remaining_2025_05"](tr) >= HALF_COHORT).astype(np.float64)),
+    Statistic("at_mistral_2025_05", f"at Mistral in {OBSERVED_END}", "count", True,
+              SUMMARIES["at_mistral_2025_05"]),
+    Statistic("largest_group_2025_05",
+              f"largest group of leavers at one lab in {OBSERVED_END}", "count", True,
+              largest_group),
+    Statistic("half_gone_month", "month by which half had gone (median)", "month", False,
+              _half_gone),
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios simulated under common random numbers; the first is the reference.
+
+    Attributes:
+        labels: one unique label per scenario (its name), reference first.
+        scenarios: the scenarios, reference first.
+        trajectories: their histories, same replicate seeds and same parameter draws.
+        overrides: each scenario's fixed parameter values applied on top of the reference's.
+        seed: the seed behind the replicate seeds and the posterior draws.
+        horizon: the last month simulated (the earliest of the scenarios' horizons).
+        parameter_source: the reference's ``params.from`` (``posterior``, ``prior-mean``, ...).
+    """
+
+    labels: tuple[str, ...]
+    scenarios: tuple[Scenario, ...]
+    trajectories: tuple[Trajectories, ...]
+    overrides: tuple[dict[str, float], ...]
+    seed: int
+    horizon: str
+    parameter_source: str
+
+    @property
+    def reference(self) -> Trajectories:
+        """The reference scenario's histories."""
+        return self.trajectories[0]
+
+    @property
+    def replicates(self) -> int:
+        """Replicates per scenario."""
+        return self.reference.shape[0]
+
+    @property
+    def cohort_size(self) -> int:
+        """N, researchers in the cohort."""
+        return self.reference.shape[2]
+
+    def replicate_table(self) -> pd.DataFrame:
+        """One row per scenario and replicate: seed, posterior draw and each statistic."""
+        frames = []
+        for label, traj in zip(self.labels, self.trajectories, strict=True):
+            frame = pd.DataFrame({s.name: s.compute(traj) for s in STATISTICS})
+            frame.insert(0, "posterior_draw", -1 if traj.draw is None else traj.draw)
+            frame.insert(0, "seed", traj.seeds)
+            frame.insert(0, "replicate", np.arange(traj.shape[0]))
+            frame.insert(0, "scenario", label)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_df(self) -> pd.DataFrame:
+        """The comparison table: one row per scenario and statistic (``comparison.csv``).
+
+        Columns: scenario, statistic, label, kind, estimate (mean; probability; median month
+        index from 2023-02, inf = not within the horizon), low and high (the 90% interval),
+        interval (how it was formed), and diff_mean, diff_low, diff_high (the paired
+        difference from the reference, where the statistic has one).
+        """
+        rows = []
+        base = {s.name: s.compute(self.reference) for s in STATISTICS}
+        for label, traj in zip(self.labels, self.trajectories, strict=True):
+            for stat in STATISTICS:
+                values = stat.compute(traj)
+                row = {"scenario": label, "statistic": stat.name, "label": stat.label,
+                       "kind": stat.kind}  # fmt: skip
+                row.update(_estimate(values, stat.kind))
+                if stat.paired:
+                    row.update(_paired(values, base[stat.name], stat.kind))
+                else:
+                    row.update(diff_mean=np.nan, diff_low=np.nan, diff_high=np.nan)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def retention(self) -> dict[str, pd.DataFrame]:
+        """Label -> :func:`sim.results.retention_curve`."""
+        return {k: retention_curve(t) for k, t in zip(self.labels, self.trajectories, strict=True)}
+
+    def differences(self) -> dict[str, pd.DataFrame]:
+        """Label -> :func:`difference_curve` from the reference, for every other scenario."""
+        return {
+            k: difference_curve(t, self.reference)
+            for k, t in zip(self.labels[1:], self.trajectories[1:], strict=True)
+        }
+
+    def destinations(self, month: str = OBSERVED_END) -> pd.DataFrame:
+        """Mean number of the cohort at each lab at ``month``, per scenario (long format).
+
+        A lab absent from a scenario's world (``remove_labs``) appears with 0 and
+        ``in_world`` False, so every scenario has a row for every lab.
+        """
+        labs: list[str] = []
+        for traj in self.trajectories:
+            labs += [lab for lab in traj.lab_names if lab not in labs]
+        frames = []
+        for label, traj in zip(self.labels, self.trajectories, strict=True):
+            counts = destination_counts(traj, month).set_index("lab")
+            frame = counts.reindex(labs, fill_value=0.0).rename_axis("lab").reset_index()
+            frame.insert(0, "scenario", label)
+            frame["in_world"] = frame["lab"].isin(traj.lab_names)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+
+def compare(
+    scenarios: list[Scenario],
+    replicates: int | None = None,
+    seed: int | None = None,
+    progress: bool | None = False,
+) -> Comparison:
+    """Simulate scenarios with common random numbers; the first one is the reference.
+
+    Every scenario gets the reference's replicate seeds and the reference's parameter draws,
+    with its own fixed ``[params]`` values (those other than ``from``) applied on top (see the
+    module docstring for the rule and why).
+
+    Args:
+        scenarios: the reference first, then the counterfactuals.
+        replicates: replicates per scenario (default: the reference's ``replicates``).
+        seed: the seed of the replicate seeds and the posterior draws (default: the reference's).
+        progress: show progress bars (None: only on a terminal).
+
+    Raises:
+        InputError: no scenario; scenarios with different cohorts; a horizon before 2025-05; an
+            unknown or out-of-bounds fixed parameter.
+    """
+    if not scenarios:
+        raise InputError("nothing to compare: give at least one scenario")
+    ref = scenarios[0]
+    replicates = ref.spec.replicates if replicates is None else int(replicates)
+    seed = ref.spec.seed if seed is None else int(seed)
+    if replicates < 1:
+        raise InputError(f"expected at least 1 replicate, got {replicates}")
+    _check_same_cohort(scenarios)
+    horizon = min((s.spec.horizon for s in scenarios), key=parse_month)
+    if parse_month(horizon) < parse_month(OBSERVED_END):
+        raise InputError(
+            f"the comparison reports {OBSERVED_END} numbers, so every scenario's horizon must be "
+            f"{OBSERVED_END} or later; the earliest here is {horizon}"
+        )
+    overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
+    theta, draw = ref.parameters(replicates, seed)
+    seeds = ref.seeds(replicates, seed)
+    thetas = []
+    for scenario, fixed in zip(scenarios, overrides, strict=True):
+        own = theta.copy()
+        for name, value in fixed.items():
+            own[:, PARAMETER_NAMES.index(name)] = value
+        check_theta(own, source=_where(scenario))
+        thetas.append(own)
+    trajectories = tuple(
+        simulate(s.world.compile(horizon), own, seeds, draw=draw, progress=progress)
+        for s, own in zip(scenarios, thetas, strict=True)
+    )
+    return Comparison(
+        labels=_unique_labels([s.name for s in scenarios]),
+        scenarios=tuple(scenarios),
+        trajectories=trajectories,
+        overrides=tuple(overrides),
+        seed=seed,
+        horizon=horizon,
+        parameter_source=str(ref.spec.params.get("from", "values")),
+    )
+
+
+def fixed_parameters(scenario: Scenario) -> dict[str, float]:
+    """A scenario's fixed parameter values: its merged ``[params]`` table without ``from``."""
+    fixed = {}
+    for name, value in scenario.spec.params.items():
+        if name == "from":
+            continue
+        parameter(name, source=_where(scenario))
+        if isinstance(value, str):
+            raise InputError(
+                f"expected a number, got {value!r}", source=_where(scenario), key=f"params.{name}"
+            )
+        fixed[name] = float(value)
+    return fixed
+
+
+def all_scenarios(reference: str = BASELINE) -> list[Scenario]:
+    """The reference scenario, then every scenario beside it that ``extends`` it, by file name.
+
+    Scenarios that extend it through another (a chain) count too.
+    """
+    ref = load_scenario(reference)
+    found = [ref]
+    for path in sorted(ref.path.parent.glob("*.toml")):
+        if path.resolve() == ref.path:
+            continue
+        scenario = load_scenario(path)
+        if str(ref.path) in scenario.chain[1:]:
+            found.append(scenario)
+    return found
+
+
+def _check_same_cohort(scenarios: list[Scenario]) -> None:
+    first = scenarios[0].world
+    for scenario in scenarios[1:]:
+        w = scenario.world
+        if w.researchers != first.researchers or w.start_labs != first.start_labs:
+            raise InputError(
+                f"scenario {scenario.name!r} has another cohort than {scenarios[0].name!r}: paired "
+                "differences need the same researchers with the same start labs",
+                source=_where(scenario),
+                key="world",
+            )
+
+
+def _unique_labels(names: list[str]) -> tuple[str, ...]:
+    labels: list[str] = []
+    for name in names:
+        label, k = name, 2
+        while label in labels:
+            label, k = f"{name} ({k})", k + 1
+        labels.append(label)
+    return tuple(labels)
+
+
+def _where(scenario: Scenario) -> str | None:
+    return str(scenario.path) if scenario.path else None
+
+
+# --------------------------------------------------------------------------- statistics
+def _quantiles(values: np.ndarray) -> tuple[float, float]:
+    return tuple(float(q) for q in np.quantile(values, (0.05, 0.95), method="inverted_cdf"))
+
+
+def _estimate(values: np.ndarray, kind: str) -> dict:
+    """Point estimate and 90% interval of one scenario's statistic."""
+    if kind == "probability":
+        low, high = _wilson(float(values.mean()), len(values))
+        return dict(estimate=float(values.mean()), low=low, high=high,
+                    interval="Monte Carlo 90% (Wilson)")  # fmt: skip
+    low, high = _quantiles(values)
+    centre = (
+        float(np.quantile(values, 0.5, method="inverted_cdf"))
+        if kind == "month"
+        else float(values.mean())
+    )
+    return dict(estimate=centre, low=low, high=high, interval="replicate quantiles 5%-95%")
+
+
+def _paired(values: np.ndarray, reference: np.ndarray, kind: str) -> dict:
+    """Mean and 90% interval of the per-replicate difference from the reference."""
+    diff = values.astype(np.float64) - reference.astype(np.float64)
+    mean = float(diff.mean())
+    if kind == "probability":
+        half = _Z90 * float(diff.std(ddof=1)) / math.sqrt(len(diff)) if len(diff) > 1 else 0.0
+        return dict(diff_mean=mean, diff_low=mean - half, diff_high=mean + half)
+    low, high = _quantiles(diff)
+    return dict(diff_mean=mean, diff_low=low, diff_high=high)
+
+
+def _wilson(p: float, n: int) -> tuple[float, float]:
+    """Wilson score 90% interval for a proportion p out of n (Wilson 1927)."""
+    z2 = _Z90**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z90 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
+    """Paired difference of the retention curve from the reference's, month by month.
+
+    Per replicate r and month t: share of the cohort at its start lab in ``traj`` minus that in
+    ``reference`` (same replicate seeds). Columns: month, mean and the
+    :data:`sim.results.QUANTILES` of the per-replicate difference.
+    """
+    if traj.shape != reference.shape or not np.array_equal(traj.seeds, reference.seeds):
+        raise InputError("a paired difference needs the same replicate seeds and months")
+    n_people = traj.shape[2]
+    diff = (traj.at_start_lab().astype(np.int64) - reference.at_start_lab()) / n_people
+    curve = retention_curve(reference)[["month"]].copy()
+    curve["mean"] = diff.mean(axis=0)
+    for q in QUANTILES:
+        curve[f"q{int(round(q * 100)):02d}"] = np.quantile(diff, q, axis=0)
+    return curve
+
+
+def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(
+        [c.assign(scenario=label)[["scenario", *c.columns]] for label, c in curves.items()],
+        ignore_index=True,
+    )
+
+
+# --------------------------------------------------------------------------- figures
+def difference_figure(curves: dict[str, pd.DataFrame], cohort_size: int, reference: str):
+    """Paired difference of each scenario's retention curve from the reference's.
+
+    One colour per scenario: the mean line with the 50% and 90% bands of the per-replicate
+    difference; a right-hand axis reads the difference in researchers.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    months: list[str] = []
+    for k, (label, curve) in enumerate(curves.items()):
+        months = list(curve["month"])
+        x = np.arange(len(months))
+        colour = f"C{k + 1}"  # C0 is the reference's colour in the retention figure
+        ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.08, linewidth=0)
+        ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.18, linewidth=0)
+        ax.plot(x, curve["mean"], color=colour, label=label)
+    ax.axhline(0.0, color="black", lw=0.8)
+    if months:
+        ax.axvline(parse_month(OBSERVED_END), color="grey", lw=0.8, ls=":")
+        _month_ticks(ax, months)
+    ax.set_ylabel(f"share still at start lab: scenario - {reference}")
+    right = ax.secondary_yaxis(
+        "right", functions=(lambda s: s * cohort_size, lambda n: n / cohort_size)
+    )
+    right.set_ylabel("researchers")
+    ax.set_title(f"Paired difference from {reference} (mean, 50% and 90% bands across replicates)")
+    if curves:  # below the axes: the bands can fill any part of the plot
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8)
+    return fig
+
+
+def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month: str):
+    """Grouped bars: mean number of the cohort at each lab at ``month``, one bar per scenario.
+
+    The start lab(s) get their own panel and scale, so the other labs' bars stay readable; labs
+    where no scenario has as much as 0.01 researchers on average are left out.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    wide = frame.pivot(index="lab", columns="scenario", values="mean")[scenarios]
+    wide = wide[wide.max(axis=1) >= 0.01]
+    home = [lab for lab in wide.index if lab in start_labs]
+    other = wide.drop(index=home)
+    other = other.loc[other.max(axis=1).sort_values(ascending=False, kind="stable").index]
+    ratios = [max(len(home), 1), max(len(other), 1) + 1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": ratios})
+    width = 0.8 / len(scenarios)
+    for ax, part in zip(axes, (wide.loc[home], other), strict=True):
+        x = np.arange(len(part))
+        for k, label in enumerate(scenarios):
+            ax.bar(x + (k - (len(scenarios) - 1) / 2) * width, part[label], width,
+                   color=f"C{k}", label=label)  # fmt: skip
+        ax.set_xticks(x)
+        ax.set_xticklabels(part.index, rotation=30, ha="right")
+    axes[0].set_ylabel(f"mean number of the cohort there in {month}")
+    axes[0].set_title("start lab")
+    axes[1].set_title("the other labs")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Where the cohort is in {month}, by scenario")
+    fig.tight_layout()
+    return fig
+
+
+def _month_ticks(ax, months: list[str]) -> None:
+    ticks = [k for k, m in enumerate(months) if m.endswith("-01") or k == 0]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([months[k] for k in ticks], rotation=45, ha="right")
+
+
+# --------------------------------------------------------------------------- writing
+def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
+    """Write the comparison's tables, figures, report and manifest into ``out`` (atomically)."""
+    from sim.plot import retention_figure
+    from sim.store import provenance, save_figure, write_frame, write_json, write_text
+
+    out = Path(out)
+    ref = comparison.labels[0]
+    table = comparison.to_df()
+    retention = comparison.retention()
+    differences = comparison.differences()
+    destinations = comparison.destinations()
+    observed = _observed(comparison.scenarios[0])
+    written = [
+        write_frame(out / "comparison.csv", table),
+        write_frame(out / "replicates.csv", comparison.replicate_table()),
+        write_frame(out / "retention.csv", _long(retention)),
+        write_frame(
+            out / "difference.csv",
+            _long(differences)
+            if differences
+            else pd.DataFrame(columns=["scenario", "month", "mean"]),
+        ),  # fmt: skip
+        write_frame(out / "destinations.csv", destinations),
+    ]
+    fig = retention_figure(
+        retention, comparison.cohort_size, observed,
+        title="Share of the cohort still at Meta, by scenario",
+    )  # fmt: skip
+    written.append(save_figure(out / "retention.png", fig))
+    written.append(
+        save_figure(
+            out / "difference.png",
+            difference_figure(differences, comparison.cohort_size, ref),
+        )
+    )
+    start = tuple(dict.fromkeys(comparison.scenarios[0].world.start_labs))
+    written.append(
+        save_figure(
+            out / "destinations.png", destinations_figure(destinations, start, OBSERVED_END)
+        )
+    )
+    written.append(write_text(out / "report.md", report(comparison, table, observed)))
+    manifest = {
+        "command": "compare",
+        "reference": ref,
+        "scenarios": [
+            {
+                "label": label,
+                "name": s.name,
+                "files": list(s.chain),
+                "fixed_parameters": fixed,
+                "provisional_parameters": _provisional(s),
+                "spec": s.spec.model_dump(mode="json"),
+            }
+            for label, s, fixed in zip(
+                comparison.labels, comparison.scenarios, comparison.overrides, strict=True
+            )
+        ],
+        "replicates": comparison.replicates,
+        "seed": comparison.seed,
+        "horizon": comparison.horizon,
+        "common_random_numbers": (
+            "every scenario uses the reference's replicate seeds and parameter draws "
+            f"(params.from = {comparison.parameter_source!r} in the reference), with its own "
+            "fixed [params] values applied on top"
+        ),
+        **provenance(),
+        "files": [p.name for p in written],
+    }
+    written.append(write_json(out / "manifest.json", manifest))
+    return written
+
+
+def _observed(scenario: Scenario):
+    """The observed history where the world is the default cohort, else None (an overlay)."""
+    from sim.observed import load_observed
+
+    if scenario.world.name != "llama":
+        return None
+    try:
+        return load_observed(labs=None)
+    except InputError:  # an optional overlay: a missing file only drops the black line
+        return None
+
+
+def _provisional(scenario: Scenario) -> bool:
+    """Whether the scenario or any file it extends marks its parameters provisional."""
+    for path in scenario.chain:
+        try:
+            if tomllib.loads(Path(path).read_text()).get("provisional", False):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return bool(scenario.spec.provisional)
+
+
+# --------------------------------------------------------------------------- report
+def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=None) -> str:
+    """The Markdown report: the question of each scenario, a table, the figures, the answers."""
+    table = comparison.to_df() if table is None else table
+    ref = comparison.labels[0]
+    cell = {(r.scenario, r.statistic): r for r in table.itertuples(index=False)}
+    horizon = comparison.horizon
+    p_name = f"p_remaining_2025_05_at_least_{HALF_COHORT}"
+    lines = [
+        "# Counterfactuals: what would have kept the LLaMA authors at Meta?",
+        "",
+        f"{len(comparison.labels)} scenarios, {comparison.replicates} replicates each, seed "
+        f"{comparison.seed}, simulated from {format_month(0)} to {horizon}. The reference is "
+        f"**{ref}**. Common random numbers: every scenario uses the reference's replicate seeds "
+        f'and parameter draws (`params.from = "{comparison.parameter_source}"`), with its own '
+        "fixed parameter values on top, so each difference below is paired replicate by "
+        "replicate. Intervals are 90%: the 5% and 95% quantiles across replicates (for the "
+        "probability, a Monte Carlo interval).",
+        "",
+    ]
+    if any(_provisional(s) for s in comparison.scenarios):
+        lines += [
+            "> **Provisional parameters.** The reference's parameters are not calibrated yet "
+            "(`provisional = true`): the numbers show how the model responds, not estimates of "
+            "what would have happened.",
+            "",
+        ]
+    if observed is not None:
+        stayed = int((observed.left_earliest < 0).sum())
+        lines += [
+            f"Observed (BI-2025): {stayed} of {len(observed.names)} still at Meta in "
+            f"{OBSERVED_END}, {observed.count_at('Mistral')} at Mistral.",
+            "",
+        ]
+    header = [
+        "scenario", f"at Meta {OBSERVED_END}", "difference", f"at Meta {horizon}", "difference",
+        f"P(>= {HALF_COHORT} at Meta {OBSERVED_END})", f"at Mistral {OBSERVED_END}",
+        "largest group elsewhere", "half gone by (median)",
+    ]  # fmt: skip
+    lines += ["## Summary", "", "| " + " | ".join(header) + " |",
+              "|" + "---|" * len(header)]  # fmt: skip
+    for label in comparison.labels:
+        first = label == ref
+        rem, hor = cell[label, "remaining_2025_05"], cell[label, "remaining_at_horizon"]
+        row = [
+            f"**{label}**" if first else label,
+            _count(rem), "" if first else _diff(rem),
+            _count(hor), "" if first else _diff(hor),
+            _probability(cell[label, p_name]),
+            _count(cell[label, "at_mistral_2025_05"]),
+            _count(cell[label, "largest_group_2025_05"]),
+            _month(cell[label, "half_gone_month"], horizon),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Each cell: mean (90% interval). *difference*: the paired difference from the reference, "
+        "mean (90% interval of the per-replicate difference). *largest group elsewhere*: the "
+        "largest number of the cohort at any one lab other than Meta.",
+        "",
+        "## Each scenario: its question and the answer",
+        "",
+    ]
+    for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
+        lines.append(f"- {_sentence(label, scenario, cell, ref, horizon, p_name)}")
+    lines += [
+        "",
+        "## Figures",
+        "",
+        "![Retention by scenario](retention.png)",
+        "",
+        "*retention.png*: share of the cohort still at Meta, month by month: mean with 50% and "
+        "90% bands per scenario; the black steps are the observed history (latest and earliest "
+        "reading of each exit month).",
+        "",
+        "![Paired difference from the reference](difference.png)",
+        "",
+        f"*difference.png*: each scenario's retention minus {ref}'s in the same replicate: mean "
+        "with 50% and 90% bands. Above zero: more stay.",
+        "",
+        "![Destinations](destinations.png)",
+        "",
+        f"*destinations.png*: mean number of the cohort at each lab in {OBSERVED_END}.",
+        "",
+        "## Files",
+        "",
+        "`comparison.csv` (this table, one row per scenario and statistic), `replicates.csv` "
+        "(each replicate's statistics, for your own paired analyses), `retention.csv`, "
+        "`difference.csv`, `destinations.csv`, `manifest.json` (scenario files, seeds, code "
+        "version).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _sentence(label, scenario, cell, ref, horizon, p_name) -> str:
+    rem, hor = cell[label, "remaining_2025_05"], cell[label, "remaining_at_horizon"]
+    mistral = cell[label, "at_mistral_2025_05"]
+    if label == ref:
+        return (
+            f"**{label}** (the reference): {rem.estimate:.1f} of the cohort left at Meta in "
+            f"{OBSERVED_END} (90%: {_range(rem.low, rem.high)}), {hor.estimate:.1f} in {horizon}; "
+            f"{mistral.estimate:.1f} at Mistral; P(at least {HALF_COHORT} at Meta in "
+            f"{OBSERVED_END}) = {cell[label, p_name].estimate:.2f}."
+        )
+    return (
+        f"**{label}**: {_question(scenario.spec.description)} Left at Meta in {OBSERVED_END}: "
+        f"{rem.estimate:.1f} against {cell[ref, 'remaining_2025_05'].estimate:.1f}, a paired "
+        f"difference of {rem.diff_mean:+.2f} (90%: {_range(rem.diff_low, rem.diff_high, True)}); "
+        f"in {horizon}: {hor.diff_mean:+.2f} "
+        f"(90%: {_range(hor.diff_low, hor.diff_high, True)}); at Mistral in {OBSERVED_END}: "
+        f"{mistral.estimate:.1f} ({mistral.diff_mean:+.2f}); largest group elsewhere "
+        f"{cell[label, 'largest_group_2025_05'].estimate:.2f} "
+        f"({cell[label, 'largest_group_2025_05'].diff_mean:+.2f})."
+    )
+
+
+def _question(description: str) -> str:
+    """The first sentence of a scenario's description (its question, by convention)."""
+    text = " ".join(description.split())
+    match = re.match(r"(.+?[?.])(\s|$)", text)
+    return match.group(1) if match else text
+
+
+def _range(low: float, high: float, signed: bool = False) -> str:
+    def number(x: float) -> str:
+        return f"{x:+g}" if signed and x != 0 else f"{x:g}"
+
+    return f"{number(low)} to {number(high)}"
+
+
+def _count(r) -> str:
+    return f"{r.estimate:.1f} ({_range(r.low, r.high)})"
+
+
+def _diff(r) -> str:
+    return f"{r.diff_mean:+.2f} ({_range(r.diff_low, r.diff_high, True)})"
+
+
+def _probability(r) -> str:
+    return f"{r.estimate:.2f} ({r.low:.2f}-{r.high:.2f})"
+
+
+def _month(r, horizon: str) -> str:
+    def label(value: float) -> str:
+        return f"after {horizon}" if math.isinf(value) else format_month(int(value))
+
+    if r.low == r.high == r.estimate:
+        return label(r.estimate)
+    return f"{label(r.estimate)} ({label(r.low)} to {label(r.high)})"
+
+
+# --------------------------------------------------------------------------- command line
+def register_cli(subparsers) -> None:
+    """Add ``sim compare`` to the ``sim`` command."""
+    cmd = subparsers.add_parser(
+        "compare",
+        help="compare scenarios under common random numbers (the first is the reference)",
+        description=(
+            "Run scenarios with the same replicate seeds and parameter draws as the first one "
+            "(the reference) and write comparison.csv, retention.png, difference.png, "
+            "destinations.png and report.md."
+        ),
+    )
+    cmd.add_argument(
+        "scenarios", nargs="*", metavar="SCENARIO",
+        help="scenario files or names in scenarios/; the first is the reference",
+    )  # fmt: skip
+    cmd.add_argument("--all", action="store_true",
+                     help=f"{BASELINE} and every scenario in scenarios/ that extends it "
+                          "(followed by any SCENARIO given)")  # fmt: skip
+    cmd.add_argument("--replicates", type=_positive_int, default=None,
+                     help="replicates per scenario (default: the reference's)")  # fmt: skip
+    cmd.add_argument("--seed", type=_non_negative_int, default=None,
+                     help="seed (default: the reference's)")  # fmt: skip
+    cmd.add_argument(
+        "--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})"
+    )
+    cmd.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    if not args.scenarios and not args.all:
+        raise InputError("give the scenarios to compare (the first is the reference), or --all")
+    scenarios = all_scenarios() if args.all else []
+    seen = {str(s.path) for s in scenarios}
+    for ref in args.scenarios:
+        scenario = load_scenario(ref)
+        if args.all and str(scenario.path) in seen:
+            continue
+        seen.add(str(scenario.path))
+        scenarios.append(scenario)
+    comparison = compare(scenarios, args.replicates, args.seed, progress=None)
+    out = Path(args.out)
+    written = write_comparison(comparison, out)
+    print(
+        f"compared {len(scenarios)} scenarios ({', '.join(comparison.labels)}) with "
+        f"{comparison.replicates} replicates each: {len(written)} files in {out}/ "
+        f"(see {out / 'report.md'})"
+    )
+    if any(_provisional(s) for s in scenarios):
+        print("note: the parameters are provisional (not calibrated).")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value

@@ -1,0 +1,259 @@
+"""Counterfactual scenarios and ``sim compare``: exact tests under fixed seeds.
+
+Common random numbers make a scenario compared with itself give a paired difference of exactly
+zero; the shipped scenarios load, extend the baseline and run; each kind of malformed scenario
+ends ``sim run`` with status 2, one message and no traceback, and never costs earlier outputs.
+"""
+
+import dataclasses
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.behavior import PARAMETER_NAMES
+from sim.cli import main
+from sim.compare import (
+    STATISTICS,
+    all_scenarios,
+    compare,
+    destination_herfindahl,
+    difference_curve,
+    fixed_parameters,
+    largest_group,
+)
+from sim.errors import InputError
+from sim.params import prior_means
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from tests.conftest import MOBILE, REPO
+
+SCENARIOS = REPO / "scenarios"
+COUNTERFACTUALS = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "baseline")
+REQUIRED = {
+    "culture-kept", "llama-fully-open", "mistral-never-founded", "meta-matches-equity",
+    "llama4-lands-well", "pineau-stays", "no-peer-pull",
+}  # fmt: skip
+
+
+def write_scenario(folder, name, body, extends="baseline", **params):
+    """A scenario file extending ``extends``; ``params`` are written as explicit values."""
+    text = f'extends = "{extends}"\ndescription = "test scenario {name}"\n{body}\n'
+    if params:
+        text += "[params]\n" + "".join(f"{k} = {v!r}\n" for k, v in params.items())
+    path = folder / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def mobile(folder, name="mobile"):
+    """A scenario with every parameter given (moves frequent), whatever the baseline's source."""
+    return load_scenario(write_scenario(folder, name, "", **{**prior_means(), **MOBILE}))
+
+
+# --------------------------------------------------------------------------- common random numbers
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero(tmp_path):
+    ref = mobile(tmp_path)
+    same = load_scenario(write_scenario(tmp_path, "no-change", "", extends=ref.path))
+    comparison = compare([ref, ref, same], replicates=64, seed=11)
+    assert comparison.labels == ("mobile", "mobile (2)", "no-change")
+    moved = comparison.reference.at_start_lab()[:, -1] < 14
+    assert moved.mean() > 0.5  # not trivially zero: most replicates have exits
+    for traj in comparison.trajectories[1:]:
+        np.testing.assert_array_equal(traj.labs, comparison.reference.labs)
+        curve = difference_curve(traj, comparison.reference).drop(columns="month")
+        assert (curve == 0.0).all().all()
+    table = comparison.to_df()
+    paired = table[table["statistic"].isin([s.name for s in STATISTICS if s.paired])]
+    assert len(paired) == 3 * sum(s.paired for s in STATISTICS)
+    assert (paired[["diff_mean", "diff_low", "diff_high"]] == 0.0).all().all()
+
+
+def test_every_scenario_gets_the_reference_seeds_and_parameter_draws(tmp_path):
+    # a posterior of 5 distinct draws, so that the draw behind each replicate is visible
+    rng = np.random.default_rng(0)
+    means = prior_means()
+    draws = pd.DataFrame({n: np.full(5, means[n]) for n in PARAMETER_NAMES})
+    draws["k0"] = rng.uniform(1.0, 3.0, 5)
+    draws.to_parquet(tmp_path / "posterior.parquet")
+    post = f'posterior_file = "{tmp_path / "posterior.parquet"}"'
+    ref = load_scenario(write_scenario(tmp_path, "ref", post + '\n[params]\nfrom = "posterior"'))
+    no_peer = load_scenario(
+        write_scenario(tmp_path, "no-peer", "", extends=ref.path, b_peer=0.0)
+    )
+    # a scenario whose own source differs: the reference's draws are used all the same
+    prior = load_scenario(write_scenario(tmp_path, "prior", "", b_home=0.5))
+    comparison = compare([ref, no_peer, prior], replicates=40, seed=5)
+    theta, draw = ref.parameters(40, 5)
+    base, nop, pri = comparison.trajectories
+    for traj in comparison.trajectories:
+        np.testing.assert_array_equal(traj.seeds, ref.seeds(40, 5))
+        np.testing.assert_array_equal(traj.draw, draw)
+    np.testing.assert_array_equal(base.theta, theta)
+    peer, home = PARAMETER_NAMES.index("b_peer"), PARAMETER_NAMES.index("b_home")
+    assert (nop.theta[:, peer] == 0.0).all()
+    same = np.testing.assert_array_equal
+    same(np.delete(nop.theta, peer, axis=1), np.delete(theta, peer, axis=1))
+    assert (pri.theta[:, home] == 0.5).all()
+    same(np.delete(pri.theta, home, axis=1), np.delete(theta, home, axis=1))
+    assert len(np.unique(base.theta[:, PARAMETER_NAMES.index("k0")])) > 1
+
+
+def test_compare_uses_the_earliest_horizon_and_needs_2025_05(tmp_path):
+    ref = mobile(tmp_path)
+    short = load_scenario(write_scenario(tmp_path, "short", 'horizon = "2025-12"'))
+    comparison = compare([ref, short], replicates=8, seed=1)
+    assert comparison.horizon == "2025-12"
+    assert {t.shape[1] for t in comparison.trajectories} == {35}
+    early = load_scenario(write_scenario(tmp_path, "early", 'horizon = "2024-06"'))
+    with pytest.raises(InputError, match="2025-05 or later"):
+        compare([ref, early], replicates=8, seed=1)
+    with pytest.raises(InputError, match="at least one scenario"):
+        compare([], replicates=8, seed=1)
+
+
+def test_clustering_statistics_on_a_known_history(tmp_path):
+    traj = compare([mobile(tmp_path)], replicates=4, seed=3).reference
+    t = 27  # 2025-05
+    labs = traj.labs.copy()
+    meta, mistral, kyutai = (traj.lab_code(x) for x in ("Meta", "Mistral", "Kyutai"))
+    labs[0, t] = [mistral] * 6 + [kyutai] * 2 + [meta] * 6  # 8 leavers: 6 and 2
+    labs[1, t] = meta  # nobody left
+    labs[2, t] = [mistral] * 14
+    traj = dataclasses.replace(traj, labs=labs)
+    np.testing.assert_array_equal(largest_group(traj)[:3], [6, 0, 14])
+    hhi = destination_herfindahl(traj)
+    assert hhi[0] == pytest.approx((6 / 8) ** 2 + (2 / 8) ** 2)
+    assert np.isnan(hhi[1]) and hhi[2] == 1.0
+
+
+# --------------------------------------------------------------------------- shipped scenarios
+def test_the_required_counterfactuals_are_shipped_and_found_by_all():
+    assert REQUIRED <= set(COUNTERFACTUALS)
+    found = all_scenarios()
+    assert found[0].name == "baseline"
+    assert {s.name for s in found[1:]} == set(COUNTERFACTUALS)
+
+
+@pytest.mark.parametrize("name", COUNTERFACTUALS)
+def test_each_counterfactual_extends_the_baseline_changes_something_and_runs(name):
+    scenario, baseline = load_scenario(name), load_scenario("baseline")
+    assert scenario.chain[1:] == baseline.chain  # extends the baseline (directly)
+    assert scenario.spec.description.strip().split(".")[0].startswith("What if")
+    world_changed = scenario.world.labs != baseline.world.labs or not np.array_equal(
+        scenario.compile().timeline.attributes, baseline.compile().timeline.attributes
+    )
+    assert world_changed or fixed_parameters(scenario) != fixed_parameters(baseline)
+    traj = run_scenario(scenario, replicates=6, seed=2)
+    assert traj.shape == (6, 47, 14)
+    comparison = compare([baseline, scenario], replicates=6, seed=2)
+    np.testing.assert_array_equal(comparison.trajectories[1].labs, traj.labs)
+
+
+def test_mistral_never_founded_removes_the_lab_and_its_events():
+    scenario = load_scenario("mistral-never-founded")
+    assert "Mistral" not in scenario.world.labs
+    assert not [e for e in scenario.world.events if e.lab == "Mistral"]
+    assert fixed_parameters(load_scenario("no-peer-pull")) == {
+        **fixed_parameters(load_scenario("baseline")), "b_peer": 0.0,
+    }  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the command line
+def sim(*args, cwd=REPO):
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *map(str, args)],
+        capture_output=True, text=True, cwd=cwd,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+
+BAD_SCENARIOS = {
+    "unknown top-level key": (
+        'horizn = "2026-12"', r"at horizn: unknown key \(did you mean 'horizon'\?\)"),
+    "unknown lab in remove_labs": (
+        '[world]\nremove_labs = ["Mistrall"]', r"unknown lab\(s\) \['Mistrall'\]"),
+    "unknown event id": (
+        '[world]\nremove_events = ["llama4_flopp"]',
+        r"remove_events\[0\]: no event with id 'llama4_flopp' \(did you mean 'llama4_flop'\?\)"),
+    "horizon outside the window": (
+        'horizon = "2040-01"', r"at horizon: month 2040-01 is outside the model's window"),
+    "attribute outside [0, 1]": (
+        "[world]\nattributes = { Meta = { culture = 1.5 } }",
+        r"world.attributes.Meta.culture: value 1.5 is outside \[0, 1\]"),
+    "unknown parameter": (
+        "[params]\nb_peeer = 0.0", r"unknown parameter 'b_peeer' \(did you mean 'b_peer'\?\)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_SCENARIOS))
+def test_a_malformed_scenario_exits_2_with_one_message(tmp_path, case):
+    body, expected = BAD_SCENARIOS[case]
+    path = write_scenario(tmp_path, "bad", body)
+    done = sim("run", path, "--replicates", 3, "--out", tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(path) in done.stderr
+    assert re.search(expected, done.stderr), done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cyclic_extends_exits_2(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b"\ndescription = "a"\n')
+    (tmp_path / "b.toml").write_text('extends = "a"\ndescription = "b"\n')
+    done = sim("run", tmp_path / "a.toml", "--replicates", 3, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "cyclic extends" in done.stderr and "a.toml -> " in done.stderr
+
+
+def test_a_failed_run_or_comparison_keeps_the_files_already_in_the_folder(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    kept = {"report.md": "earlier report\n", "comparison.csv": "a,b\n1,2\n", "notes.txt": "x\n"}
+    for name, text in kept.items():
+        (out / name).write_text(text)
+    bad = write_scenario(tmp_path, "bad", "[params]\nb_peer = 99.0")  # outside [0, 20]
+    for args in (("run", bad), ("compare", "baseline", bad), ("compare", "baseline", "nonesuch")):
+        done = sim(*args, "--replicates", 3, "--out", out)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert {p.name: p.read_text() for p in out.iterdir()} == kept
+
+
+def test_sim_compare_writes_every_output(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    ref = write_scenario(tmp_path, "mobile", "", **{**prior_means(), **MOBILE})
+    assert main(["compare", str(ref), "mistral-never-founded", "no-peer-pull",
+                 "--replicates", "30", "--seed", "4", "--out", str(out)]) == 0  # fmt: skip
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "comparison.csv", "replicates.csv", "retention.csv", "difference.csv", "destinations.csv",
+        "retention.png", "difference.png", "destinations.png", "report.md", "manifest.json",
+    }  # fmt: skip
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table["scenario"].unique()) == ["mobile", "mistral-never-founded", "no-peer-pull"]
+    assert len(table) == 3 * len(STATISTICS)
+    mistral = table[
+        (table.scenario == "mistral-never-founded") & (table.statistic == "at_mistral_2025_05")
+    ]
+    assert mistral[["estimate", "low", "high"]].to_numpy().tolist() == [[0.0, 0.0, 0.0]]
+    report = (out / "report.md").read_text()
+    for name in ("retention.png", "difference.png", "destinations.png", "What if Mistral"):
+        assert name in report
+    assert "files in" in capsys.readouterr().out
+
+
+def test_sim_compare_all_and_its_input_errors(tmp_path, capsys):
+    out = tmp_path / "all"
+    assert main(["compare", "--all", "--replicates", "4", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table["scenario"].unique()) == ["baseline", *COUNTERFACTUALS]
+    assert main(["compare", "--out", str(tmp_path / "none")]) == 2
+    assert "give the scenarios to compare" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # argparse's own usage error
+        main(["compare", "baseline", "--replicates", "0"])
+    assert stop.value.code == 2
+    assert not (tmp_path / "none").exists()
