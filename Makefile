@@ -9,7 +9,7 @@ REPLICATES ?= 2000
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench calibrate sobol clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -25,6 +25,13 @@ venv: $(VENV)/.installed
 
 run: venv
 	$(VENV)/bin/sim run baseline --replicates $(REPLICATES) --out $(OUT)/baseline
+	$(VENV)/bin/sim compare --all --replicates $(REPLICATES) --out $(OUT)
+
+calibrate: venv
+	$(VENV)/bin/sim calibrate
+
+sobol: venv
+	$(VENV)/bin/sim sensitivity sweeps/sobol-baseline.toml --out $(OUT)/sobol-baseline
 
 test: venv
 	$(PY) -m pytest -q

@@ -21,6 +21,7 @@ even a perfect model leaves exactly 3 at Meta only about a quarter of the time.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
-from sim.params import PARAMETER_SPACE, log_prior, sample_prior, suggest
+from sim.params import PARAMETER_SPACE, log_prior, parameter, sample_prior, suggest
 from sim.results import SUMMARIES, Trajectories
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
@@ -66,19 +67,18 @@ class Target(BaseModel):
 
 
 class CurveTarget(BaseModel):
-    """The retention curve month by month inside the band the observed exit intervals allow.
+    """The retention curve at checkpoint months inside the band the observed intervals allow.
 
-    For each month from ``start`` to ``end``, the number still at the start lab must lie between
-    the fewest and the most that the observed intervals allow (``calibration/observed.csv``:
-    everyone leaving as early, or as late, as their interval permits). This uses every author's
-    interval-censored exit month, not just the end count.
+    At each of ``months``, the number still at the start lab must lie between the fewest and the
+    most that the observed exit intervals allow (``calibration/observed.csv``: everyone leaving as
+    early, or as late, as their interval permits). This uses the authors' interval-censored exit
+    months, not just the end count, without inventing precision.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     curve: Literal["remaining"] = "remaining"
-    start: str
-    end: str
+    months: list[str] = Field(min_length=1)
     why: str = Field(min_length=10)
     low: list[int] = Field(default_factory=list, exclude=True)
     high: list[int] = Field(default_factory=list, exclude=True)
@@ -86,18 +86,17 @@ class CurveTarget(BaseModel):
     @property
     def summary(self) -> str:
         """A label for reports."""
-        return f"remaining, each month {self.start} .. {self.end}"
+        return f"remaining at {', '.join(self.months)}"
 
     def with_bounds(self, observed) -> CurveTarget:
-        """A copy holding the observed band for its months."""
-        first, last = parse_month(self.start), parse_month(self.end)
-        low, high = observed.remaining_bounds(last + 1)
-        return self.model_copy(update={"low": low[first:].tolist(), "high": high[first:].tolist()})
+        """A copy holding the observed band at its months."""
+        index = [parse_month(m) for m in self.months]
+        low, high = observed.remaining_bounds(max(index) + 1)
+        return self.model_copy(update={"low": low[index].tolist(), "high": high[index].tolist()})
 
     def miss(self, traj: Trajectories) -> np.ndarray:
         """Sum over the months of how far each history's count lies outside the band."""
-        first = parse_month(self.start)
-        counts = traj.at_start_lab()[:, first : first + len(self.low)]
+        counts = traj.at_start_lab()[:, [parse_month(m) for m in self.months]]
         low, high = np.array(self.low), np.array(self.high)
         return (np.maximum(0, low - counts) + np.maximum(0, counts - high)).sum(axis=1)
 
@@ -129,18 +128,18 @@ def load_targets(path: str | Path = CALIBRATION_DIR / "targets.toml", observed=N
     for k, entry in enumerate(raw.get("curve", [])):
         try:
             curve = CurveTarget.model_validate(entry)
-            first, last = parse_month(curve.start), parse_month(curve.end)
+            index = [parse_month(m) for m in curve.months]
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
             raise InputError(err["msg"], source=str(path), key=f"curve[{k}].{loc}") from None
         except ValueError as exc:
-            raise InputError(str(exc), source=str(path), key=f"curve[{k}]") from None
-        if not 0 <= first <= last <= parse_month(OBSERVED_END):
+            raise InputError(str(exc), source=str(path), key=f"curve[{k}].months") from None
+        if not all(0 <= t <= parse_month(OBSERVED_END) for t in index):
             raise InputError(
-                f"expected {START_MONTH} <= start <= end <= {OBSERVED_END}",
+                f"every month must lie between {START_MONTH} and {OBSERVED_END}",
                 source=str(path),
-                key=f"curve[{k}]",
+                key=f"curve[{k}].months",
             )
         targets.append(curve.with_bounds(observed))
     for k, entry in enumerate(raw.get("target", [])):
@@ -166,6 +165,58 @@ def distances(traj: Trajectories, targets: list) -> np.ndarray:
     return sum(t.miss(traj) for t in targets)
 
 
+def load_priors(path: str | Path | None) -> tuple:
+    """The declared priors, with the overrides of a TOML file (one table per parameter).
+
+    Each table may set ``mean``, ``sd`` (a number, or ``"inf"`` for a uniform prior), ``low`` and
+    ``high``; bounds may narrow the declared ones (the engines' valid range) but not widen them.
+    """
+    if path is None:
+        return PARAMETER_SPACE
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError("missing priors file", source=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
+    space = {p.name: p for p in PARAMETER_SPACE}
+    for name, table in raw.items():
+        declared = parameter(name, source=str(path))
+        if not isinstance(table, dict):
+            raise InputError("expected a table of mean, sd, low, high", source=str(path), key=name)
+        unknown = set(table) - {"mean", "sd", "low", "high"}
+        if unknown:
+            raise InputError(
+                f"unknown key(s) {sorted(unknown)}; expected mean, sd, low, high",
+                source=str(path), key=name,
+            )  # fmt: skip
+        values = {}
+        for key, value in table.items():
+            try:
+                values[key] = float(value)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"expected a number, got {value!r}", source=str(path), key=f"{name}.{key}"
+                ) from None
+        changed = dataclasses.replace(declared, **values)
+        if not changed.low < changed.high:
+            raise InputError(
+                f"inverted bounds: low {changed.low:g} must be below high {changed.high:g}",
+                source=str(path), key=name,
+            )  # fmt: skip
+        if changed.low < declared.low or changed.high > declared.high:
+            raise InputError(
+                f"bounds [{changed.low:g}, {changed.high:g}] exceed the declared range "
+                f"[{declared.low:g}, {declared.high:g}] in which the model is defined",
+                source=str(path), key=name,
+            )  # fmt: skip
+        if not changed.sd > 0:
+            raise InputError("sd must be > 0", source=str(path), key=f"{name}.sd")
+        space[name] = changed
+    return tuple(space[n] for n in PARAMETER_NAMES)
+
+
 # --------------------------------------------------------------------------- the sampler
 @dataclass(frozen=True)
 class CalibrationSettings:
@@ -176,8 +227,9 @@ class CalibrationSettings:
     max_simulations: int = 20_000_000
     quantile: float = 0.5  # next tolerance: this quantile of the current distances
     min_ess_fraction: float = 0.5  # at tolerance 0, refine until the ESS reaches this share
-    max_refinements: int = 2  # extra generations at tolerance 0, at most
+    max_refinements: int = 1  # extra generations at tolerance 0, at most
     seed: int = 20230224
+    priors: tuple = PARAMETER_SPACE  # the prior set (see load_priors)
 
 
 @dataclass
@@ -265,7 +317,7 @@ def abc_smc(
 
     # generation 0: rejection from the prior
     start = time.perf_counter()
-    theta0 = sample_prior(settings.batch, rng)
+    theta0 = sample_prior(settings.batch, rng, settings.priors)
     d0 = run(theta0, 0, 0)
     accepted = d0 == 0
     if accepted.sum() >= n:  # plain rejection ABC suffices
@@ -298,7 +350,7 @@ def abc_smc(
             size = settings.batch
             parents = rng.choice(n, size=size, p=weights)
             proposals = theta[parents] + rng.standard_normal((size, theta.shape[1])) @ chol.T
-            inside = np.isfinite(log_prior(proposals))
+            inside = np.isfinite(log_prior(proposals, settings.priors))
             proposals = proposals[inside]
             d = run(proposals, generation, batch)
             simulated += len(proposals)
@@ -309,7 +361,7 @@ def abc_smc(
             got += int(ok.sum())
         theta_new = np.concatenate(new_theta)[:n]
         dist = np.concatenate(new_dist)[:n]
-        weights = _importance_weights(theta_new, theta, weights, chol)
+        weights = _importance_weights(theta_new, theta, weights, chol, settings.priors)
         theta = theta_new
         result.generations.append(Generation(tolerance, simulated, n, time.perf_counter() - start))
         _tell(progress, result.generations[-1])
@@ -317,7 +369,7 @@ def abc_smc(
     return result
 
 
-def _importance_weights(new, old, old_weights, chol) -> np.ndarray:
+def _importance_weights(new, old, old_weights, chol, priors) -> np.ndarray:
     """prior(theta) / sum_j w_j N(theta; theta_j, cov), normalised (Beaumont et al. 2009)."""
     inv = np.linalg.inv(chol)
     z_new, z_old = new @ inv.T, old @ inv.T
@@ -325,7 +377,7 @@ def _importance_weights(new, old, old_weights, chol) -> np.ndarray:
     log_kernel = -0.5 * np.maximum(sq, 0.0)
     peak = log_kernel.max(axis=1, keepdims=True)
     mixture = np.log((np.exp(log_kernel - peak) * old_weights[None, :]).sum(axis=1)) + peak[:, 0]
-    log_w = log_prior(new) - mixture
+    log_w = log_prior(new, priors) - mixture
     w = np.exp(log_w - log_w.max())
     return w / w.sum()
 
@@ -369,10 +421,10 @@ def identifiability(result: CalibrationResult, threshold: float = 0.3) -> pd.Dat
     A parameter is called identified by the 14 histories when its contraction exceeds
     ``threshold``; below it, the posterior mostly repeats the prior.
     """
-    prior = sample_prior(200_000, np.random.default_rng(0))
+    prior = sample_prior(200_000, np.random.default_rng(0), result.settings.priors)
     rows = []
     w = result.weights
-    for k, p in enumerate(PARAMETER_SPACE):
+    for k, p in enumerate(result.settings.priors):
         x = result.theta[:, k]
         mean = float(np.sum(w * x))
         var = float(np.sum(w * (x - mean) ** 2))
@@ -409,7 +461,7 @@ def write_calibration(result: CalibrationResult, scenario, out: Path, observed, 
     out = Path(out)
     table = identifiability(result)
     ppc = posterior_predictive(scenario, result.theta, result.weights, 2000, seed)
-    prior_theta = sample_prior(2000, np.random.default_rng([seed, 3]))
+    prior_theta = sample_prior(2000, np.random.default_rng([seed, 3]), result.settings.priors)
     prior_pred = simulate(scenario.compile(), prior_theta, replicate_seeds(seed, 2000))
     stats = replicate_summaries(ppc)
     prior_stats = replicate_summaries(prior_pred)
@@ -507,7 +559,7 @@ def _cmd_calibrate(args) -> int:
     check_observed_against_targets(observed, targets, str(args.targets))
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
-        max_simulations=args.max_simulations,
+        max_simulations=args.max_simulations, priors=load_priors(args.priors),
     )  # fmt: skip
     world = scenario.world.compile(OBSERVED_END)
     result = abc_smc(world, targets, settings, progress=None if args.quiet else print)
@@ -530,5 +582,6 @@ def register_cli(sub) -> None:
     cmd.add_argument("--scenario", default="baseline", help="the world to calibrate (its scenario)")
     cmd.add_argument("--targets", default=str(CALIBRATION_DIR / "targets.toml"))
     cmd.add_argument("--observed", default=str(CALIBRATION_DIR / "observed.csv"))
+    cmd.add_argument("--priors", default=None, help="TOML file overriding the declared priors")
     cmd.add_argument("--quiet", action="store_true")
     cmd.set_defaults(func=_cmd_calibrate)

@@ -20,9 +20,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     seed = scenario.spec.seed if args.seed is None else args.seed
-    traj = run_scenario(
-        scenario, args.replicates, seed, engine=args.engine, progress=None
-    )
+    traj = run_scenario(scenario, args.replicates, seed, engine=args.engine, progress=None)
     out = Path(args.out or Path("out") / scenario.name)
     written = write_run(
         scenario, traj, out, seed=seed, engine=args.engine,
@@ -41,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one scenario and write its outputs")
     run.add_argument("scenario", help="a scenario file, or a name in scenarios/ (e.g. baseline)")
-    run.add_argument("--replicates", type=_positive_int, default=None)
-    run.add_argument("--seed", type=_non_negative_int, default=None)
+    run.add_argument("--replicates", type=positive_int, default=None)
+    run.add_argument("--seed", type=non_negative_int, default=None)
     run.add_argument("--out", default=None, help="output folder (default out/SCENARIO)")
     run.add_argument("--engine", choices=("ensemble", "mesa"), default="ensemble")
     run.add_argument("--no-trajectories", action="store_true",
@@ -68,14 +66,16 @@ def _extensions():
         yield mod.register_cli
 
 
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+def positive_int(text: str) -> int:
+    """An argparse ``type``: a whole number >= 1 (a usage error otherwise)."""
+    value = non_negative_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
+    """An argparse ``type``: a whole number >= 0 (a usage error otherwise)."""
     try:
         value = int(text)
     except ValueError:

@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import math
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +51,20 @@ import numpy as np
 import pandas as pd
 
 from sim.behavior import PARAMETER_NAMES
+from sim.cli import non_negative_int, positive_int
 from sim.errors import InputError
-from sim.params import check_theta, parameter
-from sim.results import QUANTILES, SUMMARIES, Trajectories, destination_counts, retention_curve
-from sim.scenario import Scenario, load_scenario
+from sim.observed import observed_for
+from sim.params import check_theta
+from sim.results import (
+    SUMMARIES,
+    Trajectories,
+    destination_counts,
+    difference_curve,
+    half_gone_month,
+    largest_group,
+    retention_curve,
+)
+from sim.scenario import Scenario, fixed_parameters, load_scenario
 from sim.simulate import simulate
 from sim.timeline import OBSERVED_END, format_month, parse_month
 
@@ -88,44 +97,6 @@ class Statistic:
     compute: Callable[[Trajectories], np.ndarray]
 
 
-def largest_group(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
-    """Largest number of the cohort at any one lab other than their start lab, per replicate.
-
-    A clustering statistic: high where leavers go together (peer pull, a spin-out), low where
-    they scatter.
-    """
-    t = parse_month(month)
-    labs = traj.labs[:, t, :]
-    away = labs != traj.start_labs[None, :]
-    counts = np.zeros((traj.shape[0], len(traj.lab_names)), dtype=np.int64)
-    for code in range(len(traj.lab_names)):
-        counts[:, code] = ((labs == code) & away).sum(axis=1)
-    return counts.max(axis=1)
-
-
-def destination_herfindahl(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
-    """Herfindahl index of the leavers' labs at ``month``, per replicate (NaN with no leaver).
-
-    ``sum_j s_j**2`` over the labs j other than the start lab, s_j being the share of the
-    researchers away from their start lab who are at j: 1 when all leavers are at one lab,
-    1/k when they are spread evenly over k labs.
-    """
-    t = parse_month(month)
-    labs = traj.labs[:, t, :]
-    away = labs != traj.start_labs[None, :]
-    n_away = away.sum(axis=1)
-    total = np.zeros(traj.shape[0])
-    for code in range(len(traj.lab_names)):
-        total += ((labs == code) & away).sum(axis=1).astype(np.float64) ** 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n_away > 0, total / n_away.astype(np.float64) ** 2, np.nan)
-
-
-def _half_gone(traj: Trajectories) -> np.ndarray:
-    months = SUMMARIES["half_gone_month"](traj).astype(np.float64)
-    return np.where(months < 0, np.inf, months)
-
-
 #: The statistics of ``comparison.csv``, in table order.
 STATISTICS: tuple[Statistic, ...] = (
     Statistic("remaining_2025_05", f"left at Meta (the start lab) in {OBSERVED_END}", "count",
@@ -141,7 +112,7 @@ STATISTICS: tuple[Statistic, ...] = (
               f"largest group of leavers at one lab in {OBSERVED_END}", "count", True,
               largest_group),
     Statistic("half_gone_month", "month by which half had gone (median)", "month", False,
-              _half_gone),
+              lambda tr: half_gone_month(tr, never=np.inf)),
 )  # fmt: skip
 
 
@@ -223,7 +194,7 @@ class Comparison:
         return {k: retention_curve(t) for k, t in zip(self.labels, self.trajectories, strict=True)}
 
     def differences(self) -> dict[str, pd.DataFrame]:
-        """Label -> :func:`difference_curve` from the reference, for every other scenario."""
+        """Label -> :func:`sim.results.difference_curve` from the reference, for the others."""
         return {
             k: difference_curve(t, self.reference)
             for k, t in zip(self.labels[1:], self.trajectories[1:], strict=True)
@@ -292,7 +263,7 @@ def compare(
         own = theta.copy()
         for name, value in fixed.items():
             own[:, PARAMETER_NAMES.index(name)] = value
-        check_theta(own, source=_where(scenario))
+        check_theta(own, source=scenario.source)
         thetas.append(own)
     trajectories = tuple(
         simulate(s.world.compile(horizon), own, seeds, draw=draw, progress=progress)
@@ -305,23 +276,8 @@ def compare(
         overrides=tuple(overrides),
         seed=seed,
         horizon=horizon,
-        parameter_source=str(ref.spec.params.get("from", "values")),
+        parameter_source=ref.params_from,
     )
-
-
-def fixed_parameters(scenario: Scenario) -> dict[str, float]:
-    """A scenario's fixed parameter values: its merged ``[params]`` table without ``from``."""
-    fixed = {}
-    for name, value in scenario.spec.params.items():
-        if name == "from":
-            continue
-        parameter(name, source=_where(scenario))
-        if isinstance(value, str):
-            raise InputError(
-                f"expected a number, got {value!r}", source=_where(scenario), key=f"params.{name}"
-            )
-        fixed[name] = float(value)
-    return fixed
 
 
 def all_scenarios(reference: str = BASELINE) -> list[Scenario]:
@@ -348,7 +304,7 @@ def _check_same_cohort(scenarios: list[Scenario]) -> None:
             raise InputError(
                 f"scenario {scenario.name!r} has another cohort than {scenarios[0].name!r}: paired "
                 "differences need the same researchers with the same start labs",
-                source=_where(scenario),
+                source=scenario.source,
                 key="world",
             )
 
@@ -361,10 +317,6 @@ def _unique_labels(names: list[str]) -> tuple[str, ...]:
             label, k = f"{name} ({k})", k + 1
         labels.append(label)
     return tuple(labels)
-
-
-def _where(scenario: Scenario) -> str | None:
-    return str(scenario.path) if scenario.path else None
 
 
 # --------------------------------------------------------------------------- statistics
@@ -406,24 +358,6 @@ def _wilson(p: float, n: int) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
-    """Paired difference of the retention curve from the reference's, month by month.
-
-    Per replicate r and month t: share of the cohort at its start lab in ``traj`` minus that in
-    ``reference`` (same replicate seeds). Columns: month, mean and the
-    :data:`sim.results.QUANTILES` of the per-replicate difference.
-    """
-    if traj.shape != reference.shape or not np.array_equal(traj.seeds, reference.seeds):
-        raise InputError("a paired difference needs the same replicate seeds and months")
-    n_people = traj.shape[2]
-    diff = (traj.at_start_lab().astype(np.int64) - reference.at_start_lab()) / n_people
-    curve = retention_curve(reference)[["month"]].copy()
-    curve["mean"] = diff.mean(axis=0)
-    for q in QUANTILES:
-        curve[f"q{int(round(q * 100)):02d}"] = np.quantile(diff, q, axis=0)
-    return curve
-
-
 def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(
         [c.assign(scenario=label)[["scenario", *c.columns]] for label, c in curves.items()],
@@ -431,88 +365,10 @@ def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-# --------------------------------------------------------------------------- figures
-def difference_figure(curves: dict[str, pd.DataFrame], cohort_size: int, reference: str):
-    """Paired difference of each scenario's retention curve from the reference's.
-
-    One colour per scenario: the mean line with the 50% and 90% bands of the per-replicate
-    difference; a right-hand axis reads the difference in researchers.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
-    months: list[str] = []
-    for k, (label, curve) in enumerate(curves.items()):
-        months = list(curve["month"])
-        x = np.arange(len(months))
-        colour = f"C{k + 1}"  # C0 is the reference's colour in the retention figure
-        ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.08, linewidth=0)
-        ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.18, linewidth=0)
-        ax.plot(x, curve["mean"], color=colour, label=label)
-    ax.axhline(0.0, color="black", lw=0.8)
-    if months:
-        ax.axvline(parse_month(OBSERVED_END), color="grey", lw=0.8, ls=":")
-        _month_ticks(ax, months)
-    ax.set_ylabel(f"share still at start lab: scenario - {reference}")
-    right = ax.secondary_yaxis(
-        "right", functions=(lambda s: s * cohort_size, lambda n: n / cohort_size)
-    )
-    right.set_ylabel("researchers")
-    ax.set_title(f"Paired difference from {reference} (mean, 50% and 90% bands across replicates)")
-    if curves:  # below the axes: the bands can fill any part of the plot
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8)
-    return fig
-
-
-def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month: str):
-    """Grouped bars: mean number of the cohort at each lab at ``month``, one bar per scenario.
-
-    The start lab(s) get their own panel and scale, so the other labs' bars stay readable; labs
-    where no scenario has as much as 0.01 researchers on average are left out.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    scenarios = list(dict.fromkeys(frame["scenario"]))
-    wide = frame.pivot(index="lab", columns="scenario", values="mean")[scenarios]
-    wide = wide[wide.max(axis=1) >= 0.01]
-    home = [lab for lab in wide.index if lab in start_labs]
-    other = wide.drop(index=home)
-    other = other.loc[other.max(axis=1).sort_values(ascending=False, kind="stable").index]
-    ratios = [max(len(home), 1), max(len(other), 1) + 1]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": ratios})
-    width = 0.8 / len(scenarios)
-    for ax, part in zip(axes, (wide.loc[home], other), strict=True):
-        x = np.arange(len(part))
-        for k, label in enumerate(scenarios):
-            ax.bar(x + (k - (len(scenarios) - 1) / 2) * width, part[label], width,
-                   color=f"C{k}", label=label)  # fmt: skip
-        ax.set_xticks(x)
-        ax.set_xticklabels(part.index, rotation=30, ha="right")
-    axes[0].set_ylabel(f"mean number of the cohort there in {month}")
-    axes[0].set_title("start lab")
-    axes[1].set_title("the other labs")
-    axes[1].legend(fontsize=8)
-    fig.suptitle(f"Where the cohort is in {month}, by scenario")
-    fig.tight_layout()
-    return fig
-
-
-def _month_ticks(ax, months: list[str]) -> None:
-    ticks = [k for k, m in enumerate(months) if m.endswith("-01") or k == 0]
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([months[k] for k in ticks], rotation=45, ha="right")
-
-
 # --------------------------------------------------------------------------- writing
 def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     """Write the comparison's tables, figures, report and manifest into ``out`` (atomically)."""
-    from sim.plot import retention_figure
+    from sim.plot import destinations_figure, difference_figure, retention_figure
     from sim.store import provenance, save_figure, write_frame, write_json, write_text
 
     out = Path(out)
@@ -521,7 +377,7 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     retention = comparison.retention()
     differences = comparison.differences()
     destinations = comparison.destinations()
-    observed = _observed(comparison.scenarios[0])
+    observed = observed_for(comparison.scenarios[0])
     written = [
         write_frame(out / "comparison.csv", table),
         write_frame(out / "replicates.csv", comparison.replicate_table()),
@@ -561,7 +417,7 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
                 "name": s.name,
                 "files": list(s.chain),
                 "fixed_parameters": fixed,
-                "provisional_parameters": _provisional(s),
+                "provisional_parameters": s.spec.provisional,
                 "spec": s.spec.model_dump(mode="json"),
             }
             for label, s, fixed in zip(
@@ -581,29 +437,6 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     }
     written.append(write_json(out / "manifest.json", manifest))
     return written
-
-
-def _observed(scenario: Scenario):
-    """The observed history where the world is the default cohort, else None (an overlay)."""
-    from sim.observed import load_observed
-
-    if scenario.world.name != "llama":
-        return None
-    try:
-        return load_observed(labs=None)
-    except InputError:  # an optional overlay: a missing file only drops the black line
-        return None
-
-
-def _provisional(scenario: Scenario) -> bool:
-    """Whether the scenario or any file it extends marks its parameters provisional."""
-    for path in scenario.chain:
-        try:
-            if tomllib.loads(Path(path).read_text()).get("provisional", False):
-                return True
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-    return bool(scenario.spec.provisional)
 
 
 # --------------------------------------------------------------------------- report
@@ -626,7 +459,7 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=N
         "probability, a Monte Carlo interval).",
         "",
     ]
-    if any(_provisional(s) for s in comparison.scenarios):
+    if any(s.spec.provisional for s in comparison.scenarios):
         lines += [
             "> **Provisional parameters.** The reference's parameters are not calibrated yet "
             "(`provisional = true`): the numbers show how the model responds, not estimates of "
@@ -777,9 +610,9 @@ def register_cli(subparsers) -> None:
     cmd.add_argument("--all", action="store_true",
                      help=f"{BASELINE} and every scenario in scenarios/ that extends it "
                           "(followed by any SCENARIO given)")  # fmt: skip
-    cmd.add_argument("--replicates", type=_positive_int, default=None,
+    cmd.add_argument("--replicates", type=positive_int, default=None,
                      help="replicates per scenario (default: the reference's)")  # fmt: skip
-    cmd.add_argument("--seed", type=_non_negative_int, default=None,
+    cmd.add_argument("--seed", type=non_negative_int, default=None,
                      help="seed (default: the reference's)")  # fmt: skip
     cmd.add_argument(
         "--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})"
@@ -806,23 +639,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         f"{comparison.replicates} replicates each: {len(written)} files in {out}/ "
         f"(see {out / 'report.md'})"
     )
-    if any(_provisional(s) for s in scenarios):
+    if any(s.spec.provisional for s in scenarios):
         print("note: the parameters are provisional (not calibrated).")
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value

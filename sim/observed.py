@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
 from sim.timeline import OBSERVED_END, month_in_window, parse_month
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 DEFAULT_OBSERVED = Path(__file__).resolve().parent.parent / "calibration" / "observed.csv"
 
@@ -42,7 +46,9 @@ class Observed:
         return sum(d == lab for d in self.destination)
 
 
-def load_observed(path: str | Path = DEFAULT_OBSERVED, labs: tuple[str, ...] | None = None) -> Observed:
+def load_observed(
+    path: str | Path = DEFAULT_OBSERVED, labs: tuple[str, ...] | None = None
+) -> Observed:
     """Load observed.csv; destinations must be labs of the world when ``labs`` is given."""
     path = Path(path)
     if not path.exists():
@@ -89,3 +95,18 @@ def load_observed(path: str | Path = DEFAULT_OBSERVED, labs: tuple[str, ...] | N
         left_latest=np.array(late),
         destination=tuple(table["destination"]),
     )
+
+
+def observed_for(scenario: Scenario) -> Observed | None:
+    """The observed history where the scenario's world is the default cohort, else None.
+
+    For the figures' overlay: a missing or unreadable ``observed.csv`` only drops the observed
+    line, so it gives None too (the calibration, which needs the file, calls
+    :func:`load_observed`).
+    """
+    if scenario.world.name != "llama":
+        return None
+    try:
+        return load_observed(labs=None)
+    except (InputError, OSError, ValueError):
+        return None

@@ -68,9 +68,11 @@ _INF = math.inf
 #: The parameter space, in the order of PARAMETER_NAMES.
 PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("b_open", 0.0, 6.0, 1.5, 1.5,
-              "weight on open weights and open research; reported as a reason to leave (facts.md); sign fixed positive"),
+              "weight on open weights and open research; reported as a reason to leave "
+              "(facts.md); sign fixed positive"),
     Parameter("b_culture", 0.0, 6.0, 1.5, 1.5,
-              "weight on research freedom (FAIR-style bottom-up science); the most cited cause in 2023 (TI-2023)"),
+              "weight on research freedom (FAIR-style bottom-up science); the most cited cause "
+              "in 2023 (TI-2023)"),
     Parameter("b_pace", 0.0, 6.0, 1.5, 1.5,
               "weight on product momentum and perceived progress"),
     Parameter("b_pay", 0.0, 6.0, 1.5, 1.5,
@@ -86,23 +88,32 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("k0", 0.0, 10.0, 4.5, 1.5,
               "stay premium: monthly attrition ~0.018 (SignalFire 2025) implies ~log(1/0.018) ~ 4"),
     Parameter("k_tenure", -1.0, 2.0, 0.3, 0.4,
-              "extra attachment per log-year of tenure; departed authors averaged 5+ years (BI-2025), "
-              "so it may be small or negative"),
+              "extra attachment per log-year of tenure; departed authors averaged 5+ years "
+              "(BI-2025), so it may be small or negative"),
     Parameter("sigma_u", 0.0, 5.0, 1.0, 1.0,
               "spread of restlessness between researchers (mover-stayer; Artuc et al. 2010)"),
     Parameter("sigma_match", 0.0, 4.0, 1.0, 1.0,
               "spread of researchers' idiosyncratic fit with each lab (mixed logit, Train 2009 "
               "ch. 6): the six non-Mistral leavers went to six different labs (BI-2025)"),
     Parameter("lam", 0.2, 1.0, 0.6, _INF,
-              "nest parameter: 1 is plain logit; lower makes labs closer substitutes (McFadden 1978)"),
+              "nest parameter: 1 is plain logit; lower makes labs closer substitutes "
+              "(McFadden 1978)"),
+)  # fmt: skip
+assert tuple(p.name for p in PARAMETER_SPACE) == PARAMETER_NAMES, (
+    "declare parameters in kernel order"
 )
-assert tuple(p.name for p in PARAMETER_SPACE) == PARAMETER_NAMES, "declare parameters in kernel order"
 
 _BY_NAME = {p.name: p for p in PARAMETER_SPACE}
 
 
-def parameter(name: str, *, source: str | None = None) -> Parameter:
-    """The declared parameter called ``name``; an unknown name is an error that suggests one."""
+def parameter(name: str, *, source: str | None = None, key: str | None = None) -> Parameter:
+    """The declared parameter called ``name``; an unknown name is an error that suggests one.
+
+    Args:
+        name: the parameter's name.
+        source: the file the name was read from, for the error message.
+        key: where in that file, for the error message (e.g. ``params.b_peer``).
+    """
     try:
         return _BY_NAME[name]
     except KeyError:
@@ -110,6 +121,7 @@ def parameter(name: str, *, source: str | None = None) -> Parameter:
             f"unknown parameter {name!r}{suggest(name, PARAMETER_NAMES)}; "
             f"known parameters: {', '.join(PARAMETER_NAMES)}",
             source=source,
+            key=key,
         ) from None
 
 
@@ -147,20 +159,21 @@ def check_theta(theta: np.ndarray, *, source: str | None = None) -> None:
             )
 
 
-def sample_prior(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` independent draws from the joint prior, as an array [n, P]."""
-    q = rng.random((n, len(PARAMETER_SPACE)))
-    return np.column_stack([p.from_unit(q[:, k]) for k, p in enumerate(PARAMETER_SPACE)])
+def sample_prior(n: int, rng: np.random.Generator, space=None) -> np.ndarray:
+    """``n`` independent draws from the joint prior (default: PARAMETER_SPACE), as [n, P]."""
+    space = space or PARAMETER_SPACE
+    q = rng.random((n, len(space)))
+    return np.column_stack([p.from_unit(q[:, k]) for k, p in enumerate(space)])
 
 
-def log_prior(theta: np.ndarray) -> np.ndarray:
+def log_prior(theta: np.ndarray, space=None) -> np.ndarray:
     """Joint log prior density (up to a constant) of each row of ``theta`` [n, P]."""
     theta = np.atleast_2d(theta)
-    return sum(p.log_prior(theta[:, k]) for k, p in enumerate(PARAMETER_SPACE))
+    return sum(p.log_prior(theta[:, k]) for k, p in enumerate(space or PARAMETER_SPACE))
 
 
 def prior_means() -> dict[str, float]:
-    """The prior mean of each parameter, by quadrature on the truncated prior (a neutral default)."""
+    """Each parameter's prior mean, by quadrature on its truncated prior (a neutral default)."""
     q = (np.arange(2000) + 0.5) / 2000
     return {p.name: float(p.from_unit(q).mean()) for p in PARAMETER_SPACE}
 

@@ -1,6 +1,8 @@
-"""Figures (matplotlib, Agg backend): retention bands with the observed history drawn over them.
+"""Figures (matplotlib, Agg backend): retention bands, paired differences, destinations, checks.
 
-Functions return a Figure and never show it; :func:`sim.store.save_figure` writes it.
+Retention bands with the observed history drawn over them (runs and comparisons), a comparison's
+paired differences and destinations, and the calibration's checks. Functions return a Figure and
+never show it; :func:`sim.store.save_figure` writes it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,67 @@ def retention_figure(
     return fig
 
 
+def difference_figure(curves: dict[str, pd.DataFrame], cohort_size: int, reference: str):
+    """Paired difference of each scenario's retention curve from the reference's.
+
+    One colour per scenario: the mean line with the 50% and 90% bands of the per-replicate
+    difference; a right-hand axis reads the difference in researchers.
+    """
+    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
+    months: list[str] = []
+    for k, (label, curve) in enumerate(curves.items()):
+        months = list(curve["month"])
+        x = np.arange(len(months))
+        colour = f"C{k + 1}"  # C0 is the reference's colour in the retention figure
+        ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.08, linewidth=0)
+        ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.18, linewidth=0)
+        ax.plot(x, curve["mean"], color=colour, label=label)
+    ax.axhline(0.0, color="black", lw=0.8)
+    if months:
+        ax.axvline(parse_month(OBSERVED_END), color="grey", lw=0.8, ls=":")
+        _month_ticks(ax, months)
+    ax.set_ylabel(f"share still at start lab: scenario - {reference}")
+    right = ax.secondary_yaxis(
+        "right", functions=(lambda s: s * cohort_size, lambda n: n / cohort_size)
+    )
+    right.set_ylabel("researchers")
+    ax.set_title(f"Paired difference from {reference} (mean, 50% and 90% bands across replicates)")
+    if curves:  # below the axes: the bands can fill any part of the plot
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8)
+    return fig
+
+
+def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month: str):
+    """Grouped bars: mean number of the cohort at each lab at ``month``, one bar per scenario.
+
+    The start lab(s) get their own panel and scale, so the other labs' bars stay readable; labs
+    where no scenario has as much as 0.01 researchers on average are left out.
+    """
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    wide = frame.pivot(index="lab", columns="scenario", values="mean")[scenarios]
+    wide = wide[wide.max(axis=1) >= 0.01]
+    home = [lab for lab in wide.index if lab in start_labs]
+    other = wide.drop(index=home)
+    other = other.loc[other.max(axis=1).sort_values(ascending=False, kind="stable").index]
+    ratios = [max(len(home), 1), max(len(other), 1) + 1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": ratios})
+    width = 0.8 / len(scenarios)
+    for ax, part in zip(axes, (wide.loc[home], other), strict=True):
+        x = np.arange(len(part))
+        for k, label in enumerate(scenarios):
+            ax.bar(x + (k - (len(scenarios) - 1) / 2) * width, part[label], width,
+                   color=f"C{k}", label=label)  # fmt: skip
+        ax.set_xticks(x)
+        ax.set_xticklabels(part.index, rotation=30, ha="right")
+    axes[0].set_ylabel(f"mean number of the cohort there in {month}")
+    axes[0].set_title("start lab")
+    axes[1].set_title("the other labs")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Where the cohort is in {month}, by scenario")
+    fig.tight_layout()
+    return fig
+
+
 def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets):
     """Posterior predictive check: left at Meta in 2025-05 (posterior vs prior), and bands."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
@@ -103,7 +166,7 @@ def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets):
 
 
 def pairs_figure(posterior: pd.DataFrame, max_points: int = 1500):
-    """Pairs plot of the weighted posterior (points resampled by weight; histograms on the diagonal)."""
+    """Pairs plot of the weighted posterior (points resampled by weight; diagonal: histograms)."""
     names = [c for c in posterior.columns if c != "weight"]
     weights = posterior["weight"].to_numpy() if "weight" in posterior else None
     rng = np.random.default_rng(0)

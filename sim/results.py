@@ -1,9 +1,10 @@
 """Trajectories and what is read off them: tidy tables, retention curves, summaries.
 
 A :class:`Trajectories` holds who was where at the end of each month of each replicate (int8 lab
-codes [R, T, N]) with the replicate seeds and parameter vectors that produced them. The per-replicate
-summaries in :data:`SUMMARIES` are defined once here and used by the run summary, the sweeps'
-outputs and the calibration targets alike.
+codes [R, T, N]) with the replicate seeds and parameter vectors that produced them. The
+per-replicate summaries in :data:`SUMMARIES` are defined once here and used by the run summary,
+the sweeps' outputs and the calibration targets alike; so are the comparison's statistics
+(:func:`largest_group`, :func:`destination_herfindahl`) and curves (:func:`difference_curve`).
 
 Retention is the share of the cohort at its start lab at the end of each month (for the LLaMA
 cohort: still at Meta). The discrete-time survival reading (Allison 1982) is that of a cohort
@@ -140,12 +141,55 @@ def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str
     return count
 
 
-def half_gone_month(traj: Trajectories) -> np.ndarray:
-    """First month (index from month 0) by which half the cohort has left; -1 if never."""
+def half_gone_month(traj: Trajectories, never: float = -1) -> np.ndarray:
+    """First month (index from month 0) by which half the cohort has left, per replicate.
+
+    Args:
+        traj: the histories.
+        never: the value of a replicate where half the cohort has not left within the horizon.
+            The default -1 is what :data:`SUMMARIES` and therefore the run summary and the
+            calibration use (:func:`summary_table` leaves those replicates out of its mean and
+            quantiles); the comparison tables (:mod:`sim.compare`) use ``np.inf``, "after the
+            horizon", and the sweeps count it as the number of simulated months
+            (:data:`sim.sweep.CENSORED_AT_HORIZON`).
+    """
     n_people = traj.shape[2]
     gone = n_people - traj.at_start_lab()
     reached = gone >= n_people / 2
-    return np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), never)
+
+
+def _leavers_at(traj: Trajectories, month: str) -> np.ndarray:
+    """Researchers away from their start lab at the end of ``month``, by lab: int [R, labs]."""
+    labs = traj.labs[:, _month_index(month, traj), :]
+    away = labs != traj.start_labs[None, :]
+    counts = np.zeros((traj.shape[0], len(traj.lab_names)), dtype=np.int64)
+    for code in range(len(traj.lab_names)):
+        counts[:, code] = ((labs == code) & away).sum(axis=1)
+    return counts
+
+
+def largest_group(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+    """Largest number of the cohort at any one lab other than their start lab, per replicate.
+
+    A clustering statistic: high where leavers go together (peer pull, a spin-out), low where
+    they scatter.
+    """
+    return _leavers_at(traj, month).max(axis=1)
+
+
+def destination_herfindahl(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+    """Herfindahl index of the leavers' labs at ``month``, per replicate (NaN with no leaver).
+
+    ``sum_j s_j**2`` over the labs j other than the start lab, s_j being the share of the
+    researchers away from their start lab who are at j: 1 when all leavers are at one lab,
+    1/k when they are spread evenly over k labs.
+    """
+    counts = _leavers_at(traj, month)
+    n_away = counts.sum(axis=1)
+    total = (counts.astype(np.float64) ** 2).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n_away > 0, total / n_away.astype(np.float64) ** 2, np.nan)
 
 
 #: Per-replicate summaries by name: used by run summaries, sweep outputs and calibration targets.
@@ -178,13 +222,33 @@ def replicate_summaries(traj: Trajectories, names: list[str] | None = None) -> p
 
 
 # --------------------------------------------------------------------------- curves and tables
+def _curve(values: np.ndarray) -> pd.DataFrame:
+    """Month by month [R, T] -> month, mean and the QUANTILES across replicates."""
+    frame = pd.DataFrame({"month": month_labels(values.shape[1]), "mean": values.mean(axis=0)})
+    for q in QUANTILES:
+        frame[f"q{int(round(q * 100)):02d}"] = np.quantile(values, q, axis=0)
+    return frame
+
+
 def retention_curve(traj: Trajectories) -> pd.DataFrame:
     """Share of the cohort at its start lab by month: mean and the QUANTILES across replicates."""
-    share = traj.at_start_lab() / traj.shape[2]
-    frame = pd.DataFrame({"month": month_labels(traj.shape[1]), "mean": share.mean(axis=0)})
-    for q in QUANTILES:
-        frame[f"q{int(round(q * 100)):02d}"] = np.quantile(share, q, axis=0)
-    return frame
+    return _curve(traj.at_start_lab() / traj.shape[2])
+
+
+def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
+    """Paired difference of the retention curve from the reference's, month by month.
+
+    Per replicate r and month t: share of the cohort at its start lab in ``traj`` minus that in
+    ``reference`` (same replicate seeds). Columns: month, mean and the :data:`QUANTILES` of the
+    per-replicate difference.
+
+    Raises:
+        InputError: the two have different replicate seeds or months.
+    """
+    if traj.shape != reference.shape or not np.array_equal(traj.seeds, reference.seeds):
+        raise InputError("a paired difference needs the same replicate seeds and months")
+    n_people = traj.shape[2]
+    return _curve((traj.at_start_lab().astype(np.int64) - reference.at_start_lab()) / n_people)
 
 
 def destination_counts(traj: Trajectories, month: str = OBSERVED_END) -> pd.DataFrame:
@@ -217,7 +281,10 @@ def summary_table(traj: Trajectories) -> pd.DataFrame:
     rows += [
         {"statistic": "mode_remaining_2025_05", "mean": float(counts.argmax())},
         {"statistic": "p_remaining_2025_05_eq_3", "mean": float((rem == 3).mean())},
-        {"statistic": "p_remaining_2025_05_2_to_4", "mean": float(((rem >= 2) & (rem <= 4)).mean())},
+        {
+            "statistic": "p_remaining_2025_05_2_to_4",
+            "mean": float(((rem >= 2) & (rem <= 4)).mean()),
+        },
         {
             "statistic": "p_gone_by_2023_09_at_least_8",
             "mean": float((stats["gone_by_2023_09"] >= 8).mean()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.observed import load_observed
+from sim.observed import observed_for
 from sim.results import Trajectories, destination_counts, retention_curve, summary_table
 from sim.scenario import Scenario
 from sim.simulate import simulate
@@ -46,7 +46,7 @@ def write_run(
     written.append(write_frame(out / "retention.csv", curve))
     written.append(write_frame(out / "summary.csv", summary_table(traj)))
     written.append(write_frame(out / "destinations.csv", destination_counts(traj)))
-    observed = _observed_for(scenario)
+    observed = observed_for(scenario)
     fig = retention_figure(
         {scenario.name: curve}, traj.shape[2], observed,
         title=f"{scenario.name}: share of the cohort still at the start lab",
@@ -67,11 +67,3 @@ def write_run(
     }
     written.append(write_json(out / "manifest.json", manifest))
     return written
-
-
-def _observed_for(scenario: Scenario):
-    """The observed history where the scenario's world is the default cohort, else None."""
-    try:
-        return load_observed(labs=None) if scenario.world.name == "llama" else None
-    except Exception:  # an optional overlay: a missing file only drops the black line
-        return None

@@ -50,15 +50,20 @@ from sim.timeline import DEFAULT_HORIZON, month_in_window
 from sim.world import CompiledWorld, Event, World, load_world
 
 _LIST_KEYS = {"remove_labs", "remove_events", "add_events", "change_events"}
+#: Keys a scenario does not take from the file it extends (everything else, ``provisional``
+#: included, is inherited unless the child sets it).
+_NOT_INHERITED = ("name", "description")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTERIOR = "calibration/posterior.parquet"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A pydantic model of a user's file: unknown keys are errors (with a suggestion)."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class EventSpec(_Strict):
+class EventSpec(StrictModel):
     """An event added by a scenario (the columns of events.csv)."""
 
     id: str
@@ -71,7 +76,7 @@ class EventSpec(_Strict):
     description: str = ""
 
 
-class EventChange(_Strict):
+class EventChange(StrictModel):
     """Changes to an existing event, found by id."""
 
     id: str
@@ -81,7 +86,7 @@ class EventChange(_Strict):
     attribute: str | None = None
 
 
-class WorldSpec(_Strict):
+class WorldSpec(StrictModel):
     """Which world, and how the scenario edits it."""
 
     name: str = "llama"
@@ -93,7 +98,7 @@ class WorldSpec(_Strict):
     founded: dict[str, str] = Field(default_factory=dict)
 
 
-class ScenarioSpec(_Strict):
+class ScenarioSpec(StrictModel):
     """The merged content of a scenario file and its ancestors."""
 
     name: str
@@ -128,6 +133,16 @@ class Scenario:
         """The scenario's name."""
         return self.spec.name
 
+    @property
+    def source(self) -> str | None:
+        """The scenario file, for error messages."""
+        return str(self.path) if self.path else None
+
+    @property
+    def params_from(self) -> str:
+        """Where the parameters come from: ``params.from``, or ``"values"`` where not given."""
+        return str(self.spec.params.get("from", "values"))
+
     def compile(self) -> CompiledWorld:
         """The world as arrays over the scenario's horizon."""
         return self.world.compile(self.spec.horizon)
@@ -140,13 +155,9 @@ class Scenario:
         from a generator seeded by ``seed``: the same seed gives the same draws (common random
         numbers across scenarios).
         """
-        params = dict(self.spec.params)
-        origin = str(params.pop("from", "values"))
-        where = str(self.path) if self.path else None
-        for name, value in params.items():
-            parameter(name, source=where)
-            if isinstance(value, str):
-                raise InputError(f"expected a number, got {value!r}", source=where, key=f"params.{name}")
+        params = fixed_parameters(self)
+        origin = self.params_from
+        where = self.source
         if origin == "posterior":
             draws = load_posterior(self.posterior_path())
             weights = draws["weight"].to_numpy() if "weight" in draws else np.ones(len(draws))
@@ -179,6 +190,25 @@ class Scenario:
         return replicate_seeds(
             self.spec.seed if seed is None else seed, replicates or self.spec.replicates
         )
+
+
+def fixed_parameters(scenario: Scenario) -> dict[str, float]:
+    """A scenario's fixed parameter values: its merged ``[params]`` table without ``from``.
+
+    Raises:
+        InputError: an unknown parameter (with the nearest known name) or a value that is
+            not a number; the key is ``params.NAME``.
+    """
+    fixed = {}
+    for name, value in scenario.spec.params.items():
+        if name == "from":
+            continue
+        key = f"params.{name}"
+        parameter(name, source=scenario.source, key=key)
+        if isinstance(value, str):
+            raise InputError(f"expected a number, got {value!r}", source=scenario.source, key=key)
+        fixed[name] = float(value)
+    return fixed
 
 
 def load_posterior(path: Path) -> pd.DataFrame:
@@ -228,29 +258,34 @@ def load_scenario(ref: str | Path) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
-        raise _explain(exc, path) from None
+        raise explain_validation_error(exc, path) from None
     return Scenario(spec=spec, world=_edited_world(spec, path), path=path, chain=chain)
+
+
+def read_toml(path: Path) -> dict:
+    """The content of a TOML file; a syntax error is an InputError naming the file."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
 
 
 def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
     if str(path) in seen:
         cycle = " -> ".join([*seen, str(path)])
         raise InputError(f"cyclic extends: {cycle}", source=str(path), key="extends")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
+    raw = read_toml(path)
     try:  # check this file's own keys before merging, so errors name the right file
         ScenarioSpec.model_validate({"name": "x", "description": "x", **raw})
     except ValidationError as exc:
-        raise _explain(exc, path) from None
+        raise explain_validation_error(exc, path) from None
     raw.setdefault("name", path.stem)
     parent_ref = raw.get("extends")
     if not parent_ref:
         return raw, (str(path),)
     parent_path = find_scenario(parent_ref, relative_to=path.parent)
     parent, chain = _load_chain(parent_path, (*seen, str(path)))
-    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "provisional")}
+    parent = {k: v for k, v in parent.items() if k not in _NOT_INHERITED}
     return _merge(parent, raw), (str(path), *chain)
 
 
@@ -266,21 +301,34 @@ def _merge(parent: dict, child: dict) -> dict:
     return merged
 
 
-def _explain(exc: ValidationError, path: Path) -> InputError:
+def explain_validation_error(
+    exc: ValidationError, path: Path, model: type[BaseModel] = ScenarioSpec
+) -> InputError:
+    """One InputError for a user's file that failed validation: the file, the key, the fix.
+
+    Args:
+        exc: pydantic's error; its first error is explained.
+        path: the file that was validated.
+        model: the model the file was validated against; an unknown key suggests the nearest
+            key known at its place in this model.
+    """
     err = exc.errors()[0]
     loc = ".".join(str(part) for part in err["loc"])
     message = err["msg"]
     if err["type"] == "extra_forbidden":
-        model = _model_at(err["loc"][:-1])
+        model = _model_at(model, err["loc"][:-1])
         known = list(model.model_fields) if model else []
-        message = f"unknown key{suggest(err['loc'][-1], known)}; known keys here: {', '.join(known)}"
+        message = (
+            f"unknown key{suggest(err['loc'][-1], known)}; known keys here: {', '.join(known)}"
+        )
     elif err["type"] == "value_error":
         message = str(err.get("ctx", {}).get("error", message))
     return InputError(message, source=str(path), key=loc or None)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    model: Any = ScenarioSpec
+def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model found at ``loc`` below ``root``, following fields that are models."""
+    model: Any = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -289,7 +337,10 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             return None
         annotation = field.annotation
         args = getattr(annotation, "__args__", ())
-        model = next((a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        model = next(
+            (a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
+            None,
+        )
         if model is None:
             return None
     return model
@@ -343,7 +394,8 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                     )
                 if not 0.0 <= value <= 1.0:
                     raise InputError(
-                        f"value {value} is outside [0, 1]", key=f"world.attributes.{lab}.{attribute}"
+                        f"value {value} is outside [0, 1]",
+                        key=f"world.attributes.{lab}.{attribute}",
                     )
                 attributes[world.labs.index(lab), ATTRIBUTE_NAMES.index(attribute)] = value
         founded = list(world.founded)

@@ -82,8 +82,8 @@ def provenance() -> dict:
             subprocess.run(
                 ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                 capture_output=True, text=True, timeout=5,
-            ).stdout.strip()  # fmt: skip
-        )
+            ).stdout.strip()
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         commit, dirty = None, None
     return {

@@ -34,8 +34,8 @@ point is one parameter vector, so a varying draw would mix posterior spread into
 Common random numbers (Law 2015, ch. 11): every point is simulated with the same replicate seeds,
 ``sim.streams.replicate_seeds(seed, replicates)``, so differences between points are not blurred
 by different luck. A point's row holds the mean and sd over its replicates of each output; a
-replicate value of -1 for ``half_gone_month`` ("half never left within the horizon") counts as
-T, the number of simulated months, so its mean is a mean censored at the horizon.
+replicate in which half the cohort never left within the horizon counts as T, the number of
+simulated months, in ``half_gone_month``, so its mean is a mean censored at the horizon.
 
 Execution: points are cut into chunks of ``chunk_points``, one :func:`sim.simulate.simulate` call
 each (theta repeated per replicate). Chunks run in this process (``workers=1``), a process pool
@@ -56,8 +56,8 @@ import itertools
 import json
 import os
 import threading
-import tomllib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,16 +69,26 @@ from pydantic import Field, ValidationError
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import parameter, problem, suggest
-from sim.results import SUMMARIES
-from sim.scenario import Scenario, _explain, _Strict, find_scenario, load_posterior, load_scenario
+from sim.results import SUMMARIES, half_gone_month
+from sim.scenario import (
+    Scenario,
+    StrictModel,
+    explain_validation_error,
+    find_scenario,
+    fixed_parameters,
+    load_posterior,
+    load_scenario,
+    read_toml,
+)
 from sim.store import provenance, write_frame, write_json
 from sim.streams import replicate_seeds
 from sim.world import CompiledWorld
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 DEFAULT_OUTPUTS = ("remaining_2025_05", "at_mistral_2025_05", "half_gone_month")
-#: Outputs whose per-replicate value -1 means "not within the horizon" (counted as T months).
-CENSORED_AT_HORIZON = frozenset({"half_gone_month"})
+#: Outputs that may not happen within the horizon, computed with "never" counted as T months
+#: (:func:`sim.results.half_gone_month` with ``never=T``).
+CENSORED_AT_HORIZON: dict[str, Callable[..., np.ndarray]] = {"half_gone_month": half_gone_month}
 #: Design options and the designs they belong to.
 _OPTIONS = {
     "levels": ("grid",),
@@ -94,7 +104,7 @@ _IDENTITY = (
 _SIMULATE_LOCK = threading.Lock()  # numba's parallel kernel: one call at a time per process
 
 
-class SweepSpec(_Strict):
+class SweepSpec(StrictModel):
     """The content of a sweep file (see the module docstring for the keys)."""
 
     scenario: str
@@ -183,13 +193,9 @@ def load_sweep(path: str | Path) -> Sweep:
     if not path.is_file():
         raise InputError("no such sweep file: expected a .toml file (see sweeps/)", source=where)
     try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", source=where) from None
-    try:
-        spec = SweepSpec.model_validate(raw)
+        spec = SweepSpec.model_validate(read_toml(path))
     except ValidationError as exc:
-        raise _explain_sweep(exc, path) from None
+        raise explain_validation_error(exc, path, SweepSpec) from None
     _check_spec(spec, where)
     try:
         scenario = load_scenario(find_scenario(spec.scenario, relative_to=path.parent))
@@ -209,26 +215,13 @@ def base_values(scenario: Scenario) -> tuple[dict[str, float], str]:
     """
     theta, draw = scenario.parameters(1, scenario.spec.seed)  # checks names, values and bounds
     base = {n: float(v) for n, v in zip(PARAMETER_NAMES, theta[0], strict=True)}
-    origin = str(scenario.spec.params.get("from", "values"))
     if draw is None:
-        return base, "the scenario's values" if origin == "values" else "prior means"
+        return base, "the scenario's values" if scenario.params_from == "values" else "prior means"
     means = load_posterior(scenario.posterior_path())[list(PARAMETER_NAMES)].mean()
-    fixed = {k for k in scenario.spec.params if k != "from"}
+    fixed = fixed_parameters(scenario)
     return {n: base[n] if n in fixed else float(means[n]) for n in PARAMETER_NAMES}, (
         "posterior means"
     )
-
-
-def _explain_sweep(exc: ValidationError, path: Path) -> InputError:
-    err = exc.errors()[0]
-    if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-        known = list(SweepSpec.model_fields)
-        return InputError(
-            f"unknown key{suggest(err['loc'][0], known)}; known keys: {', '.join(known)}",
-            source=str(path),
-            key=str(err["loc"][0]),
-        )
-    return _explain(exc, path)
 
 
 def _check_spec(spec: SweepSpec, where: str) -> None:
@@ -342,9 +335,9 @@ def evaluate_points(
     stats = replicate_summaries(traj, list(outputs))
     columns = {}
     for name in outputs:
-        values = stats[name].to_numpy(dtype=np.float64).reshape(n, reps)
         if name in CENSORED_AT_HORIZON:
-            values = np.where(values < 0, world.n_months, values)
+            stats[name] = CENSORED_AT_HORIZON[name](traj, never=world.n_months)
+        values = stats[name].to_numpy(dtype=np.float64).reshape(n, reps)
         columns[f"{name}_mean"] = values.mean(axis=1)
         columns[f"{name}_sd"] = values.std(axis=1, ddof=1) if reps > 1 else np.full(n, np.nan)
     return columns
@@ -620,7 +613,7 @@ def _execute_dask(world, todo, task, done, scheduler) -> None:
 # --------------------------------------------------------------------------- command line
 def register_cli(subparsers) -> None:
     """Add ``sim sweep`` and ``sim sensitivity`` to the command line."""
-    from sim.cli import _positive_int
+    from sim.cli import positive_int
 
     commands = (
         ("sweep", _cmd_sweep, "run (or resume) a parameter sweep"),
@@ -631,16 +624,21 @@ def register_cli(subparsers) -> None:
         cmd = subparsers.add_parser(name, help=text, description=text)
         cmd.add_argument("spec", help="a sweep file (TOML), e.g. sweeps/morris-quick.toml")
         cmd.add_argument("--out", default=None, help="output folder (default out/sweeps/NAME)")
-        cmd.add_argument("--workers", type=_positive_int, default=None,
+        cmd.add_argument("--workers", type=positive_int, default=None,
                          help="local worker processes (default: the number of cores)")  # fmt: skip
         cmd.add_argument("--scheduler", default=None,
                          help="a Dask scheduler address, e.g. tcp://host:8786")  # fmt: skip
         cmd.set_defaults(func=func)
 
 
-def _cmd_sweep(args) -> int:
+def _sweep_and_out(args) -> tuple[Sweep, Path]:
+    """The sweep file named on the command line and its output folder."""
     sweep = load_sweep(args.spec)
-    out = Path(args.out or Path("out") / "sweeps" / sweep.name)
+    return sweep, Path(args.out or Path("out") / "sweeps" / sweep.name)
+
+
+def _cmd_sweep(args) -> int:
+    sweep, out = _sweep_and_out(args)
     results = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler)
     print(f"{sweep.name}: {len(results)} points x {sweep.spec.replicates} replicates in {out}/")
     return 0
@@ -649,8 +647,7 @@ def _cmd_sweep(args) -> int:
 def _cmd_sensitivity(args) -> int:
     from sim.sensitivity import run_sensitivity
 
-    sweep = load_sweep(args.spec)
-    out = Path(args.out or Path("out") / "sweeps" / sweep.name)
+    sweep, out = _sweep_and_out(args)
     table = run_sensitivity(sweep, out, workers=args.workers, scheduler=args.scheduler)
     print(f"{sweep.name}: {len(table)} index rows; sensitivity.csv/.png/.md in {out}/")
     return 0

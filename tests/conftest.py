@@ -1,6 +1,10 @@
-"""Shared fixtures: small worlds built in memory, and parameters that make moves frequent."""
+"""Shared fixtures: small worlds, parameters that make moves frequent, the ``sim`` command."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +13,17 @@ from sim.behavior import PARAMETER_NAMES
 from sim.params import prior_means
 from sim.world import Event, World, load_world
 
-REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent
+#: The ``sim`` command, and the environment it gets in a test: this checkout, no terminal.
+SIM = (sys.executable, "-m", "sim.cli")
+SIM_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "CI": "1"}
+
+
+def run_sim(*args, cwd=REPO) -> subprocess.CompletedProcess:
+    """Run ``sim ARGS`` in a subprocess (arguments made strings), capturing its output."""
+    return subprocess.run(
+        [*SIM, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=SIM_ENV, timeout=120
+    )
 
 
 def theta_of(**overrides) -> np.ndarray:

@@ -10,9 +10,9 @@ tolerances are stated beside each assertion, in standard errors of the paired me
 import numpy as np
 import pytest
 
-from sim.compare import compare, destination_herfindahl
+from sim.compare import compare
 from sim.params import prior_means
-from sim.results import at_lab, remaining
+from sim.results import at_lab, destination_herfindahl, remaining
 from sim.scenario import load_scenario
 
 #: Moderately mobile: about 4 of the 14 gone by 2025-05, a few of them to Mistral.

@@ -25,7 +25,11 @@ def test_left_at_meta_in_2025_05_has_the_same_distribution_in_both_engines(llama
     assert 2 < a.mean() < 12  # the statistic is not degenerate at these parameters
     table = np.array([np.bincount(a, minlength=15), np.bincount(b, minlength=15)])
     keep = table.sum(axis=0) >= 10
-    pooled = np.column_stack([table[:, keep], table[:, ~keep].sum(axis=1)]) if (~keep).any() else table[:, keep]
+    pooled = (
+        np.column_stack([table[:, keep], table[:, ~keep].sum(axis=1)])
+        if (~keep).any()
+        else table[:, keep]
+    )
     pooled = pooled[:, pooled.sum(axis=0) > 0]
     _, p_value, _, _ = stats.chi2_contingency(pooled)
     assert p_value > 0.001

@@ -65,10 +65,12 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     match = np.random.default_rng(len(labs)).standard_normal(home.shape)
     fixed_utilities(theta, home, founder, match, np.zeros(n, dtype=np.int64), fixed_u, fixed_w)
     decide(theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, ties, 1.0, p, peer)
-    v = np.array([
-        lab_base_utility(theta, attributes[j]) + theta[B_PEER] * peer[j] + fixed_u[i, j]
-        for j in range(n_labs)
-    ])
+    v = np.array(
+        [
+            lab_base_utility(theta, attributes[j]) + theta[B_PEER] * peer[j] + fixed_u[i, j]
+            for j in range(n_labs)
+        ]
+    )
     return p, v
 
 
@@ -84,7 +86,10 @@ def test_decide_forms_the_same_distribution_as_move_probabilities():
         labs = rng.integers(0, 6, 5)
         labs[0] = 1
         exists[labs] = True
-        home, founder = (rng.random((5, 6)) < 0.3).astype(float), (rng.random((5, 6)) < 0.2).astype(float)
+        home, founder = (
+            (rng.random((5, 6)) < 0.3).astype(float),
+            (rng.random((5, 6)) < 0.2).astype(float),
+        )
         p, v = _decide_distribution(theta, attributes, exists, labs, home, founder)
         v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
         assert p.sum() == pytest.approx(1.0, abs=1e-12)

@@ -100,20 +100,26 @@ def small_worlds(draw):
     labs = tuple(f"L{j}" for j in range(n_labs))
     n_people = draw(st.integers(1, 6))
     founded = ("",) + tuple(
-        draw(st.sampled_from(["", format_month(draw(st.integers(1, 10)))])) for _ in range(n_labs - 1)
+        draw(st.sampled_from(["", format_month(draw(st.integers(1, 10)))]))
+        for _ in range(n_labs - 1)
     )
     events = []
     for k in range(draw(st.integers(0, 4))):
-        events.append(Event(
-            f"e{k}", format_month(draw(st.integers(0, 14))),
-            draw(st.sampled_from(["set", "shift"])),
-            draw(st.sampled_from(["*", *labs])),
-            draw(st.sampled_from(["openness", "culture", "pace", "pay"])),
-            draw(st.floats(0, 1)),
-        ))
+        events.append(
+            Event(
+                f"e{k}",
+                format_month(draw(st.integers(0, 14))),
+                draw(st.sampled_from(["set", "shift"])),
+                draw(st.sampled_from(["*", *labs])),
+                draw(st.sampled_from(["openness", "culture", "pace", "pay"])),
+                draw(st.floats(0, 1)),
+            )
+        )
     if n_labs >= 3 and draw(st.booleans()):
         into = n_labs - 1
-        month = max(draw(st.integers(1, 14)), int(founded[into][5:] or 0) + 10 if founded[into] else 1)
+        month = max(
+            draw(st.integers(1, 14)), int(founded[into][5:] or 0) + 10 if founded[into] else 1
+        )
         events.append(Event("m", format_month(min(month, 14)), "merge", labs[1], into=labs[into]))
     people = tuple(f"p{i}" for i in range(n_people))
     founders = tuple(
@@ -121,8 +127,12 @@ def small_worlds(draw):
     )
     try:
         return make_world(
-            n_people=n_people, labs=labs, founded=founded, events=tuple(events),
-            founders=founders, seed=draw(st.integers(0, 1000)),
+            n_people=n_people,
+            labs=labs,
+            founded=founded,
+            events=tuple(events),
+            founders=founders,
+            seed=draw(st.integers(0, 1000)),
         )
     except Exception:
         from hypothesis import reject

@@ -23,7 +23,10 @@ print("ok")
 
 def test_import_sim_emits_no_warnings_and_has_no_side_effects():
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", CHECK], capture_output=True, text=True, cwd=REPO,
+        [sys.executable, "-W", "error", "-c", CHECK],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr

@@ -7,8 +7,6 @@ ends ``sim run`` with status 2, one message and no traceback, and never costs ea
 
 import dataclasses
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -16,20 +14,13 @@ import pytest
 
 from sim.behavior import PARAMETER_NAMES
 from sim.cli import main
-from sim.compare import (
-    STATISTICS,
-    all_scenarios,
-    compare,
-    destination_herfindahl,
-    difference_curve,
-    fixed_parameters,
-    largest_group,
-)
+from sim.compare import STATISTICS, all_scenarios, compare
 from sim.errors import InputError
 from sim.params import prior_means
+from sim.results import destination_herfindahl, difference_curve, largest_group
 from sim.run import run_scenario
-from sim.scenario import load_scenario
-from tests.conftest import MOBILE, REPO
+from sim.scenario import fixed_parameters, load_scenario
+from tests.conftest import MOBILE, REPO, run_sim
 
 SCENARIOS = REPO / "scenarios"
 COUNTERFACTUALS = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "baseline")
@@ -81,9 +72,7 @@ def test_every_scenario_gets_the_reference_seeds_and_parameter_draws(tmp_path):
     draws.to_parquet(tmp_path / "posterior.parquet")
     post = f'posterior_file = "{tmp_path / "posterior.parquet"}"'
     ref = load_scenario(write_scenario(tmp_path, "ref", post + '\n[params]\nfrom = "posterior"'))
-    no_peer = load_scenario(
-        write_scenario(tmp_path, "no-peer", "", extends=ref.path, b_peer=0.0)
-    )
+    no_peer = load_scenario(write_scenario(tmp_path, "no-peer", "", extends=ref.path, b_peer=0.0))
     # a scenario whose own source differs: the reference's draws are used all the same
     prior = load_scenario(write_scenario(tmp_path, "prior", "", b_home=0.5))
     comparison = compare([ref, no_peer, prior], replicates=40, seed=5)
@@ -162,15 +151,25 @@ def test_mistral_never_founded_removes_the_lab_and_its_events():
     }  # fmt: skip
 
 
+def test_provisional_is_inherited_and_parameter_errors_name_their_key(tmp_path):
+    (tmp_path / "parent.toml").write_text(
+        'description = "a provisional parent"\nprovisional = true\n[params]\nfrom = "prior-mean"\n'
+    )
+    assert load_scenario(write_scenario(tmp_path, "child", "", extends="parent")).spec.provisional
+    undone = write_scenario(tmp_path, "undone", "provisional = false", extends="parent")
+    assert not load_scenario(undone).spec.provisional
+    for name, value, text in (("b_peeer", 0.0, "did you mean 'b_peer'"),
+                              ("b_peer", "high", "expected a number")):  # fmt: skip
+        scenario = load_scenario(
+            write_scenario(tmp_path, "bad", "", extends="parent", **{name: value})
+        )
+        with pytest.raises(InputError, match=text) as info:
+            scenario.parameters(2, seed=1)
+        assert info.value.key == f"params.{name}"
+        assert info.value.source == str(scenario.path)
+
+
 # --------------------------------------------------------------------------- the command line
-def sim(*args, cwd=REPO):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-
-
 BAD_SCENARIOS = {
     "unknown top-level key": (
         'horizn = "2026-12"', r"at horizn: unknown key \(did you mean 'horizon'\?\)"),
@@ -193,7 +192,7 @@ BAD_SCENARIOS = {
 def test_a_malformed_scenario_exits_2_with_one_message(tmp_path, case):
     body, expected = BAD_SCENARIOS[case]
     path = write_scenario(tmp_path, "bad", body)
-    done = sim("run", path, "--replicates", 3, "--out", tmp_path / "out")
+    done = run_sim("run", path, "--replicates", 3, "--out", tmp_path / "out")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert str(path) in done.stderr
@@ -204,7 +203,7 @@ def test_a_malformed_scenario_exits_2_with_one_message(tmp_path, case):
 def test_cyclic_extends_exits_2(tmp_path):
     (tmp_path / "a.toml").write_text('extends = "b"\ndescription = "a"\n')
     (tmp_path / "b.toml").write_text('extends = "a"\ndescription = "b"\n')
-    done = sim("run", tmp_path / "a.toml", "--replicates", 3, "--out", tmp_path / "out")
+    done = run_sim("run", tmp_path / "a.toml", "--replicates", 3, "--out", tmp_path / "out")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "cyclic extends" in done.stderr and "a.toml -> " in done.stderr
@@ -218,7 +217,7 @@ def test_a_failed_run_or_comparison_keeps_the_files_already_in_the_folder(tmp_pa
         (out / name).write_text(text)
     bad = write_scenario(tmp_path, "bad", "[params]\nb_peer = 99.0")  # outside [0, 20]
     for args in (("run", bad), ("compare", "baseline", bad), ("compare", "baseline", "nonesuch")):
-        done = sim(*args, "--replicates", 3, "--out", out)
+        done = run_sim(*args, "--replicates", 3, "--out", out)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == kept
 

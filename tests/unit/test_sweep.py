@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from sim.sensitivity import COLUMNS, run_sensitivity
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 from sim.sweep import chunk_path, design_points, load_sweep, run_sweep
-from tests.conftest import REPO
+from tests.conftest import REPO, SIM, SIM_ENV, run_sim
 
 BASELINE = REPO / "scenarios" / "baseline.toml"
 
@@ -37,14 +35,6 @@ TINY_SOBOL = (
     "design = 'sobol'\nsamples = 8\ncalc_second_order = false\nreplicates = 8\nseed = 3\n"
     "chunk_points = 8\nnoise_points = 8\n"
 )
-
-
-def _cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args], env=env, capture_output=True, text=True,
-        timeout=120, **kwargs,
-    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- spec errors
@@ -109,7 +99,7 @@ def test_reversed_range_and_missing_file(tmp_path):
 def test_cli_bad_spec_exits_2_without_traceback(tmp_path, case):
     body, params, key, text = BAD_SPECS[case]
     path = write_spec(tmp_path, body, params=params)
-    done = _cli("sweep", str(path), "--out", str(tmp_path / "out"))
+    done = run_sim("sweep", str(path), "--out", str(tmp_path / "out"))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert str(path) in done.stderr and key in done.stderr and text in done.stderr
@@ -240,10 +230,9 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     path = write_spec(tmp_path, body, params="b_peer = [0.0, 20.0]\nsigma_u = [0.0, 5.0]\n")
     reference = run_sweep(path, tmp_path / "reference", workers=1, progress=False)
     out = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [*SIM, "sweep", str(path), "--out", str(out), "--workers", "1"],
+        env=SIM_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not list(out.glob("chunks/chunk-*.parquet")):
@@ -258,7 +247,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
     assert not (out / "results.parquet").exists() and 1 <= len(finished) < 8
     assert (out / "manifest.json").exists()
     stamps = {p: p.stat().st_mtime_ns for p in finished}
-    done = _cli("sweep", str(path), "--out", str(out), "--workers", "1")
+    done = run_sim("sweep", str(path), "--out", str(out), "--workers", "1")
     assert done.returncode == 0, done.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items()), "finished chunks were redone"
     pd.testing.assert_frame_equal(reference, pd.read_parquet(out / "results.parquet"))

@@ -1,19 +1,17 @@
 """Loading and validating worlds: the default world, and each kind of bad data file."""
 
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.errors import InputError
 from sim.timeline import format_month, parse_month
 from sim.world import load_world
-from tests.conftest import REPO
+from tests.conftest import REPO, run_sim
 
 LLAMA = REPO / "sim" / "data" / "llama"
 
@@ -25,7 +23,10 @@ def test_default_world_is_the_llama_cohort(llama):
     compiled = llama.compile("2026-12")
     tl = compiled.timeline
     mistral, kyutai = llama.labs.index("Mistral"), llama.labs.index("Kyutai")
-    assert not tl.exists[parse_month("2023-03"), mistral] and tl.exists[parse_month("2023-04"), mistral]
+    assert (
+        not tl.exists[parse_month("2023-03"), mistral]
+        and tl.exists[parse_month("2023-04"), mistral]
+    )
     assert tl.exists[parse_month("2023-11"), kyutai]
     inflection = llama.labs.index("Inflection")
     assert tl.exists[parse_month("2024-02"), inflection]
@@ -66,20 +67,27 @@ def _set(row, column, value):
 
 
 BAD_FILES = [
-    ("events.csv", _set(0, "lab", "Metta"), r"events.csv.*row 2.*column lab.*'Metta' is not in labs.csv"),
-    ("events.csv", _set(1, "month", "2031-01"), r"events.csv.*row 3, column month.*outside the model's window"),
+    ("events.csv", _set(0, "lab", "Metta"),
+     r"events.csv.*row 2.*column lab.*'Metta' is not in labs.csv"),
+    ("events.csv", _set(1, "month", "2031-01"),
+     r"events.csv.*row 3, column month.*outside the model's window"),
     ("events.csv", _set(1, "month", "2022-12"), r"events.csv.*row 3, column month.*outside"),
     ("events.csv", _set(1, "month", "June 2023"), r"events.csv.*row 3, column month.*YYYY-MM"),
     ("events.csv", _set(0, "kind", "explode"), r"events.csv.*row 2.*kind 'explode'"),
     ("events.csv", _set(2, "value", "1.5"), r"events.csv.*row 4 .*column value.*outside \[-1, 1\]"),
-    ("attributes.csv", _set(0, "value", "1.2"), r"attributes.csv.*row 2, column value.*outside \[0, 1\]"),
-    ("attributes.csv", _set(0, "value", "high"), r"attributes.csv.*row 2, column value.*expected a number"),
-    ("labs.csv", _set(1, "founders", "Arthur Mensch"), r"labs.csv.*row 3, column founders.*'Arthur Mensch' is not in the cohort"),
+    ("attributes.csv", _set(0, "value", "1.2"),
+     r"attributes.csv.*row 2, column value.*outside \[0, 1\]"),
+    ("attributes.csv", _set(0, "value", "high"),
+     r"attributes.csv.*row 2, column value.*expected a number"),
+    ("labs.csv", _set(1, "founders", "Arthur Mensch"),
+     r"labs.csv.*row 3, column founders.*'Arthur Mensch' is not in the cohort"),
     ("labs.csv", _set(2, "name", "Meta"), r"labs.csv.*row 4, column name.*duplicate name 'Meta'"),
-    ("cohort.csv", _set(3, "name", "Hugo Touvron"), r"cohort.csv.*row 5, column name.*duplicate name"),
-    ("cohort.csv", _set(0, "start_lab", "Facebook"), r"cohort.csv.*row 2, column start_lab.*'Facebook'"),
+    ("cohort.csv", _set(3, "name", "Hugo Touvron"),
+     r"cohort.csv.*row 5, column name.*duplicate name"),
+    ("cohort.csv", _set(0, "start_lab", "Facebook"),
+     r"cohort.csv.*row 2, column start_lab.*'Facebook'"),
     ("ties.csv", _set(0, "a", "Nobody"), r"ties.csv.*row 2, column a.*'Nobody'"),
-]
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("filename", "edit", "message"), BAD_FILES)
@@ -115,10 +123,7 @@ def test_a_bad_world_through_the_cli_exits_2_without_traceback(tmp_path):
         '[params]\nfrom = "prior-mean"\n'
     )
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replicates", "3", "--out", str(out)],
-        capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+    done = run_sim("run", scenario, "--replicates", 3, "--out", out)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "events.csv" in done.stderr and "Metta" in done.stderr
@@ -131,15 +136,19 @@ def test_another_cohort_runs_from_data_files_alone(tmp_path):
     folder.mkdir()
     people = ["A. Vaswani", "N. Shazeer", "N. Parmar", "J. Uszkoreit"]
     (folder / "cohort.csv").write_text(
-        "name,city,start_lab,years_at_meta\n" + "".join(f"{p},Mountain View,Google,3\n" for p in people)
+        "name,city,start_lab,years_at_meta\n"
+        + "".join(f"{p},Mountain View,Google,3\n" for p in people)
     )
     (folder / "labs.csv").write_text(
         "name,cities,founded,founders\nGoogle,Mountain View,,\n"
-        "Character,Palo Alto,2023-06,N. Shazeer\nEssential,San Francisco,2023-09,A. Vaswani;N. Parmar\n"
+        "Character,Palo Alto,2023-06,N. Shazeer\n"
+        "Essential,San Francisco,2023-09,A. Vaswani;N. Parmar\n"
     )
     (folder / "attributes.csv").write_text(
-        "lab,attribute,value\n" + "".join(
-            f"{lab},{a},0.5\n" for lab in ("Google", "Character", "Essential")
+        "lab,attribute,value\n"
+        + "".join(
+            f"{lab},{a},0.5\n"
+            for lab in ("Google", "Character", "Essential")
             for a in ("openness", "culture", "pace", "pay")
         )
     )
