@@ -228,6 +228,7 @@ class CalibrationSettings:
     quantile: float = 0.5  # next tolerance: this quantile of the current distances
     min_ess_fraction: float = 0.5  # at tolerance 0, refine until the ESS reaches this share
     max_refinements: int = 1  # extra generations at tolerance 0, at most
+    final_tolerance: int = 0  # stop at this distance (0: every target met exactly)
     seed: int = 20230224
     priors: tuple = PARAMETER_SPACE  # the prior set (see load_priors)
 
@@ -319,11 +320,13 @@ def abc_smc(
     start = time.perf_counter()
     theta0 = sample_prior(settings.batch, rng, settings.priors)
     d0 = run(theta0, 0, 0)
-    accepted = d0 == 0
+    accepted = d0 <= settings.final_tolerance
     if accepted.sum() >= n:  # plain rejection ABC suffices
         keep = np.flatnonzero(accepted)[:n]
         result.theta, result.weights = theta0[keep], np.full(n, 1.0 / n)
-        result.generations.append(Generation(0, settings.batch, int(accepted.sum()), time.perf_counter() - start))
+        result.generations.append(
+            Generation(settings.final_tolerance, settings.batch, int(accepted.sum()), time.perf_counter() - start)
+        )
         return result
     order = np.argsort(d0, kind="stable")[:n]
     tolerance = int(d0[order[-1]])
@@ -332,16 +335,17 @@ def abc_smc(
     _tell(progress, result.generations[-1])
 
     generation, refinements = 0, 0
-    while tolerance > 0 or (
+    final = settings.final_tolerance
+    while tolerance > final or (
         refinements < settings.max_refinements
         and 1.0 / np.sum(weights**2) < settings.min_ess_fraction * n
     ):
-        if tolerance == 0:
+        if tolerance == final:
             refinements += 1
         generation += 1
         start = time.perf_counter()
         tolerance = min(tolerance - 1, int(np.floor(_weighted_quantile(dist, weights, settings.quantile))))
-        tolerance = max(tolerance, 0)
+        tolerance = max(tolerance, final)
         cov = 2.0 * np.cov(theta, rowvar=False, aweights=weights)
         chol = np.linalg.cholesky(cov + 1e-12 * np.eye(cov.shape[0]))
         new_theta, new_dist, simulated, batch = [], [], 0, 0

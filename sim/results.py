@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from sim.errors import InputError
 from sim.timeline import OBSERVED_END, START_MONTH, format_month, month_labels, parse_month
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+_CHUNK = 65_536  # replicates per block when reducing [R, T, N] arrays
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,18 @@ class Trajectories:
         """(replicates R, months T, researchers N)."""
         return self.labs.shape
 
+    @cached_property
+    def _at_start_lab(self) -> np.ndarray:
+        out = np.empty(self.labs.shape[:2], dtype=np.int16)
+        for start in range(0, self.labs.shape[0], _CHUNK):  # bounded temporaries for huge R
+            part = self.labs[start : start + _CHUNK]
+            out[start : start + _CHUNK] = (part == self.start_labs[None, None, :]).sum(axis=2)
+        out.flags.writeable = False
+        return out
+
     def at_start_lab(self) -> np.ndarray:
-        """Number of researchers at their start lab, int [R, T]."""
-        return (self.labs == self.start_labs[None, None, :]).sum(axis=2)
+        """Number of researchers at their start lab, int16 [R, T] (computed once, read-only)."""
+        return self._at_start_lab
 
     def lab_code(self, name: str) -> int:
         """The code of a lab; -1 where the lab is not in this world (e.g. removed by a scenario)."""
@@ -222,17 +233,24 @@ def replicate_summaries(traj: Trajectories, names: list[str] | None = None) -> p
 
 
 # --------------------------------------------------------------------------- curves and tables
-def _curve(values: np.ndarray) -> pd.DataFrame:
-    """Month by month [R, T] -> month, mean and the QUANTILES across replicates."""
-    frame = pd.DataFrame({"month": month_labels(values.shape[1]), "mean": values.mean(axis=0)})
-    for q in QUANTILES:
-        frame[f"q{int(round(q * 100)):02d}"] = np.quantile(values, q, axis=0)
-    return frame
+def _curve(values: np.ndarray, scale: float = 1.0) -> pd.DataFrame:
+    """Month by month [R, T] -> month, mean and the QUANTILES across replicates (of values/scale).
+
+    Works one month at a time, so a million replicates need no [R, T] float copy.
+    """
+    n_months = values.shape[1]
+    columns = {"mean": np.empty(n_months)} | {f"q{int(round(q * 100)):02d}": np.empty(n_months) for q in QUANTILES}
+    for t in range(n_months):
+        column = values[:, t] / scale
+        columns["mean"][t] = column.mean()
+        for q, name in zip(QUANTILES, list(columns)[1:], strict=True):
+            columns[name][t] = np.quantile(column, q)
+    return pd.DataFrame({"month": month_labels(n_months), **columns})
 
 
 def retention_curve(traj: Trajectories) -> pd.DataFrame:
     """Share of the cohort at its start lab by month: mean and the QUANTILES across replicates."""
-    return _curve(traj.at_start_lab() / traj.shape[2])
+    return _curve(traj.at_start_lab(), scale=traj.shape[2])
 
 
 def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
