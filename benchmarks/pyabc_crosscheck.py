@@ -78,10 +78,14 @@ def crosscheck(population: int = 200, tolerance: int = 2, seed: int = 1) -> pd.D
     ))  # fmt: skip
     ours_seconds = time.perf_counter() - start
     theta, weights, theirs_seconds, eps = run_pyabc(population, tolerance, seed)
-    table = _summary(ours.theta, ours.weights).add_prefix("sim_").join(
-        _summary(theta, weights).add_prefix("pyabc_")
+    table = (
+        _summary(ours.theta, ours.weights)
+        .add_prefix("sim_")
+        .join(_summary(theta, weights).add_prefix("pyabc_"))
     )
-    table["z"] = (table["sim_mean"] - table["pyabc_mean"]) / np.hypot(table["sim_se"], table["pyabc_se"])
+    table["z"] = (table["sim_mean"] - table["pyabc_mean"]) / np.hypot(
+        table["sim_se"], table["pyabc_se"]
+    )
     table.attrs.update(sim_seconds=ours_seconds, pyabc_seconds=theirs_seconds, pyabc_final_eps=eps,
                        sim_simulations=ours.simulations)  # fmt: skip
     return table
@@ -112,7 +116,8 @@ def main() -> None:
         f"vectorised batches)\n- pyabc 0.13 (single core, one simulation per call): "
         f"{a['pyabc_seconds']:.1f} s\n\n"
         "z = difference of the means / combined Monte Carlo standard error (sd / sqrt(ESS)).\n\n"
-        + _markdown(table) + "\n"
+        + _markdown(table)
+        + "\n"
     )
     print(text)
     if args.out:

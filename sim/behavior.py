@@ -20,9 +20,9 @@ restlessness drawn once per replicate (mover-stayer heterogeneity; Artuc, Chaudh
 2010); ``m_ij ~ N(0, sigma_match)`` is researcher i's idiosyncratic fit with lab j, drawn once per
 replicate (0 at the start lab, whose pull u_i already carries): the random-coefficient part of a
 mixed logit (Train 2009, ch. 6) that lets leavers scatter over labs instead of all choosing the
-lab with the best attributes. A monthly logit with a stay option is a discrete-time competing-risks hazard model
-(Allison 1982). Everything is computed with log-sum-exp shifts, so huge utilities give no NaN,
-and labs that do not exist this month get probability exactly 0.
+lab with the best attributes. A monthly logit with a stay option is a discrete-time
+competing-risks hazard model (Allison 1982). Everything is computed with log-sum-exp shifts, so
+huge utilities give no NaN, and labs that do not exist this month get probability exactly 0.
 
 The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
 broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam)
@@ -75,7 +75,7 @@ def lab_base_utility(theta, attributes):
 
 @njit(cache=True)
 def stay_premium(theta, tenure_years, restlessness):
-    """What staying is worth beyond the current lab's own utility: k0 + k_tenure*log1p(tenure) - u."""
+    """What staying is worth beyond the current lab's utility: k0 + k_tenure*log1p(tenure) - u."""
     return theta[K0] + theta[K_TENURE] * math.log1p(tenure_years) - restlessness
 
 
@@ -131,7 +131,7 @@ def move_probability(v_stay, lam, inclusive):
 
 @njit(cache=True)
 def fill_probabilities(weights, total, p_move, current, out):
-    """``out[j] = p_move * weights[j] / total`` for the other labs, ``out[current] = 1 - p_move``."""
+    """``out[j] = p_move * weights[j] / total`` for other labs; ``out[current] = 1 - p_move``."""
     for j in range(out.shape[0]):
         out[j] = p_move * (weights[j] / total) if total > 0.0 else 0.0
     out[current] = 1.0 - p_move
@@ -214,13 +214,17 @@ def decide(
         labs: int array [N], everyone's lab at the start of the month.
         tenure_years: the researcher's years at their current lab.
         restlessness: the researcher's u_i for this replicate.
-        base, base_weights, shift: this month's shared terms from :func:`month_weights`.
-        fixed_utility, fixed_weight: float arrays [N, L], the run's fixed terms from
-            :func:`fixed_utilities` (city, founding role, idiosyncratic fit).
+        base: float array [L], this month's base utilities (:func:`month_weights`).
+        base_weights: float array [L], their scaled exponentials (:func:`month_weights`).
+        shift: the scale shift :func:`month_weights` returned.
+        fixed_utility: float array [N, L], the run's fixed utility terms (city, founding role,
+            idiosyncratic fit) from :func:`fixed_utilities`.
+        fixed_weight: float array [N, L], their exponentials exp(fixed_utility / lam).
         ties: float array [N, N], row-normalised tie weights.
         uniform: the researcher's uniform draw in [0, 1) for this month.
-        probabilities, peer: scratch arrays of length L (overwritten; ``probabilities`` holds
-            the full distribution afterwards only when the researcher moves).
+        probabilities: scratch array [L], overwritten; holds the full distribution afterwards
+            only when the researcher moves.
+        peer: scratch array [L], overwritten with the researcher's peer shares.
     """
     lam = theta[LAM]
     current = labs[researcher]

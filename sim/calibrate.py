@@ -303,7 +303,9 @@ def abc_smc(
     """
     n = settings.population
     rng = np.random.default_rng([settings.seed, 0])
-    result = CalibrationResult(np.empty((0, len(PARAMETER_NAMES))), np.empty(0), [], targets, settings)
+    result = CalibrationResult(
+        np.empty((0, len(PARAMETER_NAMES))), np.empty(0), [], targets, settings
+    )
     used = 0
 
     def run(theta: np.ndarray, generation: int, batch: int) -> np.ndarray:
@@ -314,7 +316,10 @@ def abc_smc(
                 f"calibration budget of {settings.max_simulations:,} simulations exhausted; "
                 "raise max_simulations or relax the targets"
             )
-        return distances(simulate(world, theta, _batch_seeds(settings.seed, generation, batch, len(theta))), targets)
+        return distances(
+            simulate(world, theta, _batch_seeds(settings.seed, generation, batch, len(theta))),
+            targets,
+        )
 
     # generation 0: rejection from the prior
     start = time.perf_counter()
@@ -325,7 +330,12 @@ def abc_smc(
         keep = np.flatnonzero(accepted)[:n]
         result.theta, result.weights = theta0[keep], np.full(n, 1.0 / n)
         result.generations.append(
-            Generation(settings.final_tolerance, settings.batch, int(accepted.sum()), time.perf_counter() - start)
+            Generation(
+                settings.final_tolerance,
+                settings.batch,
+                int(accepted.sum()),
+                time.perf_counter() - start,
+            )
         )
         return result
     order = np.argsort(d0, kind="stable")[:n]
@@ -344,7 +354,9 @@ def abc_smc(
             refinements += 1
         generation += 1
         start = time.perf_counter()
-        tolerance = min(tolerance - 1, int(np.floor(_weighted_quantile(dist, weights, settings.quantile))))
+        tolerance = min(
+            tolerance - 1, int(np.floor(_weighted_quantile(dist, weights, settings.quantile)))
+        )
         tolerance = max(tolerance, final)
         cov = 2.0 * np.cov(theta, rowvar=False, aweights=weights)
         chol = np.linalg.cholesky(cov + 1e-12 * np.eye(cov.shape[0]))
@@ -406,7 +418,9 @@ def check_observed_against_targets(observed, targets: list[Target], source: str)
     counted = {
         "remaining_2025_05": observed.count_at("Meta"),
         "at_mistral_2025_05": observed.count_at("Mistral"),
-        "other_labs_2025_05": len({d for d in observed.destination if d not in ("Meta", "Mistral")}),
+        "other_labs_2025_05": len(
+            {d for d in observed.destination if d not in ("Meta", "Mistral")}
+        ),
     }
     for target in targets:
         if not isinstance(target, Target):
@@ -450,13 +464,17 @@ def calibration_world(scenario_name: str = "baseline") -> CompiledWorld:
 
 
 # --------------------------------------------------------------------------- outputs and CLI
-def posterior_predictive(scenario, theta: np.ndarray, weights: np.ndarray, replicates: int, seed: int):
+def posterior_predictive(
+    scenario, theta: np.ndarray, weights: np.ndarray, replicates: int, seed: int
+):
     """Simulate the scenario's world with parameter draws taken from a weighted population."""
     index = np.random.default_rng([seed, 2]).choice(len(theta), size=replicates, p=weights)
     return simulate(scenario.compile(), theta[index], replicate_seeds(seed, replicates), draw=index)
 
 
-def write_calibration(result: CalibrationResult, scenario, out: Path, observed, seed: int) -> list[Path]:
+def write_calibration(
+    result: CalibrationResult, scenario, out: Path, observed, seed: int
+) -> list[Path]:
     """Write posterior.parquet, generations.csv, report.md, ppc.png and pairs.png into ``out``."""
     from sim.plot import pairs_figure, ppc_figure
     from sim.results import replicate_summaries, retention_curve
@@ -471,18 +489,34 @@ def write_calibration(result: CalibrationResult, scenario, out: Path, observed, 
     prior_stats = replicate_summaries(prior_pred)
     written = [
         write_frame(out / "posterior.parquet", result.to_df()),
-        write_frame(out / "generations.csv", pd.DataFrame([
-            {"generation": k, "tolerance": g.tolerance, "simulations": g.simulations,
-             "accepted": g.accepted, "acceptance": g.acceptance, "seconds": g.seconds}
-            for k, g in enumerate(result.generations)
-        ])),  # fmt: skip
+        write_frame(
+            out / "generations.csv",
+            pd.DataFrame(
+                [
+                    {
+                        "generation": k,
+                        "tolerance": g.tolerance,
+                        "simulations": g.simulations,
+                        "accepted": g.accepted,
+                        "acceptance": g.acceptance,
+                        "seconds": g.seconds,
+                    }
+                    for k, g in enumerate(result.generations)
+                ]
+            ),
+        ),  # fmt: skip
         write_frame(out / "identifiability.csv", table),
-        save_figure(out / "ppc.png", ppc_figure(
-            stats, prior_stats, retention_curve(ppc), observed, ppc.shape[2], result.targets
-        )),  # fmt: skip
+        save_figure(
+            out / "ppc.png",
+            ppc_figure(
+                stats, prior_stats, retention_curve(ppc), observed, ppc.shape[2], result.targets
+            ),
+        ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
     ]
-    written.append(write_text(out / "report.md", _report(result, table, stats, prior_stats, provenance())))
+    written.append(
+        write_text(out / "report.md", _report(result, table, stats, prior_stats, provenance()))
+    )
     return written
 
 
@@ -497,9 +531,9 @@ def _report(result, table, stats, prior_stats, prov) -> str:
         "",
         "## Method",
         "Rejection ABC on discrete summaries of the 2023-2025 history, refined by ABC-SMC "
-        "(Toni et al. 2009; Beaumont et al. 2009; adaptive tolerances, Del Moral et al. 2012) on the "
-        "ensemble engine; one simulated history per particle, one vectorised call per batch. "
-        "The final population meets every target exactly (distance 0).",
+        "(Toni et al. 2009; Beaumont et al. 2009; adaptive tolerances, Del Moral et al. 2012) "
+        "on the ensemble engine; one simulated history per particle, one vectorised call per "
+        "batch. The final population meets every target exactly (distance 0).",
         "",
         "## Targets",
         "| summary | observed | accepted when | why |",
@@ -527,7 +561,8 @@ def _report(result, table, stats, prior_stats, prov) -> str:
         "identified by the 14 histories: their posterior mostly repeats the prior, and results "
         "that depend on them inherit the prior's assumptions (Manski 1993 on peer effects).",
         "",
-        "| parameter | prior mean (sd) | posterior mean (sd) | 90% interval | contraction | identified |",
+        "| parameter | prior mean (sd) | posterior mean (sd) | 90% interval | contraction "
+        "| identified |",
         "|---|---|---|---|---|---|",
         *[
             f"| {r.parameter} | {r.prior_mean:.2f} ({r.prior_sd:.2f}) | {r.posterior_mean:.2f} "
@@ -538,12 +573,14 @@ def _report(result, table, stats, prior_stats, prov) -> str:
         "",
         "## Posterior predictive check (2,000 replicates, posterior draws x chance)",
         f"- left at Meta in 2025-05: mode {counts.argmax()}, mean {rem.mean():.2f}, "
-        f"P(exactly 3) = {(rem == 3).mean():.3f}, P(2 to 4) = {((rem >= 2) & (rem <= 4)).mean():.3f} "
+        f"P(exactly 3) = {(rem == 3).mean():.3f}, "
+        f"P(2 to 4) = {((rem >= 2) & (rem <= 4)).mean():.3f} "
         f"(prior predictive: mean {prior_stats['remaining_2025_05'].mean():.2f})",
         f"- distribution of left at Meta in 2025-05 (0..14): {counts.tolist()}",
         f"- at Mistral in 2025-05: mean {stats['at_mistral_2025_05'].mean():.2f}",
         f"- P(at least 8 gone by 2023-09) = {(stats['gone_by_2023_09'] >= 8).mean():.3f}",
-        f"- distinct other labs in 2025-05: mean {stats['other_labs_2025_05'].mean():.2f} (observed 6)",
+        f"- distinct other labs in 2025-05: mean {stats['other_labs_2025_05'].mean():.2f} "
+        "(observed 6)",
         "",
         "![posterior predictive](ppc.png)",
         "",
@@ -570,7 +607,8 @@ def _cmd_calibrate(args) -> int:
     written = write_calibration(result, scenario, Path(args.out), observed, args.seed)
     print(
         f"calibrated on {result.simulations:,} simulations in {result.seconds:.0f} s; "
-        f"{len(result.theta)} particles (ESS {result.ess():.0f}); wrote {len(written)} files to {args.out}/"
+        f"{len(result.theta)} particles (ESS {result.ess():.0f}); "
+        f"wrote {len(written)} files to {args.out}/"
     )
     return 0
 

@@ -1,4 +1,4 @@
-"""The one error type for a user's bad input, raised at the boundary with a message that says how to fix it."""
+"""The one error type for a user's bad input: raised at the boundary, saying how to fix it."""
 
 from __future__ import annotations
 

@@ -147,9 +147,7 @@ class ExodusModel(mesa.Model):
 
 
 def _count_at_start_lab(model: ExodusModel) -> int:
-    return sum(
-        r.lab == model.world.start_labs[r.index] for r in model.researchers
-    )
+    return sum(r.lab == model.world.start_labs[r.index] for r in model.researchers)
 
 
 def simulate_mesa(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:

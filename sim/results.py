@@ -239,7 +239,9 @@ def _curve(values: np.ndarray, scale: float = 1.0) -> pd.DataFrame:
     Works one month at a time, so a million replicates need no [R, T] float copy.
     """
     n_months = values.shape[1]
-    columns = {"mean": np.empty(n_months)} | {f"q{int(round(q * 100)):02d}": np.empty(n_months) for q in QUANTILES}
+    columns = {"mean": np.empty(n_months)} | {
+        f"q{int(round(q * 100)):02d}": np.empty(n_months) for q in QUANTILES
+    }
     for t in range(n_months):
         column = values[:, t] / scale
         columns["mean"][t] = column.mean()

@@ -73,7 +73,7 @@ def simulate(
 
 
 def _quiet(progress: bool | None) -> bool | None:
-    """tqdm's ``disable``: None means 'only on a terminal'; CI is never a terminal."""
+    """Tqdm's ``disable``: None means 'only on a terminal'; CI is never a terminal."""
     import os
 
     if progress is None:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.behavior import ATTRIBUTE_NAMES
 from sim.errors import InputError
-from sim.timeline import START_MONTH, LabTimeline, compile_timeline, month_in_window, parse_month
+from sim.timeline import LabTimeline, compile_timeline, month_in_window, parse_month
 
 EVENT_KINDS = ("set", "shift", "merge")
 _REQUIRED = {
@@ -313,7 +313,8 @@ def _attribute_matrix(table: pd.DataFrame, labs: tuple[str, ...], path: Path) ->
             )
         values[j, k] = value
     missing = [
-        f"{labs[j]} {ATTRIBUTE_NAMES[k]}" for j, k in zip(*np.nonzero(np.isnan(values)), strict=True)
+        f"{labs[j]} {ATTRIBUTE_NAMES[k]}"
+        for j, k in zip(*np.nonzero(np.isnan(values)), strict=True)
     ]
     if missing:
         raise InputError(f"no value for {', '.join(missing[:6])}", source=str(path))

@@ -21,14 +21,32 @@ PINNED_THETA = dict(k0=4.0, b_peer=4.0, sigma_u=1.0, lam=0.7)
 
 def test_replicate_seeds_are_pinned():
     assert replicate_seeds(20230224, 3).tolist() == [
-        12475100036499601495, 650293174315991582, 2758581950665956893
+        12475100036499601495,
+        650293174315991582,
+        2758581950665956893,
     ]
 
 
 def test_histories_at_fixed_parameters_are_pinned(llama):
-    traj = simulate(llama.compile("2026-12"), theta_of(**PINNED_THETA), replicate_seeds(20230224, 200))
+    traj = simulate(
+        llama.compile("2026-12"), theta_of(**PINNED_THETA), replicate_seeds(20230224, 200)
+    )
     assert np.bincount(remaining(traj), minlength=15).tolist() == [
-        33, 14, 20, 16, 15, 14, 11, 9, 20, 18, 16, 12, 1, 1, 0
+        33,
+        14,
+        20,
+        16,
+        15,
+        14,
+        11,
+        9,
+        20,
+        18,
+        16,
+        12,
+        1,
+        1,
+        0,
     ]
     assert int(at_lab(traj, "Mistral").sum()) == 1390
     digest = hashlib.sha256(traj.labs.tobytes()).hexdigest()
@@ -39,6 +57,20 @@ def test_baseline_with_the_committed_posterior_is_pinned():
     traj = run_scenario(load_scenario("baseline"), 500)
     assert traj.draw[:5].tolist() == [98, 21, 1661, 290, 1558]
     assert np.bincount(remaining(traj), minlength=15).tolist() == [
-        81, 89, 93, 86, 62, 37, 22, 16, 5, 7, 1, 0, 1, 0, 0
+        81,
+        89,
+        93,
+        86,
+        62,
+        37,
+        22,
+        16,
+        5,
+        7,
+        1,
+        0,
+        1,
+        0,
+        0,
     ]
     assert int(at_lab(traj, "Mistral").sum()) == 2458

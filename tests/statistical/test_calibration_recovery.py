@@ -11,11 +11,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.calibrate import CalibrationSettings, CurveTarget, Target, abc_smc, calibration_world, identifiability
+from sim.calibrate import (
+    CalibrationSettings,
+    CurveTarget,
+    Target,
+    abc_smc,
+    calibration_world,
+    identifiability,
+)
 from sim.params import PARAMETER_SPACE, sample_prior
+from sim.results import SUMMARIES
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
-from sim.results import SUMMARIES
 from tests.conftest import theta_of
 
 TRUTH = theta_of(b_open=1.2, b_peer=1.5, k0=4.5, sigma_u=1.9, sigma_match=2.0)
@@ -30,25 +37,50 @@ def synthetic_targets(world, theta, seed):
 
     counts = traj.at_start_lab()[0, [parse_month(m) for m in CHECKPOINTS]]
     return [
-        Target(summary="remaining_2025_05", observed=value["remaining_2025_05"], why="synthetic anchor"),
-        Target(summary="at_mistral_2025_05", observed=value["at_mistral_2025_05"], tolerance=1, why="synthetic target"),
-        Target(summary="gone_by_2023_09", observed=value["gone_by_2023_09"], direction="at_least", why="synthetic target"),
-        Target(summary="other_labs_2025_05", observed=value["other_labs_2025_05"], tolerance=1, why="synthetic target"),
-        CurveTarget(months=CHECKPOINTS, why="synthetic band of +-1",
-                    low=(counts - 1).tolist(), high=(counts + 1).tolist()),
+        Target(
+            summary="remaining_2025_05", observed=value["remaining_2025_05"], why="synthetic anchor"
+        ),
+        Target(
+            summary="at_mistral_2025_05",
+            observed=value["at_mistral_2025_05"],
+            tolerance=1,
+            why="synthetic target",
+        ),
+        Target(
+            summary="gone_by_2023_09",
+            observed=value["gone_by_2023_09"],
+            direction="at_least",
+            why="synthetic target",
+        ),
+        Target(
+            summary="other_labs_2025_05",
+            observed=value["other_labs_2025_05"],
+            tolerance=1,
+            why="synthetic target",
+        ),
+        CurveTarget(
+            months=CHECKPOINTS,
+            why="synthetic band of +-1",
+            low=(counts - 1).tolist(),
+            high=(counts + 1).tolist(),
+        ),
     ]
 
 
 def test_known_parameters_are_recovered_where_identified():
     world = calibration_world()
     targets = synthetic_targets(world, TRUTH, seed=7)
-    result = abc_smc(world, targets, CalibrationSettings(population=300, batch=20_000, seed=3, max_refinements=0))
+    result = abc_smc(
+        world, targets, CalibrationSettings(population=300, batch=20_000, seed=3, max_refinements=0)
+    )
     table = identifiability(result)
     identified = table[table["identified"]]
     assert len(identified) >= 2, "the synthetic summaries should identify something"
     for row in identified.itertuples():
         truth = TRUTH[list(table["parameter"]).index(row.parameter)]
-        assert row.q05 <= truth <= row.q95, f"{row.parameter}: {truth} outside {row.q05:.2f}..{row.q95:.2f}"
+        assert row.q05 <= truth <= row.q95, (
+            f"{row.parameter}: {truth} outside {row.q05:.2f}..{row.q95:.2f}"
+        )
 
 
 @pytest.mark.slow
@@ -64,7 +96,11 @@ def test_simulation_based_calibration_ranks_are_uniform():
     rng = np.random.default_rng(5)
     for k, theta in enumerate(truths):
         targets = synthetic_targets(world, theta, seed=1000 + k)
-        result = abc_smc(world, targets, CalibrationSettings(population=200, batch=20_000, seed=k, max_refinements=0))
+        result = abc_smc(
+            world,
+            targets,
+            CalibrationSettings(population=200, batch=20_000, seed=k, max_refinements=0),
+        )
         draws = result.theta[rng.choice(len(result.theta), 100, p=result.weights)]
         ranks.append((draws < theta).sum(axis=0))
     ranks = np.array(ranks)  # [datasets, parameters] in 0..100

@@ -24,15 +24,23 @@ def _traj(labs_at_2025_05):
     """A one-month-per-row history whose month index 27 (2025-05) holds the given labs."""
     labs = np.zeros((len(labs_at_2025_05), 28, 3), dtype=np.int8)
     labs[:, 27, :] = labs_at_2025_05
-    return Trajectories(labs, np.arange(len(labs), dtype=np.uint64), np.zeros((len(labs), 12)),
-                        ("Meta", "Mistral", "Other"), ("a", "b", "c"), np.zeros(3, dtype=np.int64))
+    return Trajectories(
+        labs,
+        np.arange(len(labs), dtype=np.uint64),
+        np.zeros((len(labs), 12)),
+        ("Meta", "Mistral", "Other"),
+        ("a", "b", "c"),
+        np.zeros(3, dtype=np.int64),
+    )
 
 
 def test_target_miss_counts_the_distance_outside_the_accepted_set():
     traj = _traj([[0, 0, 0], [0, 1, 2], [1, 1, 2]])  # 3, 1 and 0 left at Meta
     exact = Target(summary="remaining_2025_05", observed=1, why="a test target, exact")
     near = Target(summary="remaining_2025_05", observed=1, tolerance=1, why="a test target, near")
-    least = Target(summary="at_mistral_2025_05", observed=2, direction="at_least", why="at least two")
+    least = Target(
+        summary="at_mistral_2025_05", observed=2, direction="at_least", why="at least two"
+    )
     np.testing.assert_array_equal(exact.miss(traj), [2, 0, 1])
     np.testing.assert_array_equal(near.miss(traj), [1, 0, 0])
     np.testing.assert_array_equal(least.miss(traj), [2, 1, 0])
@@ -44,19 +52,31 @@ def test_shipped_targets_agree_with_the_observed_history():
     curve = next(t for t in targets if not isinstance(t, Target))
     assert curve.low == [5, 5, 5, 3] and curve.high == [10, 7, 7, 6]
     assert {t.summary for t in targets if isinstance(t, Target)} == {
-        "remaining_2025_05", "at_mistral_2025_05", "gone_by_2023_09", "other_labs_2025_05"
+        "remaining_2025_05",
+        "at_mistral_2025_05",
+        "gone_by_2023_09",
+        "other_labs_2025_05",
     }
 
 
 BAD_TARGETS = [
-    ('[[target]]\nsummary = "remaning_2025_05"\nobserved = 3\nwhy = "typo in the summary"\n',
-     r"targets.toml, at target\[0\].summary: unknown summary 'remaning_2025_05' \(did you mean 'remaining_2025_05'\?\)"),
-    ('[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\ntolerance = -1\nwhy = "negative tolerance"\n',
-     r"target\[0\].tolerance"),
+    (
+        '[[target]]\nsummary = "remaning_2025_05"\nobserved = 3\nwhy = "typo in the summary"\n',
+        r"targets.toml, at target\[0\].summary: unknown summary 'remaning_2025_05' \(did you mean 'remaining_2025_05'\?\)",
+    ),
+    (
+        '[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\ntolerance = -1\nwhy = "negative tolerance"\n',
+        r"target\[0\].tolerance",
+    ),
     ('[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\n', r"target\[0\].why"),
-    ('[[curve]]\nmonths = ["2026-01"]\nwhy = "a month outside the observed window"\n',
-     r"curve\[0\].months: every month must lie between 2023-02 and 2025-05"),
-    ('[[targets]]\nsummary = "remaining_2025_05"\n', r"expected only \[\[target\]\] and \[\[curve\]\]"),
+    (
+        '[[curve]]\nmonths = ["2026-01"]\nwhy = "a month outside the observed window"\n',
+        r"curve\[0\].months: every month must lie between 2023-02 and 2025-05",
+    ),
+    (
+        '[[targets]]\nsummary = "remaining_2025_05"\n',
+        r"expected only \[\[target\]\] and \[\[curve\]\]",
+    ),
 ]
 
 
@@ -69,7 +89,10 @@ def test_bad_targets_files_name_the_file_and_key(tmp_path, text, message):
 
 
 BAD_PRIORS = [
-    ("[b_peer]\nlow = 5.0\nhigh = 2.0\n", r"priors.toml, at b_peer: inverted bounds: low 5 must be below high 2"),
+    (
+        "[b_peer]\nlow = 5.0\nhigh = 2.0\n",
+        r"priors.toml, at b_peer: inverted bounds: low 5 must be below high 2",
+    ),
     ("[b_peer]\nhigh = 50.0\n", r"exceed the declared range \[0, 20\]"),
     ("[b_pear]\nsd = 1.0\n", r"unknown parameter 'b_pear' \(did you mean 'b_peer'\?\)"),
     ("[k0]\nsd = 0.0\n", r"at k0.sd: sd must be > 0"),
@@ -91,13 +114,20 @@ def test_the_wide_prior_set_loads():
 
 
 def test_observed_data_naming_an_unknown_lab_exits_2(tmp_path):
-    observed = (REPO / "calibration" / "observed.csv").read_text().replace(",Anthropic,BI-2025", ",Antropic,BI-2025")
+    observed = (
+        (REPO / "calibration" / "observed.csv")
+        .read_text()
+        .replace(",Anthropic,BI-2025", ",Antropic,BI-2025")
+    )
     path = tmp_path / "observed.csv"
     path.write_text(observed)
     out = tmp_path / "cal"
     done = subprocess.run(
         [sys.executable, "-m", "sim.cli", "calibrate", "--observed", str(path), "--out", str(out)],
-        capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr

@@ -32,3 +32,12 @@ def test_import_sim_emits_no_warnings_and_has_no_side_effects():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert done.stderr == ""
+
+
+def test_the_code_passes_ruff():
+    """Docstring convention and style are enforced (pyproject.toml [tool.ruff])."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "sim", "tests", "benchmarks"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
