@@ -250,6 +250,21 @@ def _curve(values: np.ndarray, scale: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame({"month": month_labels(n_months), **columns})
 
 
+def exits_per_month(traj: Trajectories) -> pd.DataFrame:
+    """Researchers leaving their start lab in each month (at it the month before, not now).
+
+    Month 0 compares with the start. Columns: month, mean and the :data:`QUANTILES` across
+    replicates; a return to the start lab followed by a second exit counts twice.
+    """
+    n_reps, n_months, _ = traj.shape
+    exits = np.empty((n_reps, n_months), dtype=np.int16)
+    for start in range(0, n_reps, _CHUNK):
+        here = traj.labs[start : start + _CHUNK] == traj.start_labs[None, None, :]
+        was = np.concatenate([np.ones_like(here[:, :1]), here[:, :-1]], axis=1)
+        exits[start : start + _CHUNK] = (was & ~here).sum(axis=2)
+    return _curve(exits)
+
+
 def retention_curve(traj: Trajectories) -> pd.DataFrame:
     """Share of the cohort at its start lab by month: mean and the QUANTILES across replicates."""
     return _curve(traj.at_start_lab(), scale=traj.shape[2])

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.observed import observed_for
-from sim.results import Trajectories, destination_counts, retention_curve, summary_table
+from sim.results import (
+    Trajectories,
+    destination_counts,
+    exits_per_month,
+    retention_curve,
+    summary_table,
+)
 from sim.scenario import Scenario
 from sim.simulate import simulate
 from sim.store import provenance, save_figure, write_frame, write_json
@@ -46,6 +52,7 @@ def write_run(
     written.append(write_frame(out / "retention.csv", curve))
     written.append(write_frame(out / "summary.csv", summary_table(traj)))
     written.append(write_frame(out / "destinations.csv", destination_counts(traj)))
+    written.append(write_frame(out / "exits.csv", exits_per_month(traj)))
     observed = observed_for(scenario)
     fig = retention_figure(
         {scenario.name: curve}, traj.shape[2], observed,

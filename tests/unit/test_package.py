@@ -38,6 +38,8 @@ def test_the_code_passes_ruff():
     """Docstring convention and style are enforced (pyproject.toml [tool.ruff])."""
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "sim", "tests", "benchmarks"],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert done.returncode == 0, done.stdout + done.stderr
