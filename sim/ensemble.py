@@ -15,6 +15,7 @@ Large runs are cut into chunks (:func:`iter_chunks`), so memory stays bounded wh
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit, prange
@@ -27,7 +28,7 @@ from sim.world import CompiledWorld
 DEFAULT_CHUNK = 8192
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def _simulate_batch(
     theta, z, match, u, start_labs, start_tenure, attributes, exists, merge_into, ties, home,
     founder, out,
@@ -74,26 +75,48 @@ def simulate_batch(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -
         theta: float [R, P], one parameter vector per replicate (or [P], shared).
         seeds: the replicates' integer seeds, length R.
     """
+    return _run(world, theta, _draws(world, seeds))
+
+
+def iter_chunks(
+    world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray, chunk_size: int = DEFAULT_CHUNK
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield ``(replicate slice, lab codes [r, T, N])`` chunk by chunk, for bounded memory.
+
+    The random numbers of the next chunk are drawn in a second thread while the compiled loop
+    (which releases the GIL) runs the current one; the results do not depend on the chunking.
+    """
     seeds = np.asarray(seeds, dtype=np.uint64)
-    theta = np.ascontiguousarray(np.broadcast_to(theta, (len(seeds), theta.shape[-1])))
+    theta = np.atleast_2d(theta)
+    parts = [
+        slice(start, min(start + chunk_size, len(seeds)))
+        for start in range(0, len(seeds), chunk_size)
+    ]
+    if not parts:
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_draws, world, seeds[parts[0]])
+        for k, part in enumerate(parts):
+            draws = pending.result()
+            if k + 1 < len(parts):
+                pending = pool.submit(_draws, world, seeds[parts[k + 1]])
+            yield part, _run(world, theta if theta.shape[0] == 1 else theta[part], draws)
+
+
+def _draws(world: CompiledWorld, seeds: np.ndarray):
     n_labs = world.timeline.attributes.shape[1]
-    z, match, u = replicate_draws(seeds, world.n_researchers, n_labs, world.n_months)
-    out = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
+    return replicate_draws(
+        np.asarray(seeds, dtype=np.uint64), world.n_researchers, n_labs, world.n_months
+    )
+
+
+def _run(world: CompiledWorld, theta: np.ndarray, draws) -> np.ndarray:
+    z, match, u = draws
+    theta = np.ascontiguousarray(np.broadcast_to(theta, (len(z), theta.shape[-1])))
+    out = np.empty((len(z), world.n_months, world.n_researchers), dtype=np.int8)
     tl = world.timeline
     _simulate_batch(
         theta, z, match, u, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.ties, world.home, world.founder, out,
     )  # fmt: skip
     return out
-
-
-def iter_chunks(
-    world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray, chunk_size: int = DEFAULT_CHUNK
-) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield ``(replicate slice, lab codes [r, T, N])`` chunk by chunk, for bounded memory."""
-    seeds = np.asarray(seeds, dtype=np.uint64)
-    theta = np.atleast_2d(theta)
-    for start in range(0, len(seeds), chunk_size):
-        part = slice(start, min(start + chunk_size, len(seeds)))
-        rows = theta if theta.shape[0] == 1 else theta[part]
-        yield part, simulate_batch(world, rows, seeds[part])

@@ -53,12 +53,15 @@ def simulate(
     chunk = chunk_size or (ensemble.DEFAULT_CHUNK if engine == "ensemble" else 1)
     labs = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     bar = tqdm(total=len(seeds), unit="rep", disable=_quiet(progress), desc=f"{engine} engine")
-    for start in range(0, len(seeds), chunk):
-        part = slice(start, min(start + chunk, len(seeds)))
-        if engine == "ensemble":
-            labs[part] = ensemble.simulate_batch(world, theta[part], seeds[part])
-        else:
-            labs[part] = simulate_mesa(world, theta[part], seeds[part])
+    if engine == "ensemble":
+        chunks = ensemble.iter_chunks(world, theta, seeds, chunk)
+    else:
+        chunks = (
+            (part, simulate_mesa(world, theta[part], seeds[part]))
+            for part in (slice(s, min(s + chunk, len(seeds))) for s in range(0, len(seeds), chunk))
+        )
+    for part, block in chunks:
+        labs[part] = block
         bar.update(part.stop - part.start)
     bar.close()
     return Trajectories(
