@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,6 +35,7 @@ from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import PARAMETER_SPACE, log_prior, parameter, sample_prior, suggest
 from sim.results import SUMMARIES, Trajectories
+from sim.scenario import load_scenario, read_toml
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 from sim.timeline import OBSERVED_END, START_MONTH, parse_month
@@ -108,12 +108,7 @@ def load_targets(path: str | Path = CALIBRATION_DIR / "targets.toml", observed=N
     whose bounds come from ``observed`` (default: calibration/observed.csv).
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("missing targets file", source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
+    raw = read_toml(path)
     unknown = set(raw) - {"target", "curve"}
     if unknown or not all(isinstance(v, list) for v in raw.values()):
         raise InputError(
@@ -174,12 +169,7 @@ def load_priors(path: str | Path | None) -> tuple:
     if path is None:
         return PARAMETER_SPACE
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise InputError("missing priors file", source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
+    raw = read_toml(path)
     space = {p.name: p for p in PARAMETER_SPACE}
     for name, table in raw.items():
         declared = parameter(name, source=str(path))
@@ -458,8 +448,6 @@ def identifiability(result: CalibrationResult, threshold: float = 0.3) -> pd.Dat
 
 def calibration_world(scenario_name: str = "baseline") -> CompiledWorld:
     """The scenario's world, compiled only up to the end of the observed window."""
-    from sim.scenario import load_scenario
-
     return load_scenario(scenario_name).world.compile(OBSERVED_END)
 
 
@@ -592,7 +580,6 @@ def _report(result, table, stats, prior_stats, prov) -> str:
 
 def _cmd_calibrate(args) -> int:
     from sim.observed import load_observed
-    from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     observed = load_observed(args.observed, labs=scenario.world.labs)

@@ -263,9 +263,11 @@ def load_scenario(ref: str | Path) -> Scenario:
 
 
 def read_toml(path: Path) -> dict:
-    """The content of a TOML file; a syntax error is an InputError naming the file."""
+    """The content of a TOML file; a missing file or a syntax error is an InputError naming it."""
     try:
         return tomllib.loads(Path(path).read_text())
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("no such file", source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
 
