@@ -10,6 +10,9 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     [world]
     name = "llama"                    # a packaged world, or a folder of CSV files (relative path)
     remove_labs = ["Mistral"]         # the lab never exists
+    add_labs = [{ name = "FAIR Paris spin-off", cities = ["Paris"], founded = "2023-06",
+                  founders = ["Hugo Touvron"], attributes = { openness = 0.9, culture = 0.9,
+                  pace = 0.5, pay = 0.6 } }]
     remove_events = ["llama4_flop"]   # event ids from events.csv
     add_events = [{ id = "x", month = "2024-01", kind = "shift", lab = "Meta",
                     attribute = "pay", value = 0.2 }]
@@ -25,10 +28,10 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     replicates = 2000
     seed = 20230224
 
-Merging: a child's tables merge into the parent's key by key; the lists ``remove_labs``,
-``remove_events``, ``add_events`` and ``change_events`` are appended to the parent's. Every error
-names the file and the key path and says what was expected; an unknown key suggests the nearest
-known one; a cycle of ``extends`` is an error.
+Merging: a child's tables merge into the parent's key by key; the lists ``add_labs``,
+``remove_labs``, ``remove_events``, ``add_events`` and ``change_events`` are appended to the
+parent's. Every error names the file and the key path and says what was expected; an unknown
+key suggests the nearest known one; a cycle of ``extends`` is an error.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from sim.streams import replicate_seeds
 from sim.timeline import DEFAULT_HORIZON, month_in_window
 from sim.world import CompiledWorld, Event, World, load_world
 
-_LIST_KEYS = {"remove_labs", "remove_events", "add_events", "change_events"}
+_LIST_KEYS = {"add_labs", "remove_labs", "remove_events", "add_events", "change_events"}
 #: Keys a scenario does not take from the file it extends (everything else, ``provisional``
 #: included, is inherited unless the child sets it).
 _NOT_INHERITED = ("name", "description")
@@ -86,10 +89,21 @@ class EventChange(StrictModel):
     attribute: str | None = None
 
 
+class LabSpec(StrictModel):
+    """A lab added by a scenario (the columns of labs.csv, with its starting attributes)."""
+
+    name: str
+    cities: list[str] = Field(default_factory=list)
+    founded: str = ""
+    founders: list[str] = Field(default_factory=list)
+    attributes: dict[str, float]
+
+
 class WorldSpec(StrictModel):
     """Which world, and how the scenario edits it."""
 
     name: str = "llama"
+    add_labs: list[LabSpec] = Field(default_factory=list)
     remove_labs: list[str] = Field(default_factory=list)
     remove_events: list[str] = Field(default_factory=list)
     add_events: list[EventSpec] = Field(default_factory=list)
@@ -357,6 +371,8 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
     except InputError as exc:
         raise InputError(str(exc), source=where, key="world.name") from None
     try:
+        for key, lab in enumerate(w.add_labs):
+            world = _with_lab(world, lab, f"world.add_labs[{key}]")
         if w.remove_labs:
             world = world.without_labs(w.remove_labs)
         events = list(world.events)
@@ -418,3 +434,33 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
         if exc.source is None:
             raise InputError(str(exc), source=where) from None
         raise
+
+
+def _with_lab(world: World, lab: LabSpec, key: str) -> World:
+    """The world with one more lab; every attribute must be given, within [0, 1]."""
+    if lab.name in world.labs:
+        raise InputError(f"lab {lab.name!r} exists already", key=f"{key}.name")
+    missing = [a for a in ATTRIBUTE_NAMES if a not in lab.attributes]
+    unknown = [a for a in lab.attributes if a not in ATTRIBUTE_NAMES]
+    if missing or unknown:
+        raise InputError(
+            f"expected exactly the attributes {', '.join(ATTRIBUTE_NAMES)}; "
+            f"missing {missing}, unknown {unknown}",
+            key=f"{key}.attributes",
+        )
+    values = np.array([[lab.attributes[a] for a in ATTRIBUTE_NAMES]])
+    if lab.founded:
+        try:
+            month_in_window(lab.founded)
+        except ValueError as exc:
+            raise InputError(str(exc), key=f"{key}.founded") from None
+    try:
+        return world.replace(
+            labs=(*world.labs, lab.name),
+            lab_cities=(*world.lab_cities, tuple(lab.cities)),
+            founded=(*world.founded, lab.founded),
+            founders=(*world.founders, tuple(lab.founders)),
+            attributes=np.vstack([world.attributes, values]),
+        )
+    except InputError as exc:
+        raise InputError(str(exc), key=key) from None

@@ -256,3 +256,33 @@ def test_sim_compare_all_and_its_input_errors(tmp_path, capsys):
         main(["compare", "baseline", "--replicates", "0"])
     assert stop.value.code == 2
     assert not (tmp_path / "none").exists()
+
+
+def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
+    path = tmp_path / "spinoff.toml"
+    path.write_text(
+        'description = "A second spin-out in Paris, founded by Touvron in 2023-06."\n'
+        'extends = "baseline"\n'
+        "[world]\n"
+        'add_labs = [{ name = "Paris spin-off", cities = ["Paris"], founded = "2023-06", '
+        'founders = ["Hugo Touvron"], attributes = { openness = 0.9, culture = 0.9, pace = 0.5, pay = 0.7 } }]\n'
+    )
+    from sim.run import run_scenario
+
+    scenario = load_scenario(path)
+    assert scenario.world.labs[-1] == "Paris spin-off"
+    traj = run_scenario(scenario, 300)
+    code = traj.lab_code("Paris spin-off")
+    assert (traj.labs[:, :4, :] != code).all()  # not before its founding month (index 4)
+    assert (traj.labs[:, -1, :] == code).any()  # its founder's pull is felt
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'description = "a lab with a missing attribute"\nextends = "baseline"\n[world]\n'
+        'add_labs = [{ name = "X", attributes = { openness = 0.9 } }]\n'
+    )
+    done = run_sim("run", bad, "--replicates", 2, "--out", tmp_path / "o")
+    assert (
+        done.returncode == 2
+        and "world.add_labs[0].attributes" in done.stderr
+        and "Traceback" not in done.stderr
+    )
