@@ -21,11 +21,11 @@ import time
 import numba
 import numpy as np
 
-from sim.ensemble import _simulate_batch
+from sim.ensemble import _draws, _run
 from sim.params import prior_means
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-from sim.streams import replicate_draws, replicate_seeds
+from sim.streams import replicate_seeds
 
 
 def _rate(fn, researcher_months: int, repeats: int) -> float:
@@ -100,27 +100,10 @@ def main() -> None:
     # where the ensemble's time goes, on one chunk
     seeds = ens_seeds[:8192]
     start = time.perf_counter()
-    z, match, u = replicate_draws(seeds, n_, len(world.world.labs), t_)
+    draws_of_chunk = _draws(world, seeds)
     draws = time.perf_counter() - start
-    theta_rows = np.ascontiguousarray(np.broadcast_to(theta, (len(seeds), len(theta))))
-    out = np.empty(u.shape, dtype=np.int8)
-    tl = world.timeline
     start = time.perf_counter()
-    _simulate_batch(
-        theta_rows,
-        z,
-        match,
-        u,
-        world.start_labs,
-        world.start_tenure,
-        tl.attributes,
-        tl.exists,
-        tl.merge_into,
-        world.ties,
-        world.home,
-        world.founder,
-        out,
-    )
+    out = _run(world, theta, draws_of_chunk)
     loop = time.perf_counter() - start
     print(
         f"one chunk of {len(seeds)}: random draws {draws * 1e3:.0f} ms, "

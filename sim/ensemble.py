@@ -30,8 +30,8 @@ DEFAULT_CHUNK = 8192
 
 @njit(cache=True, parallel=True, nogil=True)
 def _simulate_batch(
-    theta, z, match, u, start_labs, start_tenure, attributes, exists, merge_into, ties, home,
-    founder, out,
+    theta, z, match, u, start_labs, start_tenure, attributes, exists, changed, merge_into, ties,
+    home, founder, out,
 ):  # fmt: skip
     n_reps, n_months, n_people = u.shape
     n_labs = attributes.shape[1]
@@ -44,6 +44,7 @@ def _simulate_batch(
         base_weights = np.empty(n_labs)
         probabilities = np.empty(n_labs)
         peer = np.empty(n_labs)
+        shift = 0.0
         fixed_utility = np.empty((n_people, n_labs))
         fixed_weight = np.empty((n_people, n_labs))
         fixed_utilities(theta[r], home, founder, match[r], start_labs, fixed_utility, fixed_weight)
@@ -52,7 +53,8 @@ def _simulate_batch(
                 target = merge_into[t, labs[i]]
                 if target >= 0:
                     labs[i] = target
-            shift = month_weights(theta[r], attributes[t], exists[t], base, base_weights)
+            if changed[t]:  # the labs look as last month otherwise: same shared terms
+                shift = month_weights(theta[r], attributes[t], exists[t], base, base_weights)
             for i in range(n_people):
                 chosen[i] = decide(
                     theta[r], i, labs, tenure[i], restlessness[i], base, base_weights, shift,
@@ -117,6 +119,6 @@ def _run(world: CompiledWorld, theta: np.ndarray, draws) -> np.ndarray:
     tl = world.timeline
     _simulate_batch(
         theta, z, match, u, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
-        tl.merge_into, world.ties, world.home, world.founder, out,
+        tl.changed, tl.merge_into, world.ties, world.home, world.founder, out,
     )  # fmt: skip
     return out

@@ -80,6 +80,19 @@ class LabTimeline:
         """Number of simulated months T."""
         return self.attributes.shape[0]
 
+    @property
+    def changed(self) -> np.ndarray:
+        """Which months (bool [T]) differ from the one before in an attribute or a lab's existence.
+
+        In the other months every lab looks as it did the month before, so quantities computed
+        from the labs alone can be kept from the month before.
+        """
+        out = np.ones(self.n_months, dtype=bool)
+        out[1:] = (self.attributes[1:] != self.attributes[:-1]).any(axis=(1, 2)) | (
+            self.exists[1:] != self.exists[:-1]
+        ).any(axis=1)
+        return out
+
 
 def compile_timeline(
     initial_attributes: np.ndarray,
