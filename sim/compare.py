@@ -67,6 +67,7 @@ from sim.results import (
 from sim.scenario import Scenario, fixed_parameters, load_scenario
 from sim.simulate import simulate
 from sim.timeline import OBSERVED_END, format_month, parse_month
+from sim.world import NEVER
 
 DEFAULT_OUT = Path("out") / "compare"
 #: The counterfactual everything is compared with when ``--all`` is given.
@@ -203,18 +204,22 @@ class Comparison:
     def destinations(self, month: str = OBSERVED_END) -> pd.DataFrame:
         """Mean number of the cohort at each lab at ``month``, per scenario (long format).
 
-        A lab absent from a scenario's world (``remove_labs``) appears with 0 and
-        ``in_world`` False, so every scenario has a row for every lab.
+        Every scenario has a row for every lab; ``in_world`` is False for a lab that does not
+        exist in a scenario's world at any month (``remove_labs``: it keeps its place, with 0).
         """
         labs: list[str] = []
         for traj in self.trajectories:
             labs += [lab for lab in traj.lab_names if lab not in labs]
         frames = []
-        for label, traj in zip(self.labels, self.trajectories, strict=True):
+        for label, traj, scenario in zip(
+            self.labels, self.trajectories, self.scenarios, strict=True
+        ):
             counts = destination_counts(traj, month).set_index("lab")
             frame = counts.reindex(labs, fill_value=0.0).rename_axis("lab").reset_index()
             frame.insert(0, "scenario", label)
-            frame["in_world"] = frame["lab"].isin(traj.lab_names)
+            world = scenario.world
+            existing = [lab for lab, f in zip(world.labs, world.founded, strict=True) if f != NEVER]
+            frame["in_world"] = frame["lab"].isin(existing)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 

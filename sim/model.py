@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 
 from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
+from sim.streams import fit_normals
 from sim.world import CompiledWorld
 
 
@@ -87,10 +88,11 @@ class ExodusModel(mesa.Model):
         n_labs = world.timeline.attributes.shape[1]
         self.scratch = np.empty((2, n_labs))
         self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
-        # Restlessness first, one normal per researcher in cohort order, then the fits with
-        # each lab, then (in the steps) the monthly uniforms: the order of sim.streams.
+        # Restlessness first, one normal per researcher in cohort order; the monthly uniforms
+        # come next, drawn in the steps; the fits come from the stream's third part
+        # (sim.streams).
         normals = self.rng.standard_normal(world.n_researchers)
-        match = self.rng.standard_normal((world.n_researchers, n_labs))
+        match = fit_normals(replicate_seed, world.n_researchers, n_labs)
         self.fixed_utility = np.empty((world.n_researchers, n_labs))
         self.fixed_weight = np.empty((world.n_researchers, n_labs))
         fixed_utilities(

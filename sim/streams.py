@@ -5,15 +5,29 @@ The replicate seeds are the first R 64-bit words of ``SeedSequence(S)``: compute
 any R (a million replicates need no million ``spawn`` calls), independent of the executor and the
 number of workers, and recorded in every result row so that any single history can be re-run.
 
-Both engines consume a replicate's generator in the same order (DESIGN.md, "same seed, same
-history"): first one standard normal per researcher (the restlessness u_i, scaled by sigma_u),
-then one standard normal per researcher and lab (the fits m_ij, scaled by sigma_match; row by
-row), then one uniform per researcher per month, researchers in cohort order, months in order.
+Both engines read a replicate's stream at the same places (DESIGN.md, "same seed, same
+history"):
+
+1. one standard normal per researcher, in cohort order: the restlessness u_i (scaled by sigma_u);
+2. one uniform per researcher per month, months in order, researchers in cohort order: the draws
+   that decide each month's choice;
+3. after skipping to the place where the uniforms of a run to the model's last month
+   (``LAST_MONTH``) would end, one standard normal per lab and researcher, lab by lab: the fits
+   m_ij (scaled by sigma_match).
+
+So month t's uniforms do not depend on the horizon, and a lab's fits do not depend on which other
+labs a scenario adds (at the end) or removes (labs keep their places): two scenarios with the same
+seeds share their random numbers draw for draw (common random numbers).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from sim.timeline import LAST_MONTH, parse_month
+
+#: Months from the start month through LAST_MONTH: the uniforms reserved in every stream.
+WINDOW_MONTHS = parse_month(LAST_MONTH) + 1
 
 
 def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
@@ -35,16 +49,30 @@ def replicate_draws(
 
     Returns:
         ``z`` [R, N], standard normals (restlessness before scaling by sigma_u);
-        ``match`` [R, N, L], standard normals (fits before scaling by sigma_match);
+        ``match`` [R, N, L], standard normals (fits before scaling by sigma_match; a view);
         ``u`` [R, T, N], the monthly uniforms.
     """
     n = len(seeds)
     z = np.empty((n, n_researchers))
-    match = np.empty((n, n_researchers, n_labs))
+    match = np.empty((n, n_labs, n_researchers))
     u = np.empty((n, n_months, n_researchers))
+    skip = (WINDOW_MONTHS - n_months) * n_researchers
     for r, s in enumerate(seeds):
         rng = replicate_generator(s)
         rng.standard_normal(out=z[r])
-        rng.standard_normal(out=match[r])
         rng.random(out=u[r])
-    return z, match, u
+        rng.bit_generator.advance(skip)
+        rng.standard_normal(out=match[r])
+    return z, match.transpose(0, 2, 1), u
+
+
+def fit_normals(replicate_seed, n_researchers: int, n_labs: int) -> np.ndarray:
+    """The fits' standard normals [N, L] of one replicate, read from its stream's third part.
+
+    For the Mesa model, which draws its restlessness and its monthly uniforms from the model's
+    own generator as it goes: this reads the same stream with a second generator.
+    """
+    rng = replicate_generator(replicate_seed)
+    rng.standard_normal(n_researchers)
+    rng.bit_generator.advance(WINDOW_MONTHS * n_researchers)
+    return rng.standard_normal((n_labs, n_researchers)).T

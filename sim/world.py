@@ -31,6 +31,18 @@ from sim.errors import InputError
 from sim.timeline import LabTimeline, compile_timeline, month_in_window, parse_month
 
 EVENT_KINDS = ("set", "shift", "merge")
+#: ``founded`` of a lab that never exists in this world (a scenario's ``remove_labs``). The lab
+#: keeps its place, so lab codes and random numbers line up with the world it was removed from.
+NEVER = "never"
+
+
+def founding_month(founded: str) -> int:
+    """Month index at which a lab comes into existence: 0 for "", a huge number for NEVER."""
+    if founded == NEVER:
+        return 10**9
+    return parse_month(founded) if founded else 0
+
+
 _REQUIRED = {
     "cohort.csv": ("name", "city", "start_lab", "years_at_meta"),
     "labs.csv": ("name", "cities", "founded", "founders"),
@@ -65,7 +77,7 @@ class World:
     tenure_years: tuple[float, ...]
     labs: tuple[str, ...]
     lab_cities: tuple[tuple[str, ...], ...]
-    founded: tuple[str, ...]  # "" where the lab exists at the start
+    founded: tuple[str, ...]  # "" where the lab exists at the start, NEVER where it never does
     founders: tuple[tuple[str, ...], ...]
     attributes: np.ndarray = field(repr=False)  # float [L, A]
     events: tuple[Event, ...] = ()
@@ -90,7 +102,7 @@ class World:
                     key=f"row {row}, column start_lab",
                 )
             j = self.labs.index(lab)
-            if self.founded[j] and parse_month(self.founded[j]) > 0:
+            if founding_month(self.founded[j]) > 0:
                 raise InputError(
                     f"researcher starts at {lab!r}, which is founded only in {self.founded[j]}",
                     source=f"{src}/cohort.csv",
@@ -123,17 +135,18 @@ class World:
         return dataclasses.replace(self, **changes)
 
     def without_labs(self, names: list[str]) -> World:
-        """The world in which the named labs never exist: their events go, their founders stay."""
+        """The world in which the named labs never exist; their events go.
+
+        The labs keep their places (``founded`` becomes :data:`NEVER`), so every other lab keeps
+        its code and its researchers' random fits: a counterfactual without a lab is compared
+        with the baseline on common random numbers, draw for draw.
+        """
         unknown = [n for n in names if n not in self.labs]
         if unknown:
             raise InputError(f"unknown lab(s) {unknown}; known labs: {', '.join(self.labs)}")
-        keep = [j for j, lab in enumerate(self.labs) if lab not in names]
+        founded = zip(self.labs, self.founded, strict=True)
         return self.replace(
-            labs=tuple(self.labs[j] for j in keep),
-            lab_cities=tuple(self.lab_cities[j] for j in keep),
-            founded=tuple(self.founded[j] for j in keep),
-            founders=tuple(self.founders[j] for j in keep),
-            attributes=self.attributes[keep],
+            founded=tuple(NEVER if lab in names else f for lab, f in founded),
             events=tuple(e for e in self.events if e.lab not in names and e.into not in names),
         )
 
@@ -158,7 +171,7 @@ class World:
             for e in self.events
             if parse_month(e.month) < n_months
         ]
-        founded = np.array([parse_month(f) if f else 0 for f in self.founded], dtype=np.int64)
+        founded = np.array([founding_month(f) for f in self.founded], dtype=np.int64)
         timeline = compile_timeline(self.attributes, founded, events, n_months)
         n, n_labs = len(self.researchers), len(self.labs)
         home = np.zeros((n, n_labs))
@@ -365,7 +378,7 @@ def _check_event(event: Event, world: World, source: str, key: str) -> None:
                 key=key,
             )
         into = world.labs.index(event.into)
-        if world.founded[into] and parse_month(world.founded[into]) > month:
+        if founding_month(world.founded[into]) > month:
             raise InputError(
                 f"merge into {event.into!r} in {event.month}, before it is founded "
                 f"({world.founded[into]})",

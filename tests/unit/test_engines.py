@@ -156,3 +156,21 @@ def test_parameters_outside_their_bounds_are_refused(llama):
 
     with pytest.raises(InputError, match=r"lam = 1.5 is outside its bounds \[0.2, 1\]"):
         simulate(llama.compile("2023-12"), theta_of(lam=1.5), replicate_seeds(0, 2))
+
+
+def test_common_random_numbers_survive_a_removed_lab_and_another_horizon(llama, mobile_theta):
+    """Same seeds: histories agree draw for draw wherever the worlds agree (sim.streams)."""
+    seeds = replicate_seeds(8, 300)
+    full = simulate(llama.compile("2026-12"), mobile_theta, seeds)
+    short = simulate(llama.compile("2024-01"), mobile_theta, seeds)
+    np.testing.assert_array_equal(full.labs[:, : short.shape[1]], short.labs)
+    for engine in ("ensemble", "mesa"):
+        without = simulate(
+            llama.without_labs(["Mistral"]).compile("2026-12"),
+            mobile_theta,
+            seeds[:50],
+            engine=engine,
+        )
+        founded = parse_month("2023-04")  # before Mistral exists, the two worlds are the same
+        np.testing.assert_array_equal(without.labs[:, :founded], full.labs[:50, :founded])
+        assert not np.array_equal(without.labs, full.labs[:50])
