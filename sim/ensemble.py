@@ -69,17 +69,6 @@ def _simulate_batch(
                 out[r, t, i] = labs[i]
 
 
-def simulate_batch(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Simulate one batch of replicates; returns lab codes int8 [R, T, N] (lab after month t).
-
-    Args:
-        world: the compiled world.
-        theta: float [R, P], one parameter vector per replicate (or [P], shared).
-        seeds: the replicates' integer seeds, length R.
-    """
-    return _run(world, theta, _draws(world, seeds))
-
-
 def iter_chunks(
     world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray, chunk_size: int = DEFAULT_CHUNK
 ) -> Iterator[tuple[slice, np.ndarray]]:
