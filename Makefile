@@ -33,7 +33,10 @@ calibrate: venv
 sobol: venv
 	$(VENV)/bin/sim sensitivity sweeps/sobol-baseline.toml --out $(OUT)/sobol-baseline
 
+# numba's cache is keyed on each file's own timestamp, not on the functions it inlines from other
+# files: clear it so the tests always run the compiled form of the current source.
 test: venv
+	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete
 	$(PY) -m pytest -q
 
 lint: venv
