@@ -29,13 +29,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import PARAMETER_SPACE, log_prior, parameter, sample_prior, suggest
 from sim.results import SUMMARIES, Trajectories
-from sim.scenario import load_scenario, read_toml
+from sim.scenario import StrictModel, load_scenario, read_toml
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 from sim.timeline import OBSERVED_END, START_MONTH, parse_month
@@ -45,10 +45,8 @@ CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 
 
 # --------------------------------------------------------------------------- targets
-class Target(BaseModel):
+class Target(StrictModel):
     """One summary the simulated history must match, and why."""
-
-    model_config = ConfigDict(extra="forbid")
 
     summary: str
     observed: int
@@ -66,7 +64,7 @@ class Target(BaseModel):
         return np.maximum(0, np.abs(values - self.observed) - self.tolerance)
 
 
-class CurveTarget(BaseModel):
+class CurveTarget(StrictModel):
     """The retention curve at checkpoint months inside the band the observed intervals allow.
 
     At each of ``months``, the number still at the start lab must lie between the fewest and the
@@ -74,8 +72,6 @@ class CurveTarget(BaseModel):
     early, or as late, as their interval permits). This uses the authors' interval-censored exit
     months, not just the end count, without inventing precision.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     curve: Literal["remaining"] = "remaining"
     months: list[str] = Field(min_length=1)

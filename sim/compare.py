@@ -50,11 +50,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.behavior import PARAMETER_NAMES
 from sim.cli import non_negative_int, positive_int
 from sim.errors import InputError
 from sim.observed import observed_for
-from sim.params import check_theta
+from sim.params import with_fixed
 from sim.results import (
     SUMMARIES,
     Trajectories,
@@ -67,7 +66,6 @@ from sim.results import (
 from sim.scenario import Scenario, fixed_parameters, load_scenario
 from sim.simulate import simulate
 from sim.timeline import OBSERVED_END, format_month, parse_month
-from sim.world import NEVER
 
 DEFAULT_OUT = Path("out") / "compare"
 #: The counterfactual everything is compared with when ``--all`` is given.
@@ -217,9 +215,7 @@ class Comparison:
             counts = destination_counts(traj, month).set_index("lab")
             frame = counts.reindex(labs, fill_value=0.0).rename_axis("lab").reset_index()
             frame.insert(0, "scenario", label)
-            world = scenario.world
-            existing = [lab for lab, f in zip(world.labs, world.founded, strict=True) if f != NEVER]
-            frame["in_world"] = frame["lab"].isin(existing)
+            frame["in_world"] = frame["lab"].isin(scenario.world.existing_labs)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
@@ -263,13 +259,10 @@ def compare(
     overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
     theta, draw = ref.parameters(replicates, seed)
     seeds = ref.seeds(replicates, seed)
-    thetas = []
-    for scenario, fixed in zip(scenarios, overrides, strict=True):
-        own = theta.copy()
-        for name, value in fixed.items():
-            own[:, PARAMETER_NAMES.index(name)] = value
-        check_theta(own, source=scenario.source)
-        thetas.append(own)
+    thetas = [
+        with_fixed(theta, fixed, source=scenario.source)
+        for scenario, fixed in zip(scenarios, overrides, strict=True)
+    ]
     trajectories = tuple(
         simulate(s.world.compile(horizon), own, seeds, draw=draw, progress=progress)
         for s, own in zip(scenarios, thetas, strict=True)

@@ -145,6 +145,15 @@ def theta_from_mapping(values: dict[str, float], *, source: str | None = None) -
     return theta
 
 
+def with_fixed(theta: np.ndarray, fixed: dict[str, float], *, source: str | None = None):
+    """A copy of parameter vectors [R, P] with the named parameters set, checked against bounds."""
+    out = np.array(theta, dtype=np.float64)
+    for name, value in fixed.items():
+        out[:, PARAMETER_NAMES.index(parameter(name, source=source).name)] = value
+    check_theta(out, source=source)
+    return out
+
+
 def check_theta(theta: np.ndarray, *, source: str | None = None) -> None:
     """Raise InputError where any parameter vector (row) lies outside the declared bounds."""
     theta = np.atleast_2d(theta)

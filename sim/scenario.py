@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
 from sim.errors import InputError
-from sim.params import parameter, prior_means, suggest, theta_from_mapping
+from sim.params import parameter, prior_means, suggest, theta_from_mapping, with_fixed
 from sim.streams import replicate_seeds
 from sim.timeline import DEFAULT_HORIZON, month_in_window
 from sim.world import CompiledWorld, Event, World, load_world
@@ -179,10 +179,7 @@ class Scenario:
                 len(draws), size=replicates, p=weights / weights.sum()
             )
             theta = draws[list(PARAMETER_NAMES)].to_numpy()[index]
-            for name, value in params.items():
-                theta[:, PARAMETER_NAMES.index(name)] = value
-            theta_from_mapping(dict(zip(PARAMETER_NAMES, theta[0], strict=True)), source=where)
-            return theta, index
+            return with_fixed(theta, params, source=where), index
         if origin == "prior-mean":
             params = {**prior_means(), **params}
         elif origin != "values":

@@ -326,18 +326,18 @@ def evaluate_points(
     Returns:
         ``{"<output>_mean": [points], "<output>_sd": [points], ...}`` (sd with ddof 1).
     """
-    from sim.results import replicate_summaries
     from sim.simulate import simulate
 
     n, reps = len(theta), len(seeds)
     with _SIMULATE_LOCK:
         traj = simulate(world, np.repeat(theta, reps, axis=0), np.tile(seeds, n), progress=False)
-    stats = replicate_summaries(traj, list(outputs))
     columns = {}
     for name in outputs:
         if name in CENSORED_AT_HORIZON:
-            stats[name] = CENSORED_AT_HORIZON[name](traj, never=world.n_months)
-        values = stats[name].to_numpy(dtype=np.float64).reshape(n, reps)
+            values = CENSORED_AT_HORIZON[name](traj, never=world.n_months)
+        else:
+            values = SUMMARIES[name](traj)
+        values = np.asarray(values, dtype=np.float64).reshape(n, reps)
         columns[f"{name}_mean"] = values.mean(axis=1)
         columns[f"{name}_sd"] = values.std(axis=1, ddof=1) if reps > 1 else np.full(n, np.nan)
     return columns

@@ -129,6 +129,11 @@ class World:
             _check_event(event, self, f"{src}/events.csv", f"row {row} (id {event.id!r})")
         _no_duplicates(tuple(e.id for e in self.events), f"{src}/events.csv", "id")
 
+    @property
+    def existing_labs(self) -> tuple[str, ...]:
+        """The labs that exist at some month (all but those a scenario removed)."""
+        return tuple(lab for lab, f in zip(self.labs, self.founded, strict=True) if f != NEVER)
+
     # ----------------------------------------------------------------- edits (scenarios)
     def replace(self, **changes) -> World:
         """A copy with some fields changed (validated again)."""
