@@ -68,7 +68,11 @@ def write_run(
         "replicates": traj.shape[0],
         "seed": seed,
         "replicate_seeds": "numpy.random.SeedSequence(seed).generate_state(replicates, uint64)",
-        "parameters": "parameters.parquet (one row per replicate)",
+        "parameters": (
+            "parameters.parquet (one row per replicate)"
+            if trajectories
+            else "not written (--no-trajectories); the scenario and seed determine them"
+        ),
         **provenance(),
         "files": [p.name for p in written],
     }
