@@ -39,6 +39,7 @@ class Trajectories:
     researchers: tuple[str, ...]
     start_labs: np.ndarray  # int [N]
     draw: np.ndarray | None = None  # int [R]: posterior draw used by each replicate, if any
+    pooled_labs: tuple[str, ...] = ()  # catch-all labs (World.pooled_labs): one lab per researcher
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -105,6 +106,7 @@ class Trajectories:
             researchers=first.researchers,
             start_labs=first.start_labs,
             draw=draws,
+            pooled_labs=first.pooled_labs,
         )
 
 
@@ -141,14 +143,21 @@ def gone_by(traj: Trajectories, month: str) -> np.ndarray:
 
 
 def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str = OBSERVED_END):
-    """Number of distinct labs, other than the start labs and ``exclude``, holding a researcher."""
+    """Number of distinct labs, other than the start labs and ``exclude``, holding a researcher.
+
+    A pooled lab (``traj.pooled_labs``, e.g. ``Other``) stands for many labs: each researcher
+    there counts as one more lab.
+    """
     t = _month_index(month, traj)
     skip = {traj.lab_code(x) for x in exclude} | set(traj.start_labs.tolist())
+    pooled = {traj.lab_code(x) for x in traj.pooled_labs}
     labs = traj.labs[:, t, :]
     count = np.zeros(traj.shape[0], dtype=np.int64)
     for code in range(len(traj.lab_names)):
-        if code not in skip:
-            count += (labs == code).any(axis=1)
+        if code in skip:
+            continue
+        here = labs == code
+        count += here.sum(axis=1) if code in pooled else here.any(axis=1)
     return count
 
 

@@ -72,6 +72,7 @@ def simulate(
         researchers=world.world.researchers,
         start_labs=world.start_labs,
         draw=None if draw is None else np.asarray(draw),
+        pooled_labs=world.world.pooled_labs,
     )
 
 

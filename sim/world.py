@@ -130,6 +130,15 @@ class World:
         _no_duplicates(tuple(e.id for e in self.events), f"{src}/events.csv", "id")
 
     @property
+    def pooled_labs(self) -> tuple[str, ...]:
+        """Catch-all labs (cities ``*``) standing for many real labs, such as ``Other``.
+
+        Counting distinct destinations, each researcher at a pooled lab counts as a lab of their
+        own: two authors at "any other lab or startup" are almost surely at two different ones.
+        """
+        return tuple(lab for lab, c in zip(self.labs, self.lab_cities, strict=True) if "*" in c)
+
+    @property
     def existing_labs(self) -> tuple[str, ...]:
         """The labs that exist at some month (all but those a scenario removed)."""
         return tuple(lab for lab, f in zip(self.labs, self.founded, strict=True) if f != NEVER)

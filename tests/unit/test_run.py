@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from sim.results import Trajectories, exits_per_month
+from sim.results import Trajectories, distinct_other_labs, exits_per_month
 from sim.streams import replicate_seeds
 from tests.conftest import run_sim
 
@@ -63,3 +63,17 @@ def test_exits_per_month_counts_each_departure_once():
         np.zeros(2, np.int64),
     )
     assert exits_per_month(traj)["mean"].tolist() == [1.0, 1.0, 0.0, 1.0]
+
+
+def test_each_researcher_at_a_pooled_lab_counts_as_a_lab_of_their_own():
+    # four researchers from lab A; at the last month: B, B, Other, Other (replicate 0) and
+    # B, C, Other, A (replicate 1). "Other" pools many labs, so its two researchers are two labs.
+    labs = np.array([[[1, 1, 3, 3]], [[1, 2, 3, 0]]], dtype=np.int8)
+    names = ("A", "B", "C", "Other")
+    args = (np.zeros(2, np.uint64), np.zeros((2, 12)), names, tuple("pqrs"), np.zeros(4, np.int64))
+    pooled = Trajectories(labs, *args, pooled_labs=("Other",))
+    plain = Trajectories(labs, *args)
+    month = "2023-02"  # month index 0, the only one
+    np.testing.assert_array_equal(distinct_other_labs(pooled, (), month), [3, 3])
+    np.testing.assert_array_equal(distinct_other_labs(plain, (), month), [2, 3])
+    np.testing.assert_array_equal(distinct_other_labs(pooled, ("B",), month), [2, 2])

@@ -37,6 +37,10 @@ def test_default_world_is_the_llama_cohort(llama):
     np.testing.assert_allclose(compiled.ties.sum(axis=1), 1.0)
 
 
+def test_the_catch_all_lab_is_pooled(llama):
+    assert llama.pooled_labs == ("Other",)
+
+
 def test_unknown_tenure_is_the_median_of_the_known(llama):
     cohort = pd.read_csv(LLAMA / "cohort.csv")
     known = cohort["years_at_meta"].dropna()
