@@ -493,20 +493,29 @@ def write_calibration(
         save_figure(
             out / "ppc.png",
             ppc_figure(
-                stats, prior_stats, retention_curve(ppc), observed, ppc.shape[2], result.targets
+                stats,
+                prior_stats,
+                retention_curve(ppc),
+                observed,
+                ppc.shape[2],
+                result.targets,
+                yardstick=_uniform_yardstick(result.targets, ppc.shape[2]),
             ),
         ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
     ]
     written.append(
-        write_text(out / "report.md", _report(result, table, stats, prior_stats, provenance()))
+        write_text(
+            out / "report.md",
+            _report(result, table, stats, prior_stats, provenance(), ppc.shape[2]),
+        )
     )
     return written
 
 
-def _report(result, table, stats, prior_stats, prov) -> str:
+def _report(result, table, stats, prior_stats, prov, cohort: int) -> str:
     rem = stats["remaining_2025_05"].to_numpy()
-    counts = np.bincount(rem, minlength=15)
+    counts = np.bincount(rem, minlength=cohort + 1)
     lines = [
         "# Calibration report",
         "",
@@ -560,7 +569,7 @@ def _report(result, table, stats, prior_stats, prov) -> str:
         f"P(exactly 3) = {(rem == 3).mean():.3f}, "
         f"P(2 to 4) = {((rem >= 2) & (rem <= 4)).mean():.3f} "
         f"(prior predictive: mean {prior_stats['remaining_2025_05'].mean():.2f})",
-        f"- distribution of left at Meta in 2025-05 (0..14): {counts.tolist()}",
+        f"- distribution of left at Meta in 2025-05 (0..{cohort}): {counts.tolist()}",
         f"- at Mistral in 2025-05: mean {stats['at_mistral_2025_05'].mean():.2f}",
         f"- P(at least 8 gone by 2023-09) = {(stats['gone_by_2023_09'] >= 8).mean():.3f}",
         f"- distinct other labs in 2025-05: mean {stats['other_labs_2025_05'].mean():.2f} "
@@ -568,10 +577,99 @@ def _report(result, table, stats, prior_stats, prov) -> str:
         "",
         "![posterior predictive](ppc.png)",
         "",
+        *_predictive_p_values(result.targets, stats),
+        *_yardstick(result.targets, stats, cohort),
+        "## Pairs",
+        "",
         "![pairs](pairs.png)",
         "",
     ]
     return "\n".join(lines)
+
+
+def _predictive_p_values(targets, stats) -> list[str]:
+    """Posterior predictive p-values (Gelman, Meng & Stern 1996) of each summary target."""
+    lines = [
+        "Posterior predictive p-values: the share of replicated histories at or below, and at or "
+        "above, the observed value. A value near 0 on either side is a misfit; the two add up "
+        "to more than 1 because a discrete summary often equals the observed value.",
+        "",
+        "| summary | observed | P(replicate <= observed) | P(replicate >= observed) |",
+        "|---|---|---|---|",
+    ]
+    for t in targets:
+        if isinstance(t, Target):
+            x = stats[t.summary].to_numpy()
+            lines.append(
+                f"| {t.summary} | {t.observed} | {(x <= t.observed).mean():.3f} | "
+                f"{(x >= t.observed).mean():.3f} |"
+            )
+    return [*lines, ""]
+
+
+def yardsticks(targets: list, cohort: int) -> dict:
+    """The two-stage binomial yardstick (:mod:`sim.reference`) per prior, from the targets.
+
+    It needs the targets on ``remaining_2025_05`` and ``gone_by_2023_09`` (an "at least" bound
+    is taken as the count); without them there is no yardstick and the result is empty.
+    """
+    from sim.reference import PRIORS, staged_predictive
+
+    observed = {t.summary: t.observed for t in targets if isinstance(t, Target)}
+    if not {"remaining_2025_05", "gone_by_2023_09"} <= observed.keys():
+        return {}
+    end, gone = observed["remaining_2025_05"], observed["gone_by_2023_09"]
+    return {name: staged_predictive(cohort, cohort - gone, end, ab) for name, ab in PRIORS.items()}
+
+
+def _uniform_yardstick(targets, cohort: int):
+    refs = yardsticks(targets, cohort)
+    return refs["uniform"].at_end if refs else None
+
+
+def _yardstick(targets, stats, cohort: int) -> list[str]:
+    """The model's predictive beside the yardstick, as a report section."""
+    refs = yardsticks(targets, cohort)
+    if not refs:
+        return []
+    observed = {t.summary: t.observed for t in targets if isinstance(t, Target)}
+    end, gone = observed["remaining_2025_05"], observed["gone_by_2023_09"]
+    rem, gone_sim = stats["remaining_2025_05"].to_numpy(), stats["gone_by_2023_09"].to_numpy()
+    n = len(rem)
+
+    def share(hit) -> str:
+        p = float(np.mean(hit))
+        return f"{p:.3f} ± {(p * (1 - p) / n) ** 0.5:.3f}"
+
+    low, high = max(end - 1, 0), end + 1
+    rows = [
+        ("most likely number left at Meta in 2025-05", str(np.bincount(rem).argmax()),
+         [str(r.mode) for r in refs.values()]),
+        ("mean left at Meta in 2025-05", f"{rem.mean():.2f}",
+         [f"{r.mean:.2f}" for r in refs.values()]),
+        (f"P(exactly {end} left)", share(rem == end),
+         [f"{r.at_end[end]:.3f}" for r in refs.values()]),
+        (f"P({low} to {high} left)", share((rem >= low) & (rem <= high)),
+         [f"{r.p_end_between(low, high):.3f}" for r in refs.values()]),
+        (f"P(at least {gone} gone by 2023-09)", share(gone_sim >= gone),
+         [f"{r.p_gone_by_checkpoint_at_least(gone):.3f}" for r in refs.values()]),
+    ]  # fmt: skip
+    return [
+        "## What 14 histories allow",
+        "The yardstick is the exact posterior predictive of the simplest model that could explain "
+        f"the two counts: each author independently still at Meta in 2023-09 ({cohort - gone} "
+        f"of {cohort}, the observed bound taken as the count) and, if so, still there in "
+        f"2025-05 ({end} of {cohort - gone}), "
+        "with a uniform or a Jeffreys prior on each stage's probability (`sim.reference`). It "
+        "has nothing else to learn, so its spread is what learning from one history costs. A "
+        "model with peers, whose departures bunch, predicts more widely unless its priors or "
+        "covariates tell it more. The ± is the Monte Carlo standard error of the model's share.",
+        "",
+        "| statistic | model | " + " | ".join(f"yardstick, {k} prior" for k in refs) + " |",
+        "|---|---|" + "---|" * len(refs),
+        *[f"| {label} | {model} | " + " | ".join(ref) + " |" for label, model, ref in rows],
+        "",
+    ]
 
 
 def _cmd_calibrate(args) -> int:

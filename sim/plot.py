@@ -128,14 +128,21 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
     return fig
 
 
-def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets):
-    """Posterior predictive check: left at Meta in 2025-05 (posterior vs prior), and bands."""
+def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets, yardstick=None):
+    """Posterior predictive check: left at Meta in 2025-05 (posterior vs prior), and bands.
+
+    ``yardstick``, if given, is a probability per count 0..cohort_size (the two-stage binomial
+    predictive of :mod:`sim.reference`), drawn as points over the histograms.
+    """
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
     bins = np.arange(cohort_size + 2) - 0.5
     left.hist(prior_stats["remaining_2025_05"], bins=bins, density=True, color="grey", alpha=0.4,
               label="prior predictive")  # fmt: skip
     left.hist(stats["remaining_2025_05"], bins=bins, density=True, color="C0", alpha=0.7,
               label="posterior predictive")  # fmt: skip
+    if yardstick is not None:
+        left.plot(np.arange(cohort_size + 1), yardstick, "o", color="C3", ms=4,
+                  label="yardstick: two-stage binomial, uniform prior")  # fmt: skip
     anchor = next((t.observed for t in targets if t.summary == "remaining_2025_05"), 3)
     if anchor is not None:
         left.axvline(anchor, color="black", lw=2, label=f"observed: {anchor}")

@@ -146,3 +146,28 @@ def test_same_seed_same_posterior_and_every_particle_meets_the_targets():
     assert a.generations[-1].tolerance == 0
     assert a.theta.shape == (100, 12)
     assert abs(a.weights.sum() - 1) < 1e-12
+
+
+def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
+    # loose targets so that rejection from the prior is enough; the outputs are what is tested
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\ntolerance = 2\nwhy = "loose, for speed"\n'
+        '[[target]]\nsummary = "gone_by_2023_09"\nobserved = 8\ndirection = "at_least"\n'
+        'tolerance = 2\nwhy = "loose, for speed"\n'
+    )
+    out = tmp_path / "cal"
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(targets), "--out",
+         str(out), "--population", "200", "--batch", "5000", "--quiet"],
+        capture_output=True, text=True, cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    written = {p.name for p in out.iterdir()}
+    assert written >= {"posterior.parquet", "report.md", "ppc.png", "pairs.png"}
+    report = (out / "report.md").read_text()
+    assert "## What 14 histories allow" in report
+    # the yardstick's numbers are those of sim.reference for 6 of 14 then 3 of 6
+    assert "| P(2 to 4 left) |" in report and "| 0.532 | 0.521 |" in report
+    assert "| remaining_2025_05 | 3 |" in report  # predictive p-values
