@@ -171,3 +171,15 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
     # the yardstick's numbers are those of sim.reference for 6 of 14 then 3 of 6
     assert "| P(2 to 4 left) |" in report and "| 0.532 | 0.521 |" in report
     assert "| remaining_2025_05 | 3 |" in report  # predictive p-values
+
+
+@pytest.mark.parametrize("option", ["--population", "--predictive-replicates"])
+def test_a_non_positive_count_exits_2(tmp_path, option):
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "calibrate", option, "0", "--out", str(tmp_path / "c")],
+        capture_output=True, text=True, cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{option} must be a positive number" in done.stderr
+    assert not (tmp_path / "c").exists()
