@@ -625,11 +625,19 @@ def yardsticks(targets: list, cohort: int) -> dict:
     """
     from sim.reference import PRIORS, staged_predictive
 
+    counts = _yardstick_counts(targets)
+    if counts is None:
+        return {}
+    end, gone = counts
+    return {name: staged_predictive(cohort, cohort - gone, end, ab) for name, ab in PRIORS.items()}
+
+
+def _yardstick_counts(targets) -> tuple[int, int] | None:
+    """(still at Meta in 2025-05, gone by 2023-09) as the targets observe them, if they do."""
     observed = {t.summary: t.observed for t in targets if isinstance(t, Target)}
     if not {"remaining_2025_05", "gone_by_2023_09"} <= observed.keys():
-        return {}
-    end, gone = observed["remaining_2025_05"], observed["gone_by_2023_09"]
-    return {name: staged_predictive(cohort, cohort - gone, end, ab) for name, ab in PRIORS.items()}
+        return None
+    return int(observed["remaining_2025_05"]), int(observed["gone_by_2023_09"])
 
 
 def _uniform_yardstick(targets, cohort: int):
@@ -642,8 +650,7 @@ def _yardstick(targets, stats, cohort: int) -> list[str]:
     refs = yardsticks(targets, cohort)
     if not refs:
         return []
-    observed = {t.summary: t.observed for t in targets if isinstance(t, Target)}
-    end, gone = observed["remaining_2025_05"], observed["gone_by_2023_09"]
+    end, gone = _yardstick_counts(targets)
     rem, gone_sim = stats["remaining_2025_05"].to_numpy(), stats["gone_by_2023_09"].to_numpy()
     n = len(rem)
 
@@ -665,7 +672,7 @@ def _yardstick(targets, stats, cohort: int) -> list[str]:
          [f"{r.p_gone_by_checkpoint_at_least(gone):.3f}" for r in refs.values()]),
     ]  # fmt: skip
     return [
-        "## What 14 histories allow",
+        f"## What {cohort} histories allow",
         "The yardstick is the exact posterior predictive of the simplest model that could explain "
         f"the two counts: each author independently still at Meta in 2023-09 ({cohort - gone} "
         f"of {cohort}, the observed bound taken as the count) and, if so, still there in "
