@@ -399,14 +399,20 @@ def _tell(progress, generation: Generation) -> None:
 
 
 # --------------------------------------------------------------------------- checks of the world
-def check_observed_against_targets(observed, targets: list[Target], source: str) -> None:
-    """The targets that observed.csv can count must agree with it (remaining, at Mistral)."""
+def check_observed_against_targets(
+    observed, targets: list[Target], source: str, pooled: tuple[str, ...] = ()
+) -> None:
+    """The targets that observed.csv can count must agree with it (remaining, at Mistral, spread).
+
+    ``pooled`` are the world's catch-all labs (:attr:`sim.world.World.pooled_labs`): as in
+    :func:`sim.results.distinct_other_labs`, each researcher there counts as a lab of their own.
+    """
+    others = [d for d in observed.destination if d not in ("Meta", "Mistral")]
     counted = {
         "remaining_2025_05": observed.count_at("Meta"),
         "at_mistral_2025_05": observed.count_at("Mistral"),
-        "other_labs_2025_05": len(
-            {d for d in observed.destination if d not in ("Meta", "Mistral")}
-        ),
+        "other_labs_2025_05": len({d for d in others if d not in pooled})
+        + sum(d in pooled for d in others),
     }
     for target in targets:
         if not isinstance(target, Target):
@@ -481,6 +487,7 @@ def write_calibration(
     prior_pred = simulate(scenario.compile(), prior_theta, replicate_seeds(seed, 2000))
     stats = replicate_summaries(ppc)
     prior_stats = replicate_summaries(prior_pred)
+    refs = yardsticks(result.targets, ppc.shape[2])
     written = [
         write_frame(out / "posterior.parquet", result.to_df()),
         write_frame(
@@ -509,7 +516,7 @@ def write_calibration(
                 observed,
                 ppc.shape[2],
                 result.targets,
-                yardstick=_uniform_yardstick(result.targets, ppc.shape[2]),
+                yardstick=refs["uniform"].at_end if refs else None,
             ),
         ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
@@ -517,13 +524,13 @@ def write_calibration(
     written.append(
         write_text(
             out / "report.md",
-            _report(result, table, stats, prior_stats, provenance(), ppc.shape[2]),
+            _report(result, table, stats, prior_stats, provenance(), ppc.shape[2], refs),
         )
     )
     return written
 
 
-def _report(result, table, stats, prior_stats, prov, cohort: int) -> str:
+def _report(result, table, stats, prior_stats, prov, cohort: int, refs: dict) -> str:
     rem = stats["remaining_2025_05"].to_numpy()
     counts = np.bincount(rem, minlength=cohort + 1)
     lines = [
@@ -588,7 +595,7 @@ def _report(result, table, stats, prior_stats, prov, cohort: int) -> str:
         "![posterior predictive](ppc.png)",
         "",
         *_predictive_p_values(result.targets, stats),
-        *_yardstick(result.targets, stats, cohort),
+        *_yardstick(result.targets, stats, cohort, refs),
         "## Pairs",
         "",
         "![pairs](pairs.png)",
@@ -640,14 +647,8 @@ def _yardstick_counts(targets) -> tuple[int, int] | None:
     return int(observed["remaining_2025_05"]), int(observed["gone_by_2023_09"])
 
 
-def _uniform_yardstick(targets, cohort: int):
-    refs = yardsticks(targets, cohort)
-    return refs["uniform"].at_end if refs else None
-
-
-def _yardstick(targets, stats, cohort: int) -> list[str]:
-    """The model's predictive beside the yardstick, as a report section."""
-    refs = yardsticks(targets, cohort)
+def _yardstick(targets, stats, cohort: int, refs: dict) -> list[str]:
+    """The model's predictive beside the yardstick (:func:`yardsticks`), as a report section."""
     if not refs:
         return []
     end, gone = _yardstick_counts(targets)
@@ -699,7 +700,7 @@ def _cmd_calibrate(args) -> int:
     scenario = load_scenario(args.scenario)
     observed = load_observed(args.observed, labs=scenario.world.labs)
     targets = load_targets(args.targets, observed)
-    check_observed_against_targets(observed, targets, str(args.targets))
+    check_observed_against_targets(observed, targets, str(args.targets), scenario.world.pooled_labs)
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
         max_simulations=args.max_simulations, priors=load_priors(args.priors),

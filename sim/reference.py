@@ -3,14 +3,14 @@
 The calibration conditions on a handful of counts (still at Meta at an early checkpoint and in
 2025-05). However well a model is specified, its posterior predictive of those counts is wider
 than the chance of one history alone, because the parameters are learnt from that same single
-history. How much wider is fixed by the data, not by the model. This module computes that limit
-exactly for the simplest model that could explain the counts: every author independently still
-at Meta at the checkpoint with probability ``s1`` and, if so, still there at the end with
-probability ``s2``; Beta priors on ``s1`` and ``s2``; no peers, no covariates, nothing else to
-learn. Its predictive is a beta-binomial compounded with a beta-binomial.
+history. This module computes exactly how wide it is for the simplest model that could explain
+the counts: every author independently still at Meta at the checkpoint with probability ``s1``
+and, if so, still there at the end with probability ``s2``; Beta priors on ``s1`` and ``s2``; no
+peers, no covariates, nothing else to learn. Its predictive is a beta-binomial compounded with
+a beta-binomial.
 
-A richer model can only beat this yardstick with prior information that narrows the
-survival probabilities or with covariates that tell the stayers from the leavers; peer
+To predict more narrowly than this yardstick, a richer model needs prior information that
+narrows the survival probabilities or covariates that tell the stayers from the leavers; peer
 contagion, which makes departures bunch, widens the predictive. The calibration report prints
 the yardstick beside the model's own predictive, so that a reader can tell a misfit from the
 limit of what 14 histories can say.

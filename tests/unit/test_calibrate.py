@@ -1,8 +1,5 @@
 """Calibration: targets, priors and observed data are checked; the sampler is reproducible."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -11,13 +8,15 @@ from sim.calibrate import (
     Target,
     abc_smc,
     calibration_world,
+    check_observed_against_targets,
     distances,
     load_priors,
     load_targets,
 )
 from sim.errors import InputError
+from sim.observed import load_observed
 from sim.results import Trajectories
-from tests.conftest import REPO
+from tests.conftest import REPO, run_sim
 
 
 def _traj(labs_at_2025_05):
@@ -122,13 +121,7 @@ def test_observed_data_naming_an_unknown_lab_exits_2(tmp_path):
     path = tmp_path / "observed.csv"
     path.write_text(observed)
     out = tmp_path / "cal"
-    done = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "calibrate", "--observed", str(path), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+    done = run_sim("calibrate", "--observed", path, "--out", out)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "observed.csv" in done.stderr and "'Antropic' is not a lab" in done.stderr
@@ -157,11 +150,9 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
         'tolerance = 2\nwhy = "loose, for speed"\n'
     )
     out = tmp_path / "cal"
-    done = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(targets), "--out",
-         str(out), "--population", "200", "--batch", "5000", "--quiet"],
-        capture_output=True, text=True, cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
+    done = run_sim(
+        "calibrate", "--targets", targets, "--out", out, "--population", 200, "--batch", 5000,
+        "--quiet",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     written = {p.name for p in out.iterdir()}
@@ -175,11 +166,22 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
 
 @pytest.mark.parametrize("option", ["--population", "--predictive-replicates"])
 def test_a_non_positive_count_exits_2(tmp_path, option):
-    done = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "calibrate", option, "0", "--out", str(tmp_path / "c")],
-        capture_output=True, text=True, cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    done = run_sim("calibrate", option, 0, "--out", tmp_path / "c")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"{option} must be a positive number" in done.stderr
     assert not (tmp_path / "c").exists()
+
+
+def test_observed_spread_counts_each_researcher_at_a_pooled_lab(tmp_path):
+    # two of the six non-Mistral leavers moved to the catch-all Other: 4 named labs + 2 at Other
+    text = (REPO / "calibration" / "observed.csv").read_text()
+    text = text.replace(",Cohere,Cohere,", ",Other,Other,").replace(
+        ",Anthropic,Anthropic,", ",Other,Other,"
+    )
+    path = tmp_path / "observed.csv"
+    path.write_text(text)
+    observed = load_observed(path, labs=calibration_world().world.labs)
+    targets = load_targets()
+    check_observed_against_targets(observed, targets, "targets.toml", ("Other",))
+    with pytest.raises(InputError, match=r"other_labs_2025_05 = 6 disagrees .* \(5\)"):
+        check_observed_against_targets(observed, targets, "targets.toml")
