@@ -177,16 +177,17 @@ def choose(probabilities, current, uniform):
 
 
 @njit(cache=True)
-def peer_shares_into(tie_row, labs, out):
+def peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, out):
     """Fill ``out[j]`` with the tie-weighted share of a researcher's colleagues now at lab j.
 
-    ``tie_row`` is the researcher's row of the row-normalised tie matrix (zero on the diagonal),
-    ``labs`` the current lab of every researcher.
+    The ties are the compressed rows of the row-normalised tie matrix (zero diagonal; see
+    :class:`sim.world.CompiledWorld`), so this costs O(the researcher's ties + labs).
+    ``labs`` is the current lab of every researcher.
     """
     for j in range(out.shape[0]):
         out[j] = 0.0
-    for k in range(labs.shape[0]):
-        out[labs[k]] += tie_row[k]
+    for e in range(tie_indptr[researcher], tie_indptr[researcher + 1]):
+        out[labs[tie_indices[e]]] += tie_weights[e]
 
 
 @njit(cache=True)
@@ -201,7 +202,9 @@ def decide(
     shift,
     fixed_utility,
     fixed_weight,
-    ties,
+    tie_indptr,
+    tie_indices,
+    tie_weights,
     uniform,
     probabilities,
     peer,
@@ -220,7 +223,9 @@ def decide(
         fixed_utility: float array [N, L], the run's fixed utility terms (city, founding role,
             idiosyncratic fit) from :func:`fixed_utilities`.
         fixed_weight: float array [N, L], their exponentials exp(fixed_utility / lam).
-        ties: float array [N, N], row-normalised tie weights.
+        tie_indptr: int array [N + 1], where each researcher's ties start in the two below.
+        tie_indices: int array [E], the colleague of each tie.
+        tie_weights: float array [E], the row-normalised weight of each tie.
         uniform: the researcher's uniform draw in [0, 1) for this month.
         probabilities: scratch array [L], overwritten; holds the full distribution afterwards
             only when the researcher moves.
@@ -228,7 +233,7 @@ def decide(
     """
     lam = theta[LAM]
     current = labs[researcher]
-    peer_shares_into(ties[researcher], labs, peer)
+    peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, peer)
     total = 0.0
     for j in range(base.shape[0]):
         w = 0.0

@@ -3,7 +3,8 @@
 Method (reference/literature.md):
 
 * **Rejection ABC** on discrete summaries: draw theta from the prior, simulate one history each,
-  accept the histories whose summaries all match the targets (``calibration/targets.toml``).
+  accept the histories whose summaries all match the targets (the world's ``targets.toml``, whose
+summaries are the world's declared statistics).
   Every batch of draws is one vectorised call of the ensemble engine (one parameter vector per
   replicate).
 * **ABC-SMC** where acceptance from the prior is low (Toni et al. 2009; Beaumont et al. 2009):
@@ -16,7 +17,7 @@ Method (reference/literature.md):
 The distance of a simulated history is the sum over targets of how far its summary misses the
 target's accepted set (an integer); the final population is exactly the rejection-ABC posterior
 for the indicator kernel. What is calibrated is the predictive distribution, not one lucky run:
-even a perfect model leaves exactly 3 at Meta only about a quarter of the time.
+even a perfect model reproduces an exact count only a fraction of the time.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ from pydantic import Field, ValidationError
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import PARAMETER_SPACE, log_prior, parameter, sample_prior, suggest
-from sim.results import SUMMARIES, Trajectories
+from sim.results import Trajectories, summary_functions
 from sim.scenario import StrictModel, load_scenario, read_toml
 from sim.simulate import simulate
+from sim.statistics import find_statistic
 from sim.streams import replicate_seeds
-from sim.timeline import OBSERVED_END, START_MONTH, parse_month
-from sim.world import CompiledWorld
+from sim.world import CompiledWorld, World
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 
@@ -56,7 +57,7 @@ class Target(StrictModel):
 
     def miss(self, traj: Trajectories) -> np.ndarray:
         """How far each history's summary lies outside the accepted set (0 where it is inside)."""
-        values = np.asarray(SUMMARIES[self.summary](traj), dtype=np.int64)
+        values = np.asarray(summary_functions(traj.world)[self.summary](traj), dtype=np.int64)
         if self.direction == "at_least":
             return np.maximum(0, self.observed - self.tolerance - values)
         if self.direction == "at_most":
@@ -67,10 +68,10 @@ class Target(StrictModel):
 class CurveTarget(StrictModel):
     """The retention curve at checkpoint months inside the band the observed intervals allow.
 
-    At each of ``months``, the number still at the start lab must lie between the fewest and the
-    most that the observed exit intervals allow (``calibration/observed.csv``: everyone leaving as
-    early, or as late, as their interval permits). This uses the authors' interval-censored exit
-    months, not just the end count, without inventing precision.
+    At each of ``months``, the number at the focal lab must lie between the fewest and the most
+    that the observed move intervals allow (the world's ``observed.csv``:
+    :meth:`sim.observed.Observed.focal_bounds`). This uses the interval-censored move months, not
+    just the end count, without inventing precision.
     """
 
     curve: Literal["remaining"] = "remaining"
@@ -84,26 +85,37 @@ class CurveTarget(StrictModel):
         """A label for reports."""
         return f"remaining at {', '.join(self.months)}"
 
-    def with_bounds(self, observed) -> CurveTarget:
+    def with_bounds(self, world: World) -> CurveTarget:
         """A copy holding the observed band at its months."""
-        index = [parse_month(m) for m in self.months]
-        low, high = observed.remaining_bounds(max(index) + 1)
+        index = [world.calendar.index(m) for m in self.months]
+        low, high = world.observed.focal_bounds(world)
         return self.model_copy(update={"low": low[index].tolist(), "high": high[index].tolist()})
 
     def miss(self, traj: Trajectories) -> np.ndarray:
         """Sum over the months of how far each history's count lies outside the band."""
-        counts = traj.at_start_lab()[:, [parse_month(m) for m in self.months]]
+        counts = traj.at_focal()[:, [traj.world.calendar.index(m) for m in self.months]]
         low, high = np.array(self.low), np.array(self.high)
         return (np.maximum(0, low - counts) + np.maximum(0, counts - high)).sum(axis=1)
 
 
-def load_targets(path: str | Path = CALIBRATION_DIR / "targets.toml", observed=None) -> list:
-    """Read and check the targets file: known summaries, sensible tolerances, a reason each.
+def targets_path(world: World) -> Path:
+    """A world's targets file: ``targets.toml`` in its folder."""
+    return Path(world.folder or world.source) / "targets.toml"
+
+
+def load_targets(world: World, path: str | Path | None = None) -> list:
+    """Read and check a world's targets: declared summaries, observed months, a reason each.
 
     ``[[target]]`` tables are summary targets; ``[[curve]]`` tables are retention-curve bands,
-    whose bounds come from ``observed`` (default: calibration/observed.csv).
+    whose bounds come from the world's observed history.
     """
-    path = Path(path)
+    path = Path(path) if path else targets_path(world)
+    if not path.exists():
+        raise InputError(
+            f"no calibration targets: world {world.name!r} has no targets.toml (a [[target]] "
+            "table per declared statistic to match, see sim/data/llama/targets.toml)",
+            source=str(path),
+        )
     raw = read_toml(path)
     unknown = set(raw) - {"target", "curve"}
     if unknown or not all(isinstance(v, list) for v in raw.values()):
@@ -112,43 +124,42 @@ def load_targets(path: str | Path = CALIBRATION_DIR / "targets.toml", observed=N
             source=str(path),
         )
     targets: list = []
-    if raw.get("curve"):
-        from sim.observed import load_observed
-
-        observed = observed or load_observed()
-    for k, entry in enumerate(raw.get("curve", [])):
-        try:
-            curve = CurveTarget.model_validate(entry)
-            index = [parse_month(m) for m in curve.months]
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise InputError(err["msg"], source=str(path), key=f"curve[{k}].{loc}") from None
-        except ValueError as exc:
-            raise InputError(str(exc), source=str(path), key=f"curve[{k}].months") from None
-        if not all(0 <= t <= parse_month(OBSERVED_END) for t in index):
-            raise InputError(
-                f"every month must lie between {START_MONTH} and {OBSERVED_END}",
-                source=str(path),
-                key=f"curve[{k}].months",
-            )
-        targets.append(curve.with_bounds(observed))
-    for k, entry in enumerate(raw.get("target", [])):
-        try:
-            target = Target.model_validate(entry)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise InputError(err["msg"], source=str(path), key=f"target[{k}].{loc}") from None
-        if target.summary not in SUMMARIES:
-            raise InputError(
-                f"unknown summary {target.summary!r}{suggest(target.summary, SUMMARIES)}; "
-                f"known: {', '.join(SUMMARIES)}",
-                source=str(path),
-                key=f"target[{k}].summary",
-            )
-        targets.append(target)
+    known = summary_functions(world)
+    for table, model in (("curve", CurveTarget), ("target", Target)):
+        for k, entry in enumerate(raw.get(table, [])):
+            try:
+                target = model.model_validate(entry)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"])
+                raise InputError(err["msg"], source=str(path), key=f"{table}[{k}].{loc}") from None
+            if table == "curve":
+                if world.observed is None:
+                    raise InputError("a [[curve]] target needs the world's observed.csv",
+                                     source=str(path), key=f"curve[{k}]")  # fmt: skip
+                for month in target.months:
+                    _observed_month(world, month, path, f"curve[{k}].months")
+                targets.append(target.with_bounds(world))
+                continue
+            if target.summary not in known:
+                raise InputError(
+                    f"unknown summary {target.summary!r}{suggest(target.summary, known)}; the "
+                    f"world declares: {', '.join(known)}",
+                    source=str(path),
+                    key=f"target[{k}].summary",
+                )
+            stat = find_statistic(world, target.summary)
+            if stat is not None:
+                _observed_month(world, stat.month, path, f"target[{k}].summary")
+            targets.append(target)
     return targets
+
+
+def _observed_month(world: World, month: str, path: Path, key: str) -> None:
+    try:
+        world.calendar.observed_index(month)
+    except ValueError as exc:
+        raise InputError(str(exc), source=str(path), key=key) from None
 
 
 def distances(traj: Trajectories, targets: list) -> np.ndarray:
@@ -279,7 +290,7 @@ def abc_smc(
     """Calibrate by rejection ABC, refined by ABC-SMC while the prior's acceptance is too low.
 
     Args:
-        world: the compiled world, horizon at least the last target month (2025-05).
+        world: the compiled world, horizon at least the last target month.
         targets: what a history must match (:func:`load_targets`).
         settings: population, batch size, budget, tolerance schedule and seed.
         progress: optional callable(str) told about each generation.
@@ -399,28 +410,26 @@ def _tell(progress, generation: Generation) -> None:
 
 
 # --------------------------------------------------------------------------- checks of the world
-def check_observed_against_targets(
-    observed, targets: list[Target], source: str, pooled: tuple[str, ...] = ()
-) -> None:
-    """The targets that observed.csv can count must agree with it (remaining, at Mistral, spread).
+def check_observed_against_targets(world: World, targets: list, source: str) -> None:
+    """Every summary target must be met by the observed history (one of its two readings).
 
-    ``pooled`` are the world's catch-all labs (:attr:`sim.world.World.pooled_labs`): as in
-    :func:`sim.results.distinct_other_labs`, each researcher there counts as a lab of their own.
+    The targets' statistics are computed on the earliest and the latest reading of the observed
+    moves (:meth:`sim.observed.Observed.readings`) by the code that computes them on simulated
+    histories; a target that neither reading meets disagrees with the data it claims to encode.
     """
-    others = [d for d in observed.destination if d not in ("Meta", "Mistral")]
-    counted = {
-        "remaining_2025_05": observed.count_at("Meta"),
-        "at_mistral_2025_05": observed.count_at("Mistral"),
-        "other_labs_2025_05": len({d for d in others if d not in pooled})
-        + sum(d in pooled for d in others),
-    }
+    if world.observed is None:
+        return
+    readings = world.observed.readings(world)
+    functions = summary_functions(world)
     for target in targets:
-        if not isinstance(target, Target):
+        if not isinstance(target, Target) or find_statistic(world, target.summary) is None:
             continue
-        if target.summary in counted and counted[target.summary] != target.observed:
+        if target.miss(readings).min() > 0:
+            values = functions[target.summary](readings)
             raise InputError(
-                f"target {target.summary} = {target.observed} disagrees with the observed history "
-                f"({counted[target.summary]})",
+                f"target {target.summary} = {target.observed} ({target.direction}, tolerance "
+                f"{target.tolerance}) disagrees with the observed history ({values[0]} in the "
+                f"earliest reading of its moves, {values[1]} in the latest)",
                 source=source,
             )
 
@@ -428,7 +437,7 @@ def check_observed_against_targets(
 def identifiability(result: CalibrationResult, threshold: float = 0.3) -> pd.DataFrame:
     """Per parameter: prior and posterior mean/sd, 90% interval, contraction 1 - var_post/var_prior.
 
-    A parameter is called identified by the 14 histories when its contraction exceeds
+    A parameter is called identified by the observed histories when its contraction exceeds
     ``threshold``; below it, the posterior mostly repeats the prior.
     """
     prior = sample_prior(200_000, np.random.default_rng(0), result.settings.priors)
@@ -449,8 +458,25 @@ def identifiability(result: CalibrationResult, threshold: float = 0.3) -> pd.Dat
 
 
 def calibration_world(scenario_name: str = "baseline") -> CompiledWorld:
-    """The scenario's world, compiled only up to the end of the observed window."""
-    return load_scenario(scenario_name).world.compile(OBSERVED_END)
+    """The scenario's world, compiled only up to the end of its observed history."""
+    world = load_scenario(scenario_name).world
+    return world.compile(world.calendar.observed_until)
+
+
+def anchor_target(targets: list, world: World):
+    """The anchor: the exact summary target on the focal lab at the latest month, if any.
+
+    Returns ``(statistic, target)`` or None.
+    """
+    found = []
+    for t in targets:
+        stat = find_statistic(world, getattr(t, "summary", ""))
+        if isinstance(t, Target) and stat is not None and stat.kind == "at_focal":
+            found.append((world.calendar.index(stat.month), stat, t))
+    if not found:
+        return None
+    _, stat, target = max(found, key=lambda x: x[0])
+    return stat, target
 
 
 # --------------------------------------------------------------------------- outputs and CLI
@@ -466,7 +492,6 @@ def write_calibration(
     result: CalibrationResult,
     scenario,
     out: Path,
-    observed,
     seed: int,
     replicates: int = 20_000,
 ) -> list[Path]:
@@ -485,9 +510,11 @@ def write_calibration(
     ppc = posterior_predictive(scenario, result.theta, result.weights, replicates, seed)
     prior_theta = sample_prior(2000, np.random.default_rng([seed, 3]), result.settings.priors)
     prior_pred = simulate(scenario.compile(), prior_theta, replicate_seeds(seed, 2000))
+    world = scenario.world
     stats = replicate_summaries(ppc)
     prior_stats = replicate_summaries(prior_pred)
-    refs = yardsticks(result.targets, ppc.shape[2])
+    refs = yardsticks(result.targets, world)
+    anchor = anchor_target(result.targets, world)
     written = [
         write_frame(out / "posterior.parquet", result.to_df()),
         write_frame(
@@ -513,9 +540,8 @@ def write_calibration(
                 stats,
                 prior_stats,
                 retention_curve(ppc),
-                observed,
-                ppc.shape[2],
-                result.targets,
+                world,
+                None if anchor is None else (anchor[0], anchor[1].observed),
                 yardstick=refs["uniform"].at_end if refs else None,
             ),
         ),  # fmt: skip
@@ -524,23 +550,24 @@ def write_calibration(
     written.append(
         write_text(
             out / "report.md",
-            _report(result, table, stats, prior_stats, provenance(), ppc.shape[2], refs),
+            _report(result, table, stats, prior_stats, provenance(), world, refs),
         )
     )
     return written
 
 
-def _report(result, table, stats, prior_stats, prov, cohort: int, refs: dict) -> str:
-    rem = stats["remaining_2025_05"].to_numpy()
-    counts = np.bincount(rem, minlength=cohort + 1)
+def _report(result, table, stats, prior_stats, prov, world: World, refs: dict) -> str:
+    cohort = len(world.researchers)
+    calendar = world.calendar
     lines = [
-        "# Calibration report",
+        f"# Calibration report: {world.title}",
         "",
         f"Written by `sim calibrate` (seed {result.settings.seed}), package {prov['version']}, "
         f"commit {prov['git_commit']}.",
         "",
         "## Method",
-        "Rejection ABC on discrete summaries of the 2023-2025 history, refined by ABC-SMC "
+        f"Rejection ABC on discrete summaries of the {calendar.start} .. "
+        f"{calendar.observed_until} history, refined by ABC-SMC "
         "(Toni et al. 2009; Beaumont et al. 2009; adaptive tolerances, Del Moral et al. 2012) "
         "on the ensemble engine; one simulated history per particle, one vectorised call per "
         "batch. The final population meets every target exactly (distance 0).",
@@ -568,8 +595,9 @@ def _report(result, table, stats, prior_stats, prov, cohort: int, refs: dict) ->
         "",
         "## Prior vs posterior",
         "Contraction = 1 - posterior variance / prior variance. Parameters below 0.3 are not "
-        "identified by the 14 histories: their posterior mostly repeats the prior, and results "
-        "that depend on them inherit the prior's assumptions (Manski 1993 on peer effects).",
+        f"identified by the {cohort} histories: their posterior mostly repeats the prior, and "
+        "results that depend on them inherit the prior's assumptions (Manski 1993 on peer "
+        "effects).",
         "",
         "| parameter | prior mean (sd) | posterior mean (sd) | 90% interval | contraction "
         "| identified |",
@@ -582,26 +610,41 @@ def _report(result, table, stats, prior_stats, prov, cohort: int, refs: dict) ->
         ],
         "",
         f"## Posterior predictive check ({len(stats):,} replicates, posterior draws x chance)",
-        f"- left at Meta in 2025-05: mode {counts.argmax()}, mean {rem.mean():.2f}, "
-        f"P(exactly 3) = {(rem == 3).mean():.3f}, "
-        f"P(2 to 4) = {((rem >= 2) & (rem <= 4)).mean():.3f} "
-        f"(prior predictive: mean {prior_stats['remaining_2025_05'].mean():.2f})",
-        f"- distribution of left at Meta in 2025-05 (0..{cohort}): {counts.tolist()}",
-        f"- at Mistral in 2025-05: mean {stats['at_mistral_2025_05'].mean():.2f}",
-        f"- P(at least 8 gone by 2023-09) = {(stats['gone_by_2023_09'] >= 8).mean():.3f}",
-        f"- distinct other labs in 2025-05: mean {stats['other_labs_2025_05'].mean():.2f} "
-        "(observed 6)",
+        *_predictive_lines(result.targets, stats, prior_stats, world),
         "",
         "![posterior predictive](ppc.png)",
         "",
         *_predictive_p_values(result.targets, stats),
-        *_yardstick(result.targets, stats, cohort, refs),
+        *_yardstick(result.targets, stats, world, refs),
         "## Pairs",
         "",
         "![pairs](pairs.png)",
         "",
     ]
     return "\n".join(lines)
+
+
+def _predictive_lines(targets, stats, prior_stats, world: World) -> list[str]:
+    """One bullet per summary target: the predictive of its statistic, in the world's words."""
+    lines = []
+    for t in targets:
+        if not isinstance(t, Target):
+            continue
+        stat = find_statistic(world, t.summary)
+        label = stat.describe(world.focal_lab) if stat else t.summary
+        x = stats[t.summary].to_numpy()
+        line = (
+            f"- {label}: mean {x.mean():.2f} (prior predictive {prior_stats[t.summary].mean():.2f})"
+        )
+        if stat is not None and stat.kind == "at_focal":
+            counts = np.bincount(x, minlength=len(world.researchers) + 1)
+            line += (
+                f", mode {counts.argmax()}, distribution 0..{len(counts) - 1}: {counts.tolist()}"
+            )
+        for low, high in stat.ranges if stat else []:
+            line += f", P({low} to {high}) = {((x >= low) & (x <= high)).mean():.3f}"
+        lines.append(f"{line} (observed {t.observed})")
+    return lines
 
 
 def _predictive_p_values(targets, stats) -> list[str]:
@@ -624,35 +667,51 @@ def _predictive_p_values(targets, stats) -> list[str]:
     return [*lines, ""]
 
 
-def yardsticks(targets: list, cohort: int) -> dict:
+def yardsticks(targets: list, world: World) -> dict:
     """The two-stage binomial yardstick (:mod:`sim.reference`) per prior, from the targets.
 
-    It needs the targets on ``remaining_2025_05`` and ``gone_by_2023_09`` (an "at least" bound
-    is taken as the count); without them there is no yardstick and the result is empty.
+    It needs the anchor (:func:`anchor_target`) and a ``left_by`` target at an earlier month (an
+    "at least" bound is taken as the count); without them there is no yardstick and the result
+    is empty.
     """
     from sim.reference import PRIORS, staged_predictive
 
-    counts = _yardstick_counts(targets)
+    counts = _yardstick_counts(targets, world)
     if counts is None:
         return {}
-    end, gone = counts
+    end, gone, _, _ = counts
+    cohort = len(world.researchers)
     return {name: staged_predictive(cohort, cohort - gone, end, ab) for name, ab in PRIORS.items()}
 
 
-def _yardstick_counts(targets) -> tuple[int, int] | None:
-    """(still at Meta in 2025-05, gone by 2023-09) as the targets observe them, if they do."""
-    observed = {t.summary: t.observed for t in targets if isinstance(t, Target)}
-    if not {"remaining_2025_05", "gone_by_2023_09"} <= observed.keys():
+def _yardstick_counts(targets, world: World):
+    """(anchor count, left-by count, anchor statistic, left-by statistic), or None."""
+    anchor = anchor_target(targets, world)
+    if anchor is None:
         return None
-    return int(observed["remaining_2025_05"]), int(observed["gone_by_2023_09"])
+    end_stat, end_target = anchor
+    early = [
+        (find_statistic(world, t.summary), t)
+        for t in targets
+        if isinstance(t, Target)
+        and getattr(find_statistic(world, t.summary), "kind", "") == "left_by"
+    ]
+    early = [(s, t) for s, t in early if world.calendar.index(s.month) < world.calendar.index(
+        end_stat.month)]  # fmt: skip
+    if not early:
+        return None
+    gone_stat, gone_target = early[0]
+    return int(end_target.observed), int(gone_target.observed), end_stat, gone_stat
 
 
-def _yardstick(targets, stats, cohort: int, refs: dict) -> list[str]:
+def _yardstick(targets, stats, world: World, refs: dict) -> list[str]:
     """The model's predictive beside the yardstick (:func:`yardsticks`), as a report section."""
     if not refs:
         return []
-    end, gone = _yardstick_counts(targets)
-    rem, gone_sim = stats["remaining_2025_05"].to_numpy(), stats["gone_by_2023_09"].to_numpy()
+    end, gone, end_stat, gone_stat = _yardstick_counts(targets, world)
+    cohort = len(world.researchers)
+    focal = world.focal_lab
+    rem, gone_sim = stats[end_stat.name].to_numpy(), stats[gone_stat.name].to_numpy()
     n = len(rem)
 
     def share(hit) -> str:
@@ -660,28 +719,29 @@ def _yardstick(targets, stats, cohort: int, refs: dict) -> list[str]:
         return f"{p:.3f} ± {(p * (1 - p) / n) ** 0.5:.3f}"
 
     low, high = max(end - 1, 0), end + 1
+    at_end = f"at {focal} in {end_stat.month}"
     rows = [
-        ("most likely number left at Meta in 2025-05", str(np.bincount(rem).argmax()),
+        (f"most likely number {at_end}", str(np.bincount(rem).argmax()),
          [str(r.mode) for r in refs.values()]),
-        ("mean left at Meta in 2025-05", f"{rem.mean():.2f}",
-         [f"{r.mean:.2f}" for r in refs.values()]),
-        (f"P(exactly {end} left)", share(rem == end),
+        (f"mean {at_end}", f"{rem.mean():.2f}", [f"{r.mean:.2f}" for r in refs.values()]),
+        (f"P(exactly {end} {at_end})", share(rem == end),
          [f"{r.at_end[end]:.3f}" for r in refs.values()]),
-        (f"P({low} to {high} left)", share((rem >= low) & (rem <= high)),
+        (f"P({low} to {high} {at_end})", share((rem >= low) & (rem <= high)),
          [f"{r.p_end_between(low, high):.3f}" for r in refs.values()]),
-        (f"P(at least {gone} gone by 2023-09)", share(gone_sim >= gone),
+        (f"P(at least {gone} left {focal} by {gone_stat.month})", share(gone_sim >= gone),
          [f"{r.p_gone_by_checkpoint_at_least(gone):.3f}" for r in refs.values()]),
     ]  # fmt: skip
     return [
         f"## What {cohort} histories allow",
         "The yardstick is the exact posterior predictive of the simplest model that could explain "
-        f"the two counts: each author independently still at Meta in 2023-09 ({cohort - gone} "
-        f"of {cohort}, the observed bound taken as the count) and, if so, still there in "
-        f"2025-05 ({end} of {cohort - gone}), "
+        f"the two counts: each member independently still at {focal} in {gone_stat.month} "
+        f"({cohort - gone} of {cohort}, the observed bound taken as the count) and, if so, still "
+        f"there in {end_stat.month} ({end} of {cohort - gone}), "
         "with a uniform or a Jeffreys prior on each stage's probability (`sim.reference`). It "
         "has nothing else to learn, so its spread is what learning from one history costs. A "
         "model with peers, whose departures bunch, predicts more widely unless its priors or "
-        "covariates tell it more. The ± is the Monte Carlo standard error of the model's share.",
+        "covariates tell it more (and one with returns to the focal lab is only approximately "
+        "two-staged). The ± is the Monte Carlo standard error of the model's share.",
         "",
         "| statistic | model | " + " | ".join(f"yardstick, {k} prior" for k in refs) + " |",
         "|---|---|" + "---|" * len(refs),
@@ -691,48 +751,83 @@ def _yardstick(targets, stats, cohort: int, refs: dict) -> list[str]:
 
 
 def _cmd_calibrate(args) -> int:
-    from sim.observed import load_observed
-
     for name in ("population", "batch", "max_simulations", "predictive_replicates"):
         if getattr(args, name) < 1:
             option = "--" + name.replace("_", "-")
             raise InputError(f"{option} must be a positive number, got {getattr(args, name)}")
     scenario = load_scenario(args.scenario)
-    observed = load_observed(args.observed, labs=scenario.world.labs)
-    targets = load_targets(args.targets, observed)
-    check_observed_against_targets(observed, targets, str(args.targets), scenario.world.pooled_labs)
+    world = scenario.world
+    if world.observed is None:
+        raise InputError(
+            f"world {world.name!r} has no observed history (observed.csv in its folder): there "
+            "is nothing to calibrate against", source=world.source,
+        )  # fmt: skip
+    targets = load_targets(world, args.targets)
+    check_observed_against_targets(world, targets, str(args.targets or targets_path(world)))
+    out = Path(args.out or CALIBRATION_DIR / world.name)
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
         max_simulations=args.max_simulations, priors=load_priors(args.priors),
     )  # fmt: skip
-    world = scenario.world.compile(OBSERVED_END)
-    result = abc_smc(world, targets, settings, progress=None if args.quiet else print)
-    written = write_calibration(
-        result, scenario, Path(args.out), observed, args.seed, args.predictive_replicates
-    )
+    result = abc_smc(
+        world.compile(world.calendar.observed_until), targets, settings,
+        progress=None if args.quiet else print,
+    )  # fmt: skip
+    written = write_calibration(result, scenario, out, args.seed, args.predictive_replicates)
     print(
         f"calibrated on {result.simulations:,} simulations in {result.seconds:.0f} s; "
         f"{len(result.theta)} particles (ESS {result.ess():.0f}); "
-        f"wrote {len(written)} files to {args.out}/"
+        f"wrote {len(written)} files to {out}/"
     )
     return 0
 
 
 def register_cli(sub) -> None:
     """Add ``sim calibrate`` to the command line."""
+    from sim.cli import non_negative_int
+
     cmd = sub.add_parser("calibrate", help="fit the parameters to the observed history (ABC-SMC)")
-    cmd.add_argument("--out", default=str(CALIBRATION_DIR))
-    cmd.add_argument("--seed", type=int, default=CalibrationSettings.seed)
-    cmd.add_argument("--population", type=int, default=CalibrationSettings.population)
-    cmd.add_argument("--batch", type=int, default=CalibrationSettings.batch)
-    cmd.add_argument("--max-simulations", type=int, default=CalibrationSettings.max_simulations)
-    cmd.add_argument("--scenario", default="baseline", help="the world to calibrate (its scenario)")
-    cmd.add_argument("--targets", default=str(CALIBRATION_DIR / "targets.toml"))
-    cmd.add_argument("--observed", default=str(CALIBRATION_DIR / "observed.csv"))
+    cmd.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default calibration/WORLD, WORLD the scenario's world)",
+    )
+    cmd.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=CalibrationSettings.seed,
+        help=f"seed of the sampler and the checks (default {CalibrationSettings.seed})",
+    )
+    cmd.add_argument(
+        "--population",
+        type=int,
+        default=CalibrationSettings.population,
+        help="particles in each ABC-SMC population (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--batch",
+        type=int,
+        default=CalibrationSettings.batch,
+        help="histories simulated per vectorised call (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--max-simulations",
+        type=int,
+        default=CalibrationSettings.max_simulations,
+        help="budget of simulated histories; exit 2 beyond it (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--scenario",
+        default="baseline",
+        help="the scenario whose world is calibrated (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--targets", default=None, help="targets file (default: targets.toml in the world's folder)"
+    )
     cmd.add_argument("--priors", default=None, help="TOML file overriding the declared priors")
     cmd.add_argument(
         "--predictive-replicates", type=int, default=20_000,
-        help="histories simulated for the posterior predictive check",
+        help="histories simulated for the posterior predictive check (default %(default)s)",
     )  # fmt: skip
-    cmd.add_argument("--quiet", action="store_true")
+    cmd.add_argument("--quiet", action="store_true", help="no progress lines")
     cmd.set_defaults(func=_cmd_calibrate)

@@ -52,35 +52,30 @@ import pandas as pd
 
 from sim.cli import non_negative_int, positive_int
 from sim.errors import InputError
-from sim.observed import observed_for
 from sim.params import with_fixed
 from sim.results import (
-    SUMMARIES,
     Trajectories,
+    checkpoint_month,
     destination_counts,
     difference_curve,
     half_gone_month,
-    largest_group,
     retention_curve,
 )
 from sim.scenario import Scenario, fixed_parameters, load_scenario
 from sim.simulate import simulate
-from sim.timeline import OBSERVED_END, format_month, parse_month
 
 DEFAULT_OUT = Path("out") / "compare"
 #: The counterfactual everything is compared with when ``--all`` is given.
 BASELINE = "baseline"
-#: P(at least this many of the cohort still at the start lab in 2025-05): half the 14.
-HALF_COHORT = 7
 _Z90 = 1.6448536269514722  # standard normal 95% quantile: two-sided 90% interval
 
 
 @dataclass(frozen=True)
-class Statistic:
+class TableStatistic:
     """A per-replicate statistic of the comparison table.
 
     Attributes:
-        name: column-style name, as in :data:`sim.results.SUMMARIES` where it is one of those.
+        name: column-style name: a declared statistic's name, or a built-in one.
         label: what it is, in words, for the report.
         kind: ``"count"`` (mean, replicate quantiles), ``"probability"`` (a 0/1 indicator:
             its mean, Monte Carlo interval) or ``"month"`` (median month index; +inf = not
@@ -96,23 +91,36 @@ class Statistic:
     compute: Callable[[Trajectories], np.ndarray]
 
 
-#: The statistics of ``comparison.csv``, in table order.
-STATISTICS: tuple[Statistic, ...] = (
-    Statistic("remaining_2025_05", f"left at Meta (the start lab) in {OBSERVED_END}", "count",
-              True, SUMMARIES["remaining_2025_05"]),
-    Statistic("remaining_at_horizon", "left at Meta at the horizon", "count", True,
-              SUMMARIES["remaining_at_horizon"]),
-    Statistic(f"p_remaining_2025_05_at_least_{HALF_COHORT}",
-              f"P(at least {HALF_COHORT} left at Meta in {OBSERVED_END})", "probability", True,
-              lambda tr: (SUMMARIES["remaining_2025_05"](tr) >= HALF_COHORT).astype(np.float64)),
-    Statistic("at_mistral_2025_05", f"at Mistral in {OBSERVED_END}", "count", True,
-              SUMMARIES["at_mistral_2025_05"]),
-    Statistic("largest_group_2025_05",
-              f"largest group of leavers at one lab in {OBSERVED_END}", "count", True,
-              largest_group),
-    Statistic("half_gone_month", "month by which half had gone (median)", "month", False,
-              lambda tr: half_gone_month(tr, never=np.inf)),
-)  # fmt: skip
+def table_statistics(world, n_months: int) -> tuple[TableStatistic, ...]:
+    """The statistics of ``comparison.csv`` for a world simulated for ``n_months``, in order.
+
+    The world's declared statistics whose month is simulated, the count at the focal lab at the
+    horizon, P(at least half the cohort at the focal lab) at the checkpoint (the last observed
+    month where simulated) and the month by which half had gone.
+    """
+    focal = world.focal_lab
+    calendar = world.calendar
+    last = n_months - 1
+    checkpoint = calendar.observed_until
+    if checkpoint is None or calendar.index(checkpoint) > last:
+        checkpoint = calendar.label(last)
+    half = math.ceil(len(world.researchers) / 2)
+    t_check = calendar.index(checkpoint)
+    out = [
+        TableStatistic(s.name, s.describe(focal), "count", True, s.evaluate)
+        for s in world.statistics
+        if calendar.index(s.month) <= last
+    ]
+    out += [
+        TableStatistic("remaining_at_horizon", f"at {focal} at the horizon", "count", True,
+                       lambda tr: tr.at_focal()[:, -1]),
+        TableStatistic(f"p_at_focal_at_least_{half}",
+                       f"P(at least {half} at {focal} in {checkpoint})", "probability", True,
+                       lambda tr: (tr.at_focal()[:, t_check] >= half).astype(np.float64)),
+        TableStatistic("half_gone_month", "month by which half had gone (median)", "month",
+                       False, lambda tr: half_gone_month(tr, never=np.inf)),
+    ]  # fmt: skip
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- running
@@ -153,11 +161,21 @@ class Comparison:
         """N, researchers in the cohort."""
         return self.reference.shape[2]
 
+    @property
+    def world(self):
+        """The reference's world (names, calendar, focal lab, observed history)."""
+        return self.scenarios[0].world
+
+    @property
+    def statistics(self) -> tuple[TableStatistic, ...]:
+        """The table's statistics (:func:`table_statistics`)."""
+        return table_statistics(self.world, self.reference.shape[1])
+
     def replicate_table(self) -> pd.DataFrame:
         """One row per scenario and replicate: seed, posterior draw and each statistic."""
         frames = []
         for label, traj in zip(self.labels, self.trajectories, strict=True):
-            frame = pd.DataFrame({s.name: s.compute(traj) for s in STATISTICS})
+            frame = pd.DataFrame({s.name: s.compute(traj) for s in self.statistics})
             frame.insert(0, "posterior_draw", -1 if traj.draw is None else traj.draw)
             frame.insert(0, "seed", traj.seeds)
             frame.insert(0, "replicate", np.arange(traj.shape[0]))
@@ -169,14 +187,16 @@ class Comparison:
         """The comparison table: one row per scenario and statistic (``comparison.csv``).
 
         Columns: scenario, statistic, label, kind, estimate (mean; probability; median month
-        index from 2023-02, inf = not within the horizon), low and high (the 90% interval),
+        index from the world's start, inf = not within the horizon), low and high (the 90%
+        interval),
         interval (how it was formed), and diff_mean, diff_low, diff_high (the paired
         difference from the reference, where the statistic has one).
         """
         rows = []
-        base = {s.name: s.compute(self.reference) for s in STATISTICS}
+        statistics = self.statistics
+        base = {s.name: s.compute(self.reference) for s in statistics}
         for label, traj in zip(self.labels, self.trajectories, strict=True):
-            for stat in STATISTICS:
+            for stat in statistics:
                 values = stat.compute(traj)
                 row = {"scenario": label, "statistic": stat.name, "label": stat.label,
                        "kind": stat.kind}  # fmt: skip
@@ -199,12 +219,14 @@ class Comparison:
             for k, t in zip(self.labels[1:], self.trajectories[1:], strict=True)
         }
 
-    def destinations(self, month: str = OBSERVED_END) -> pd.DataFrame:
+    def destinations(self, month: str | None = None) -> pd.DataFrame:
         """Mean number of the cohort at each lab at ``month``, per scenario (long format).
 
+        ``month`` defaults to the checkpoint month (:func:`sim.results.checkpoint_month`).
         Every scenario has a row for every lab; ``in_world`` is False for a lab that does not
         exist in a scenario's world at any month (``remove_labs``: it keeps its place, with 0).
         """
+        month = month or checkpoint_month(self.reference)
         labs: list[str] = []
         for traj in self.trajectories:
             labs += [lab for lab in traj.lab_names if lab not in labs]
@@ -239,8 +261,8 @@ def compare(
         progress: show progress bars (None: only on a terminal).
 
     Raises:
-        InputError: no scenario; scenarios with different cohorts; a horizon before 2025-05; an
-            unknown or out-of-bounds fixed parameter.
+        InputError: no scenario; scenarios with different cohorts or calendars; an unknown or
+            out-of-bounds fixed parameter.
     """
     if not scenarios:
         raise InputError("nothing to compare: give at least one scenario")
@@ -250,12 +272,7 @@ def compare(
     if replicates < 1:
         raise InputError(f"expected at least 1 replicate, got {replicates}")
     _check_same_cohort(scenarios)
-    horizon = min((s.spec.horizon for s in scenarios), key=parse_month)
-    if parse_month(horizon) < parse_month(OBSERVED_END):
-        raise InputError(
-            f"the comparison reports {OBSERVED_END} numbers, so every scenario's horizon must be "
-            f"{OBSERVED_END} or later; the earliest here is {horizon}"
-        )
+    horizon = min((s.horizon for s in scenarios), key=ref.world.calendar.index)
     overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
     theta, draw = ref.parameters(replicates, seed)
     seeds = ref.seeds(replicates, seed)
@@ -298,10 +315,16 @@ def _check_same_cohort(scenarios: list[Scenario]) -> None:
     first = scenarios[0].world
     for scenario in scenarios[1:]:
         w = scenario.world
-        if w.researchers != first.researchers or w.start_labs != first.start_labs:
+        if (
+            w.researchers != first.researchers
+            or w.start_labs != first.start_labs
+            or w.calendar.start != first.calendar.start
+            or w.focal_lab != first.focal_lab
+        ):
             raise InputError(
                 f"scenario {scenario.name!r} has another cohort than {scenarios[0].name!r}: paired "
-                "differences need the same researchers with the same start labs",
+                "differences need the same researchers with the same start labs, start month "
+                "and focal lab",
                 source=scenario.source,
                 key="world",
             )
@@ -375,7 +398,7 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     retention = comparison.retention()
     differences = comparison.differences()
     destinations = comparison.destinations()
-    observed = observed_for(comparison.scenarios[0])
+    world = comparison.world
     written = [
         write_frame(out / "comparison.csv", table),
         write_frame(out / "replicates.csv", comparison.replicate_table()),
@@ -389,23 +412,16 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
         write_frame(out / "destinations.csv", destinations),
     ]
     fig = retention_figure(
-        retention, comparison.cohort_size, observed,
-        title="Share of the cohort still at Meta, by scenario",
-    )  # fmt: skip
+        retention, world, title=f"{world.title}: share still at {world.focal_lab}, by scenario"
+    )
     written.append(save_figure(out / "retention.png", fig))
+    written.append(save_figure(out / "difference.png", difference_figure(differences, world, ref)))
+    start = (world.focal_lab, *dict.fromkeys(world.start_labs))
+    month = checkpoint_month(comparison.reference)
     written.append(
-        save_figure(
-            out / "difference.png",
-            difference_figure(differences, comparison.cohort_size, ref),
-        )
+        save_figure(out / "destinations.png", destinations_figure(destinations, start, month))
     )
-    start = tuple(dict.fromkeys(comparison.scenarios[0].world.start_labs))
-    written.append(
-        save_figure(
-            out / "destinations.png", destinations_figure(destinations, start, OBSERVED_END)
-        )
-    )
-    written.append(write_text(out / "report.md", report(comparison, table, observed)))
+    written.append(write_text(out / "report.md", report(comparison, table)))
     manifest = {
         "command": "compare",
         "reference": ref,
@@ -438,22 +454,25 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- report
-def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=None) -> str:
+def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
     """The Markdown report: the question of each scenario, a table, the figures, the answers."""
     table = comparison.to_df() if table is None else table
+    world = comparison.world
+    focal = world.focal_lab
     ref = comparison.labels[0]
     cell = {(r.scenario, r.statistic): r for r in table.itertuples(index=False)}
     horizon = comparison.horizon
-    p_name = f"p_remaining_2025_05_at_least_{HALF_COHORT}"
+    statistics = comparison.statistics
+    month = checkpoint_month(comparison.reference)
     lines = [
-        "# Counterfactuals: what would have kept the LLaMA authors at Meta?",
+        f"# Counterfactuals: what would have kept {world.title} at {focal}?",
         "",
         f"{len(comparison.labels)} scenarios, {comparison.replicates} replicates each, seed "
-        f"{comparison.seed}, simulated from {format_month(0)} to {horizon}. The reference is "
-        f"**{ref}**. Common random numbers: every scenario uses the reference's replicate seeds "
-        f'and parameter draws (`params.from = "{comparison.parameter_source}"`), with its own '
-        "fixed parameter values on top, so each difference below is paired replicate by "
-        "replicate. Intervals are 90%: the 5% and 95% quantiles across replicates (for the "
+        f"{comparison.seed}, simulated from {world.calendar.start} to {horizon}. The reference "
+        f"is **{ref}**. Common random numbers: every scenario uses the reference's replicate "
+        f'seeds and parameter draws (`params.from = "{comparison.parameter_source}"`), with its '
+        "own fixed parameter values on top, so each difference below is paired replicate by "
+        "replicate. Intervals are 90%: the 5% and 95% quantiles across replicates (for a "
         "probability, a Monte Carlo interval).",
         "",
     ]
@@ -464,53 +483,40 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=N
             "what would have happened.",
             "",
         ]
-    if observed is not None:
-        stayed = int((observed.left_earliest < 0).sum())
-        lines += [
-            f"Observed (BI-2025): {stayed} of {len(observed.names)} still at Meta in "
-            f"{OBSERVED_END}, {observed.count_at('Mistral')} at Mistral.",
-            "",
-        ]
-    header = [
-        "scenario", f"at Meta {OBSERVED_END}", "difference", f"at Meta {horizon}", "difference",
-        f"P(>= {HALF_COHORT} at Meta {OBSERVED_END})", f"at Mistral {OBSERVED_END}",
-        "largest group elsewhere", "half gone by (median)",
-    ]  # fmt: skip
-    lines += ["## Summary", "", "| " + " | ".join(header) + " |",
-              "|" + "---|" * len(header)]  # fmt: skip
-    for label in comparison.labels:
-        first = label == ref
-        rem, hor = cell[label, "remaining_2025_05"], cell[label, "remaining_at_horizon"]
-        row = [
-            f"**{label}**" if first else label,
-            _count(rem), "" if first else _diff(rem),
-            _count(hor), "" if first else _diff(hor),
-            _probability(cell[label, p_name]),
-            _count(cell[label, "at_mistral_2025_05"]),
-            _count(cell[label, "largest_group_2025_05"]),
-            _month(cell[label, "half_gone_month"], horizon),
-        ]  # fmt: skip
+    lines += observed_lines(world, comparison.reference.shape[1])
+    lines += ["## Summary", "", "| statistic | " + " | ".join(
+        f"**{label}**" if label == ref else label for label in comparison.labels) + " |",
+        "|" + "---|" * (len(comparison.labels) + 1)]  # fmt: skip
+    for stat in statistics:
+        row = [stat.label]
+        for label in comparison.labels:
+            r = cell[label, stat.name]
+            value = {"count": _count, "probability": _probability}.get(stat.kind)
+            text = value(r) if value else _month(r, horizon, world.calendar)
+            if label != ref and stat.paired:
+                text += f"; {_diff(r)}" if stat.kind != "probability" else f"; {r.diff_mean:+.2f}"
+            row.append(text)
         lines.append("| " + " | ".join(row) + " |")
+    headline = _headline(statistics, month)
     lines += [
         "",
-        "Each cell: mean (90% interval). *difference*: the paired difference from the reference, "
-        "mean (90% interval of the per-replicate difference). *largest group elsewhere*: the "
-        "largest number of the cohort at any one lab other than Meta.",
+        "Each cell: mean (90% interval); after the semicolon, the paired difference from the "
+        "reference: mean (90% interval of the per-replicate difference).",
         "",
         "## Each scenario: its question and the answer",
         "",
     ]
     for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
-        lines.append(f"- {_sentence(label, scenario, cell, ref, horizon, p_name)}")
+        lines.append(f"- {_sentence(label, scenario, cell, ref, horizon, headline, focal)}")
     lines += [
         "",
         "## Figures",
         "",
         "![Retention by scenario](retention.png)",
         "",
-        "*retention.png*: share of the cohort still at Meta, month by month: mean with 50% and "
+        f"*retention.png*: share of the cohort at {focal}, month by month: mean with 50% and "
         "90% bands per scenario; the black steps are the observed history (latest and earliest "
-        "reading of each exit month).",
+        "reading of each move).",
         "",
         "![Paired difference from the reference](difference.png)",
         "",
@@ -519,7 +525,7 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=N
         "",
         "![Destinations](destinations.png)",
         "",
-        f"*destinations.png*: mean number of the cohort at each lab in {OBSERVED_END}.",
+        f"*destinations.png*: mean number of the cohort at each lab in {month}.",
         "",
         "## Files",
         "",
@@ -532,25 +538,48 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None, observed=N
     return "\n".join(lines)
 
 
-def _sentence(label, scenario, cell, ref, horizon, p_name) -> str:
-    rem, hor = cell[label, "remaining_2025_05"], cell[label, "remaining_at_horizon"]
-    mistral = cell[label, "at_mistral_2025_05"]
+def observed_lines(world, n_months: int) -> list[str]:
+    """Markdown lines giving the world's declared statistics on its observed history.
+
+    Each is read off the earliest and the latest reading of the observed moves; where the two
+    differ the value is a range.
+    """
+    if world.observed is None:
+        return []
+    readings = world.observed.readings(world)
+    parts = []
+    for stat in world.statistics:
+        if world.calendar.index(stat.month) >= min(n_months, world.observed.n_months):
+            continue
+        low, high = sorted(int(v) for v in stat.evaluate(readings))
+        parts.append(f"{stat.describe(world.focal_lab)}: {low if low == high else f'{low}-{high}'}")
+    if not parts:
+        return []
+    return [f"Observed ({world.observed.source.rsplit('/', 1)[-1]}): " + "; ".join(parts) + ".",
+            ""]  # fmt: skip
+
+
+def _headline(statistics, month: str):
+    """The count at the focal lab at the checkpoint month, else the first count statistic."""
+    counts = [s for s in statistics if s.kind == "count"]
+    return next((s for s in counts if s.name != "remaining_at_horizon" and month in s.label),
+                counts[0])  # fmt: skip
+
+
+def _sentence(label, scenario, cell, ref, horizon, headline, focal) -> str:
+    main, hor = cell[label, headline.name], cell[label, "remaining_at_horizon"]
     if label == ref:
         return (
-            f"**{label}** (the reference): {rem.estimate:.1f} of the cohort left at Meta in "
-            f"{OBSERVED_END} (90%: {_range(rem.low, rem.high)}), {hor.estimate:.1f} in {horizon}; "
-            f"{mistral.estimate:.1f} at Mistral; P(at least {HALF_COHORT} at Meta in "
-            f"{OBSERVED_END}) = {cell[label, p_name].estimate:.2f}."
+            f"**{label}** (the reference): {headline.label}: {main.estimate:.1f} "
+            f"(90%: {_range(main.low, main.high)}); at {focal} in {horizon}: {hor.estimate:.1f} "
+            f"(90%: {_range(hor.low, hor.high)})."
         )
     return (
-        f"**{label}**: {_question(scenario.spec.description)} Left at Meta in {OBSERVED_END}: "
-        f"{rem.estimate:.1f} against {cell[ref, 'remaining_2025_05'].estimate:.1f}, a paired "
-        f"difference of {rem.diff_mean:+.2f} (90%: {_range(rem.diff_low, rem.diff_high, True)}); "
-        f"in {horizon}: {hor.diff_mean:+.2f} "
-        f"(90%: {_range(hor.diff_low, hor.diff_high, True)}); at Mistral in {OBSERVED_END}: "
-        f"{mistral.estimate:.1f} ({mistral.diff_mean:+.2f}); largest group elsewhere "
-        f"{cell[label, 'largest_group_2025_05'].estimate:.2f} "
-        f"({cell[label, 'largest_group_2025_05'].diff_mean:+.2f})."
+        f"**{label}**: {_question(scenario.spec.description)} {headline.label}: "
+        f"{main.estimate:.1f} against {cell[ref, headline.name].estimate:.1f}, a paired "
+        f"difference of {main.diff_mean:+.2f} (90%: {_range(main.diff_low, main.diff_high, True)}"
+        f"); at {focal} in {horizon}: {hor.diff_mean:+.2f} "
+        f"(90%: {_range(hor.diff_low, hor.diff_high, True)})."
     )
 
 
@@ -580,9 +609,9 @@ def _probability(r) -> str:
     return f"{r.estimate:.2f} ({r.low:.2f}-{r.high:.2f})"
 
 
-def _month(r, horizon: str) -> str:
+def _month(r, horizon: str, calendar) -> str:
     def label(value: float) -> str:
-        return f"after {horizon}" if math.isinf(value) else format_month(int(value))
+        return f"after {horizon}" if math.isinf(value) else calendar.label(int(value))
 
     if r.low == r.high == r.estimate:
         return label(r.estimate)
@@ -606,8 +635,11 @@ def register_cli(subparsers) -> None:
         help="scenario files or names in scenarios/; the first is the reference",
     )  # fmt: skip
     cmd.add_argument("--all", action="store_true",
-                     help=f"{BASELINE} and every scenario in scenarios/ that extends it "
-                          "(followed by any SCENARIO given)")  # fmt: skip
+                     help="the reference (--reference) and every scenario in its folder that "
+                          "extends it (followed by any SCENARIO given)")  # fmt: skip
+    cmd.add_argument("--reference", default=BASELINE,
+                     help=f"the reference scenario of --all (default {BASELINE}; e.g. "
+                          "scenarios/openai-founders/baseline.toml)")  # fmt: skip
     cmd.add_argument("--replicates", type=positive_int, default=None,
                      help="replicates per scenario (default: the reference's)")  # fmt: skip
     cmd.add_argument("--seed", type=non_negative_int, default=None,
@@ -621,7 +653,7 @@ def register_cli(subparsers) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     if not args.scenarios and not args.all:
         raise InputError("give the scenarios to compare (the first is the reference), or --all")
-    scenarios = all_scenarios() if args.all else []
+    scenarios = all_scenarios(args.reference) if args.all else []
     seen = {str(s.path) for s in scenarios}
     for ref in args.scenarios:
         scenario = load_scenario(ref)

@@ -1,45 +1,49 @@
 """The vectorised engine: many replicates at once, move for move identical to the Mesa model.
 
 One numba-compiled loop runs a batch of replicates in parallel (one thread per core, replicates
-split between them), each replicate with its own parameter vector and its own random stream.
-Inside, every decision is the same compiled :func:`sim.behavior.decide` the Mesa model calls, and
-the month is scheduled as in :class:`sim.model.ExodusModel`: merges at the start of the month,
-decisions from the state at the start of the month, moves applied together at its end, tenure
-reset on a move and advanced by a twelfth of a year otherwise.
+split between them), each replicate with its own parameter vector and its own key. Inside, every
+decision is the same compiled :func:`sim.behavior.decide` the Mesa model calls, and the month is
+scheduled as in :class:`sim.model.ExodusModel`: merges at the start of the month, decisions from
+the state at the start of the month, moves applied together at its end, tenure reset on a move and
+advanced by a twelfth of a year otherwise.
 
-Random numbers come from :func:`sim.streams.replicate_draws`, in the order the Mesa model draws
-them, so replicate r here and a Mesa run seeded with replicate r's seed agree exactly.
-Large runs are cut into chunks (:func:`iter_chunks`), so memory stays bounded whatever R is.
+Random numbers are computed where they are used (:mod:`sim.streams`), by the same compiled
+functions the Mesa model calls, so replicate r here and a Mesa run keyed by replicate r's seed
+agree exactly, with no pre-drawn arrays. Large runs are cut into chunks whose output fits a
+memory budget in bytes (:func:`chunk_size`), so memory stays bounded whatever R and N are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit, prange
 
 from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
-from sim.streams import replicate_draws
+from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
-#: Replicates simulated per chunk: ~50 MB of random numbers for the default world.
-DEFAULT_CHUNK = 8192
+#: Default bytes of output and working arrays per chunk.
+DEFAULT_BUDGET = 256 * 2**20
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def _simulate_batch(
-    theta, z, match, u, start_labs, start_tenure, attributes, exists, changed, merge_into, ties,
-    home, founder, out,
+    theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
+    merge_into, tie_indptr, tie_indices, tie_weights, home, founder, out,
 ):  # fmt: skip
-    n_reps, n_months, n_people = u.shape
+    n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
     for r in prange(n_reps):
+        seed = seeds[r]
         labs = start_labs.copy()
         chosen = np.empty(n_people, dtype=np.int64)
         tenure = start_tenure.copy()
-        restlessness = theta[r, SIGMA_U] * z[r]
+        restlessness = np.empty(n_people)
+        fits = np.empty((n_people, n_labs))
+        replicate_normals(seed, researcher_keys, lab_keys, restlessness, fits)
+        restlessness *= theta[r, SIGMA_U]
         base = np.empty(n_labs)
         base_weights = np.empty(n_labs)
         probabilities = np.empty(n_labs)
@@ -47,7 +51,7 @@ def _simulate_batch(
         shift = 0.0
         fixed_utility = np.empty((n_people, n_labs))
         fixed_weight = np.empty((n_people, n_labs))
-        fixed_utilities(theta[r], home, founder, match[r], start_labs, fixed_utility, fixed_weight)
+        fixed_utilities(theta[r], home, founder, fits, start_labs, fixed_utility, fixed_weight)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
@@ -58,7 +62,8 @@ def _simulate_batch(
             for i in range(n_people):
                 chosen[i] = decide(
                     theta[r], i, labs, tenure[i], restlessness[i], base, base_weights, shift,
-                    fixed_utility, fixed_weight, ties, u[r, t, i], probabilities, peer,
+                    fixed_utility, fixed_weight, tie_indptr, tie_indices, tie_weights,
+                    choice_uniform(seed, t, researcher_keys[i]), probabilities, peer,
                 )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
@@ -69,45 +74,39 @@ def _simulate_batch(
                 out[r, t, i] = labs[i]
 
 
+def replicate_bytes(world: CompiledWorld) -> int:
+    """Bytes one replicate of a chunk takes: its output [T, N] int8 and its working arrays."""
+    n_labs = world.timeline.attributes.shape[1]
+    return world.n_months * world.n_researchers + 8 * world.n_researchers * (3 * n_labs + 4)
+
+
+def chunk_size(world: CompiledWorld, budget: int = DEFAULT_BUDGET) -> int:
+    """Replicates per chunk such that a chunk's arrays stay within ``budget`` bytes (at least 1)."""
+    return max(1, budget // replicate_bytes(world))
+
+
 def iter_chunks(
-    world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray, chunk_size: int = DEFAULT_CHUNK
+    world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray, chunk: int | None = None
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Yield ``(replicate slice, lab codes [r, T, N])`` chunk by chunk, for bounded memory.
 
-    The random numbers of the next chunk are drawn in a second thread while the compiled loop
-    (which releases the GIL) runs the current one; the results do not depend on the chunking.
+    ``chunk`` replicates at a time (default :func:`chunk_size`); the results do not depend on it.
     """
     seeds = np.asarray(seeds, dtype=np.uint64)
     theta = np.atleast_2d(theta)
-    parts = [
-        slice(start, min(start + chunk_size, len(seeds)))
-        for start in range(0, len(seeds), chunk_size)
-    ]
-    if not parts:
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_draws, world, seeds[parts[0]])
-        for k, part in enumerate(parts):
-            draws = pending.result()
-            if k + 1 < len(parts):
-                pending = pool.submit(_draws, world, seeds[parts[k + 1]])
-            yield part, _run(world, theta if theta.shape[0] == 1 else theta[part], draws)
+    chunk = chunk or chunk_size(world)
+    for start in range(0, len(seeds), chunk):
+        part = slice(start, min(start + chunk, len(seeds)))
+        yield part, _run(world, theta if theta.shape[0] == 1 else theta[part], seeds[part])
 
 
-def _draws(world: CompiledWorld, seeds: np.ndarray):
-    n_labs = world.timeline.attributes.shape[1]
-    return replicate_draws(
-        np.asarray(seeds, dtype=np.uint64), world.n_researchers, n_labs, world.n_months
-    )
-
-
-def _run(world: CompiledWorld, theta: np.ndarray, draws) -> np.ndarray:
-    z, match, u = draws
-    theta = np.ascontiguousarray(np.broadcast_to(theta, (len(z), theta.shape[-1])))
-    out = np.empty((len(z), world.n_months, world.n_researchers), dtype=np.int8)
+def _run(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    theta = np.ascontiguousarray(np.broadcast_to(theta, (len(seeds), theta.shape[-1])))
+    out = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     tl = world.timeline
     _simulate_batch(
-        theta, z, match, u, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
-        tl.changed, tl.merge_into, world.ties, world.home, world.founder, out,
+        theta, seeds, world.researcher_keys, world.lab_keys, world.start_labs, world.start_tenure,
+        tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
+        world.tie_weights, world.home, world.founder, out,
     )  # fmt: skip
     return out

@@ -5,13 +5,16 @@ Researchers and labs are Mesa agents. Each month (one ``step``):
 1. the month's events are applied to the labs (attributes, existence; a merge moves everyone at
    the merged lab into its successor);
 2. the month's shared utility terms are formed from the labs (:func:`sim.behavior.month_weights`);
-   then every researcher, in cohort order, draws one uniform from the model's generator and
-   decides with :func:`sim.behavior.decide`, from the state at the start of the month;
+   then every researcher takes the uniform keyed by (replicate, month, researcher)
+   (:func:`sim.streams.choice_uniform`) and decides with :func:`sim.behavior.decide`, from the
+   state at the start of the month;
 3. all moves are applied together; a mover's tenure restarts at 0, a stayer's grows by 1/12 year;
 4. the DataCollector records every researcher's lab.
 
-The model is seeded with a replicate's integer seed (``Model(rng=seed)``); with the same seed and
-parameters it gives the same history as replicate r of :mod:`sim.ensemble`, move for move.
+The model is given a replicate's integer seed (also passed to Mesa as ``Model(rng=seed)``); its
+random numbers are the keyed ones of :mod:`sim.streams`, computed by the same compiled functions
+as in the ensemble engine, so with the same seed and parameters it gives the same history as
+replicate r of :mod:`sim.ensemble`, move for move.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import mesa
 import numpy as np
 
 from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
-from sim.streams import fit_normals
+from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
 
@@ -47,6 +50,7 @@ class Researcher(mesa.Agent):
     def __init__(self, model: ExodusModel, index: int, name: str, restlessness: float):
         super().__init__(model)
         self.index = index
+        self.key = model.world.researcher_keys[index]
         self.name = name
         self.lab = int(model.world.start_labs[index])
         self.tenure = float(model.world.start_tenure[index])
@@ -56,10 +60,12 @@ class Researcher(mesa.Agent):
     def decide(self) -> None:
         """Choose next month's lab from the state at the start of this month."""
         m = self.model
+        w = m.world
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
-            m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, m.world.ties,
-            m.rng.random(), m.scratch[0], m.scratch[1],
+            m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, w.tie_indptr,
+            w.tie_indices, w.tie_weights, choice_uniform(m.seed, m.month, self.key),
+            m.scratch[0], m.scratch[1],
         )  # fmt: skip
 
     def advance(self) -> None:
@@ -82,17 +88,18 @@ class ExodusModel(mesa.Model):
 
     def __init__(self, world: CompiledWorld, theta: np.ndarray, replicate_seed: int):
         super().__init__(rng=int(replicate_seed))
+        self.seed = np.uint64(replicate_seed)
         self.world = world
         self.theta = np.ascontiguousarray(theta, dtype=np.float64)
         self.month = 0
         n_labs = world.timeline.attributes.shape[1]
         self.scratch = np.empty((2, n_labs))
         self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
-        # Restlessness first, one normal per researcher in cohort order; the monthly uniforms
-        # come next, drawn in the steps; the fits come from the stream's third part
-        # (sim.streams).
-        normals = self.rng.standard_normal(world.n_researchers)
-        match = fit_normals(replicate_seed, world.n_researchers, n_labs)
+        # The keyed normals of restlessness and fits (sim.streams); the monthly uniforms are
+        # keyed by month and researcher and computed in the steps.
+        normals = np.empty(world.n_researchers)
+        match = np.empty((world.n_researchers, n_labs))
+        replicate_normals(self.seed, world.researcher_keys, world.lab_keys, normals, match)
         self.fixed_utility = np.empty((world.n_researchers, n_labs))
         self.fixed_weight = np.empty((world.n_researchers, n_labs))
         fixed_utilities(
@@ -104,7 +111,7 @@ class ExodusModel(mesa.Model):
             Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])
         self.researchers = self.agents_by_type[Researcher]
         self.datacollector = mesa.DataCollector(
-            model_reporters={"at_start_lab": _count_at_start_lab},
+            model_reporters={"at_focal_lab": _count_at_focal},
             agenttype_reporters={Researcher: {"lab": "lab"}},
         )
         self.labs_at_start = world.start_labs.copy()
@@ -148,8 +155,8 @@ class ExodusModel(mesa.Model):
         return out
 
 
-def _count_at_start_lab(model: ExodusModel) -> int:
-    return sum(r.lab == model.world.start_labs[r.index] for r in model.researchers)
+def _count_at_focal(model: ExodusModel) -> int:
+    return sum(r.lab == model.world.focal for r in model.researchers)
 
 
 def simulate_mesa(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:

@@ -1,9 +1,16 @@
-"""The observed history of the cohort, from ``calibration/observed.csv``.
+"""The observed history of a world, from its ``observed.csv``: who moved where, and when.
 
-One row per author: the interval of the month they left the start lab (``left_earliest`` ..
-``left_latest``; both blank for those still there at the end of the window), and the lab they
-were at in 2025-05. Uncertain months stay intervals: the observed retention curve is a band
-between the earliest and the latest reading, never invented precision.
+One row per move: researcher ``name`` went from lab ``from`` to lab ``to`` at the end of some
+month in ``earliest`` .. ``latest`` (the first month at ``to``). A researcher's rows are in
+chronological order and chain (each ``from`` is where the previous move, or a merge event since,
+left them); returns to the focal lab are moves like any other. A row with every move column blank
+documents a researcher who stayed at their start lab through ``observed_until``. Leaves of absence
+are not modelled: a researcher on leave counts where they are employed.
+
+Uncertain months stay intervals: every observed curve is a band between the earliest and the
+latest reading, never invented precision. The two extreme readings are also available as
+:class:`~sim.results.Trajectories` (:meth:`Observed.readings`), so the world's declared statistics
+are computed on the observed history by the same code as on simulated ones.
 """
 
 from __future__ import annotations
@@ -16,97 +23,209 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.timeline import OBSERVED_END, month_in_window, parse_month
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.results import Trajectories
+    from sim.world import World
 
-DEFAULT_OBSERVED = Path(__file__).resolve().parent.parent / "calibration" / "observed.csv"
+_COLUMNS = ("name", "earliest", "latest", "from", "to")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One observed move: month indices of the interval, lab names, and the file row."""
+
+    researcher: int
+    earliest: int
+    latest: int
+    origin: str
+    to: str
+    row: int
 
 
 @dataclass(frozen=True)
 class Observed:
-    """Exit-month intervals and destinations of the cohort (month indices from 2023-02)."""
+    """A world's observed moves (month indices in its calendar) through ``n_months`` months."""
 
-    names: tuple[str, ...]
-    left_earliest: np.ndarray  # int [N], -1 where the researcher stayed
-    left_latest: np.ndarray  # int [N], -1 where the researcher stayed
-    destination: tuple[str, ...]
+    researchers: tuple[str, ...]
+    moves: tuple[Move, ...]
+    n_months: int  # start .. observed_until
+    source: str
 
-    def remaining_bounds(self, n_months: int) -> tuple[np.ndarray, np.ndarray]:
-        """Fewest and most researchers still at the start lab after each month [T]."""
-        t = np.arange(n_months)[:, None]
-        stayed = self.left_earliest < 0
-        low = (stayed | (t < self.left_earliest)).sum(axis=1)  # everyone leaves as early as can be
-        high = (stayed | (t < self.left_latest)).sum(axis=1)
+    def moves_of(self, i: int) -> list[Move]:
+        """Researcher i's moves, in order."""
+        return [m for m in self.moves if m.researcher == i]
+
+    def lab_matrix(self, world: World, reading: str) -> np.ndarray:
+        """Everyone's lab code at the end of each observed month, int8 [T, N].
+
+        ``reading`` is ``"earliest"`` (every move at the start of its interval) or ``"latest"``.
+        Merge events move researchers as in the engines.
+        """
+        timeline = world.compile(world.calendar.observed_until).timeline
+        codes = {lab: j for j, lab in enumerate(world.labs)}
+        out = np.empty((self.n_months, len(world.researchers)), dtype=np.int8)
+        for i, start in enumerate(world.start_labs):
+            lab = codes[start]
+            pending = self.moves_of(i)
+            for t in range(self.n_months):
+                if timeline.merge_into[t, lab] >= 0:
+                    lab = int(timeline.merge_into[t, lab])
+                while pending and getattr(pending[0], reading) == t:
+                    lab = codes[pending.pop(0).to]
+                out[t, i] = lab
+        return out
+
+    def readings(self, world: World) -> Trajectories:
+        """The earliest and the latest reading of the history as two replicates."""
+        from sim.results import Trajectories
+
+        labs = np.stack([self.lab_matrix(world, "earliest"), self.lab_matrix(world, "latest")])
+        return Trajectories(
+            labs=labs, seeds=np.zeros(2, np.uint64), theta=np.zeros((2, 0)), world=world
+        )
+
+    def focal_bounds(self, world: World) -> tuple[np.ndarray, np.ndarray]:
+        """Fewest and most of the cohort at the focal lab after each observed month [T].
+
+        Each researcher is possibly at the focal lab in month t if some timing of their moves
+        within the intervals puts them there: after any number of moves between those certainly
+        made by t (``latest <= t``) and those possibly made (``earliest <= t``).
+        """
+        codes = {lab: j for j, lab in enumerate(world.labs)}
+        timeline = world.compile(world.calendar.observed_until).timeline
+        focal = codes[world.focal_lab]
+        low = np.zeros(self.n_months, dtype=np.int64)
+        high = np.zeros(self.n_months, dtype=np.int64)
+        for i, start in enumerate(world.start_labs):
+            moves = self.moves_of(i)
+            for t in range(self.n_months):
+                done = sum(m.latest <= t for m in moves)
+                possible = sum(m.earliest <= t for m in moves)
+                places = {
+                    _after_merges(codes[moves[k - 1].to] if k else codes[start], t, timeline)
+                    for k in range(done, possible + 1)
+                }
+                low[t] += places == {focal}
+                high[t] += focal in places
         return low, high
 
-    def count_at(self, lab: str) -> int:
-        """How many were at ``lab`` at the end of the observed window."""
-        return sum(d == lab for d in self.destination)
+    def count_at(self, world: World, lab: str) -> int:
+        """How many were at ``lab`` at the end of the observed history (certain by then)."""
+        code = world.labs.index(lab)
+        return int((self.lab_matrix(world, "latest")[-1] == code).sum())
 
 
-def load_observed(
-    path: str | Path = DEFAULT_OBSERVED, labs: tuple[str, ...] | None = None
-) -> Observed:
-    """Load observed.csv; destinations must be labs of the world when ``labs`` is given."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("missing observed history file", source=str(path))
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    need = ("name", "left_earliest", "left_latest", "destination")
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise InputError(f"missing column(s) {missing}; expected {list(need)}", source=str(path))
-    early, late = [], []
-    end = parse_month(OBSERVED_END)
-    for row, rec in enumerate(table.itertuples(index=False), start=2):
-        if labs is not None and rec.destination not in labs:
-            raise InputError(
-                f"destination {rec.destination!r} is not a lab of the world ({', '.join(labs)})",
-                source=str(path),
-                key=f"row {row}, column destination",
-            )
-        if bool(rec.left_earliest) != bool(rec.left_latest):
-            raise InputError(
-                "give both left_earliest and left_latest, or neither (stayed)",
-                source=str(path),
-                key=f"row {row}",
-            )
-        if not rec.left_earliest:
-            early.append(-1)
-            late.append(-1)
-            continue
-        try:
-            a, b = month_in_window(rec.left_earliest), month_in_window(rec.left_latest)
-        except ValueError as exc:
-            raise InputError(str(exc), source=str(path), key=f"row {row}") from None
-        if not a <= b <= end:
-            raise InputError(
-                f"expected left_earliest <= left_latest <= {OBSERVED_END}",
-                source=str(path),
-                key=f"row {row}",
-            )
-        early.append(a)
-        late.append(b)
-    return Observed(
-        names=tuple(table["name"]),
-        left_earliest=np.array(early),
-        left_latest=np.array(late),
-        destination=tuple(table["destination"]),
-    )
+def _after_merges(lab: int, t: int, timeline) -> int:
+    """Where a researcher who arrived at ``lab`` is at month t, following merges up to t."""
+    for month in range(t + 1):
+        if timeline.merge_into[month, lab] >= 0:
+            lab = int(timeline.merge_into[month, lab])
+    return lab
 
 
-def observed_for(scenario: Scenario) -> Observed | None:
-    """The observed history where the scenario's world is the default cohort, else None.
+def load_observed(path: str | Path, world: World) -> Observed:
+    """Load and check a world's observed.csv against the world (names, labs, calendar, chains).
 
-    For the figures' overlay: a missing or unreadable ``observed.csv`` only drops the observed
-    line, so it gives None too (the calibration, which needs the file, calls
-    :func:`load_observed`).
+    Raises:
+        InputError: naming the file, the row and the column: an unknown researcher or lab, a
+            month outside start .. observed_until, earliest after latest, a move that does not
+            start where the previous one (or a merge) left the researcher, a move to a lab that
+            does not exist yet, or a researcher of the cohort the file never mentions.
     """
-    if scenario.world.name != "llama":
-        return None
+    path = Path(path)
+    source = str(path)
+    calendar = world.calendar
+    if calendar.observed_until is None:
+        raise InputError(
+            "the world has an observed history but its world.toml gives no observed_until",
+            source=str(Path(world.source) / "world.toml"), key="observed_until",
+        )  # fmt: skip
     try:
-        return load_observed(labs=None)
-    except (InputError, OSError, ValueError):
-        return None
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except Exception as exc:  # pandas raises several types for unreadable CSV
+        raise InputError(f"not a readable CSV file ({exc})", source=source) from exc
+    missing = [c for c in _COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {missing}; expected at least {list(_COLUMNS)}", source=source
+        )
+    table = table.apply(lambda col: col.str.strip())
+    index = {name: i for i, name in enumerate(world.researchers)}
+    timeline = world.compile(calendar.observed_until).timeline
+    codes = {lab: j for j, lab in enumerate(world.labs)}
+    where = {i: (codes[lab], -1) for i, lab in enumerate(world.start_labs)}  # (lab, last latest)
+    seen: set[int] = set()
+    moves = []
+    for row, rec in enumerate(table.to_dict("records"), start=2):
+        key = f"row {row}"
+        if rec["name"] not in index:
+            raise InputError(
+                f"{rec['name']!r} is not in the cohort (cohort.csv)", source=source,
+                key=f"{key}, column name",
+            )  # fmt: skip
+        i = index[rec["name"]]
+        seen.add(i)
+        fields = [rec[c] for c in ("earliest", "latest", "from", "to")]
+        if not any(fields):
+            continue  # documents a researcher who stayed
+        if not all(fields):
+            raise InputError(
+                "give earliest, latest, from and to for a move, or leave all four blank "
+                "(stayed at the start lab)", source=source, key=key,
+            )  # fmt: skip
+        months = []
+        for column in ("earliest", "latest"):
+            try:
+                months.append(calendar.observed_index(rec[column]))
+            except ValueError as exc:
+                raise InputError(str(exc), source=source, key=f"{key}, column {column}") from None
+        earliest, latest = months
+        if earliest > latest:
+            raise InputError(
+                f"earliest {rec['earliest']} is after latest {rec['latest']}", source=source,
+                key=key,
+            )  # fmt: skip
+        for column in ("from", "to"):
+            if rec[column] not in codes:
+                raise InputError(
+                    f"lab {rec[column]!r} is not in labs.csv (known: {', '.join(world.labs)})",
+                    source=source, key=f"{key}, column {column}",
+                )  # fmt: skip
+        lab, previous = where[i]
+        lab = _after_merges(lab, earliest - 1, timeline) if earliest > 0 else lab
+        if earliest <= previous:
+            raise InputError(
+                f"this move's interval starts before {rec['name']}'s previous move ends: rows of "
+                "one researcher must be in chronological order", source=source, key=key,
+            )  # fmt: skip
+        if codes[rec["from"]] != lab:
+            raise InputError(
+                f"{rec['name']} is at {world.labs[lab]!r} before this move (their start lab, an "
+                f"earlier row, or a merge), not at {rec['from']!r}", source=source,
+                key=f"{key}, column from",
+            )  # fmt: skip
+        to = codes[rec["to"]]
+        if to == lab:
+            raise InputError("a move needs two different labs", source=source, key=key)
+        if not timeline.exists[earliest : latest + 1, to].all():
+            first = world.founded[to] or calendar.start
+            raise InputError(
+                f"{rec['to']!r} does not exist throughout {rec['earliest']} .. {rec['latest']} "
+                f"(founded {first}; merged or removed labs end): narrow the interval to months "
+                "when the lab exists", source=source, key=key,
+            )  # fmt: skip
+        moves.append(Move(i, earliest, latest, rec["from"], rec["to"], row))
+        where[i] = (to, latest)
+    absent = [name for name, i in index.items() if i not in seen]
+    if absent:
+        raise InputError(
+            f"no row for {', '.join(absent)}: every researcher needs at least one row (all move "
+            "columns blank: stayed at the start lab)", source=source,
+        )  # fmt: skip
+    return Observed(
+        researchers=world.researchers,
+        moves=tuple(moves),
+        n_months=calendar.observed_months,
+        source=source,
+    )

@@ -15,8 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.observed import Observed  # noqa: E402
-from sim.timeline import OBSERVED_END, parse_month  # noqa: E402
+from sim.world import World  # noqa: E402
 
 
 def _month_ticks(ax, months: list[str]) -> None:
@@ -25,19 +24,30 @@ def _month_ticks(ax, months: list[str]) -> None:
     ax.set_xticklabels([months[k] for k in ticks], rotation=45, ha="right")
 
 
-def retention_figure(
-    curves: dict[str, pd.DataFrame],
-    cohort_size: int,
-    observed: Observed | None = None,
-    title: str = "Share of the cohort still at the start lab",
-):
+def _observed_band(ax, world: World, n_months: int, label: str = "observed") -> None:
+    """The world's observed history at the focal lab, as a share, between its two readings."""
+    calendar = world.calendar
+    if calendar.observed_until is not None:
+        ax.axvline(calendar.index(calendar.observed_until), color="grey", lw=0.8, ls=":")
+    if world.observed is None:
+        return
+    end = min(world.observed.n_months, n_months)
+    low, high = world.observed.focal_bounds(world)
+    x = np.arange(end)
+    n = len(world.researchers)
+    ax.step(x, high[:end] / n, where="post", color="black", lw=1.5,
+            label=f"{label} (latest reading of each move)")  # fmt: skip
+    ax.step(x, low[:end] / n, where="post", color="black", lw=1.5, ls="--",
+            label=f"{label} (earliest reading)")  # fmt: skip
+
+
+def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str | None = None):
     """Retention bands (50% and 90%) and means, one colour per curve, observed history on top.
 
     Args:
         curves: label -> :func:`sim.results.retention_curve` table.
-        cohort_size: N, to draw the observed counts as shares.
-        observed: the observed history; drawn as a step band (earliest/latest reading).
-        title: figure title.
+        world: the world (its focal lab, cohort size, calendar and observed history).
+        title: figure title (default: names the world and its focal lab).
     """
     fig, ax = plt.subplots(figsize=(9, 5))
     months = None
@@ -48,18 +58,11 @@ def retention_figure(
         ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.15, linewidth=0)
         ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.3, linewidth=0)
         ax.plot(x, curve["mean"], color=colour, label=f"{label} (mean, 50% and 90% bands)")
-    if observed is not None and months is not None:
-        end = min(parse_month(OBSERVED_END) + 1, len(months))
-        low, high = observed.remaining_bounds(end)
-        x = np.arange(end)
-        ax.step(x, high / cohort_size, where="post", color="black", lw=1.5,
-                label="observed (latest reading of each exit)")  # fmt: skip
-        ax.step(x, low / cohort_size, where="post", color="black", lw=1.5, ls="--",
-                label="observed (earliest reading)")  # fmt: skip
-    ax.axvline(parse_month(OBSERVED_END), color="grey", lw=0.8, ls=":")
+    if months is not None:
+        _observed_band(ax, world, len(months))
     ax.set_ylim(0, 1.02)
-    ax.set_ylabel("share at start lab")
-    ax.set_title(title)
+    ax.set_ylabel(f"share of the cohort at {world.focal_lab}")
+    ax.set_title(title or f"{world.title}: share still at {world.focal_lab}")
     if months:
         _month_ticks(ax, months)
     ax.legend(loc="upper right", fontsize=8)
@@ -67,12 +70,13 @@ def retention_figure(
     return fig
 
 
-def difference_figure(curves: dict[str, pd.DataFrame], cohort_size: int, reference: str):
+def difference_figure(curves: dict[str, pd.DataFrame], world: World, reference: str):
     """Paired difference of each scenario's retention curve from the reference's.
 
     One colour per scenario: the mean line with the 50% and 90% bands of the per-replicate
     difference; a right-hand axis reads the difference in researchers.
     """
+    cohort_size = len(world.researchers)
     fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
     months: list[str] = []
     for k, (label, curve) in enumerate(curves.items()):
@@ -84,9 +88,11 @@ def difference_figure(curves: dict[str, pd.DataFrame], cohort_size: int, referen
         ax.plot(x, curve["mean"], color=colour, label=label)
     ax.axhline(0.0, color="black", lw=0.8)
     if months:
-        ax.axvline(parse_month(OBSERVED_END), color="grey", lw=0.8, ls=":")
+        if world.calendar.observed_until:
+            ax.axvline(world.calendar.index(world.calendar.observed_until), color="grey", lw=0.8,
+                       ls=":")  # fmt: skip
         _month_ticks(ax, months)
-    ax.set_ylabel(f"share still at start lab: scenario - {reference}")
+    ax.set_ylabel(f"share at {world.focal_lab}: scenario - {reference}")
     right = ax.secondary_yaxis(
         "right", functions=(lambda s: s * cohort_size, lambda n: n / cohort_size)
     )
@@ -120,7 +126,7 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
         ax.set_xticks(x)
         ax.set_xticklabels(part.index, rotation=30, ha="right")
     axes[0].set_ylabel(f"mean number of the cohort there in {month}")
-    axes[0].set_title("start lab")
+    axes[0].set_title("start lab" if len(home) < 2 else "start labs")
     axes[1].set_title("the other labs")
     axes[1].legend(fontsize=8)
     fig.suptitle(f"Where the cohort is in {month}, by scenario")
@@ -128,27 +134,36 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
     return fig
 
 
-def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets, yardstick=None):
-    """Posterior predictive check: left at Meta in 2025-05 (posterior vs prior), and bands.
+def ppc_figure(stats, prior_stats, curve, world: World, anchor, yardstick=None):
+    """Posterior predictive check: the anchor statistic (posterior vs prior), and bands.
 
-    ``yardstick``, if given, is a probability per count 0..cohort_size (the two-stage binomial
-    predictive of :mod:`sim.reference`), drawn as points over the histograms.
+    Args:
+        stats: per-replicate summaries of the posterior predictive.
+        prior_stats: the same of the prior predictive.
+        curve: the posterior predictive retention curve.
+        world: the world (labels, observed history).
+        anchor: ``(statistic, observed value)``: the declared statistic drawn on the left, or None.
+        yardstick: a probability per count 0..N (the two-stage binomial predictive of
+            :mod:`sim.reference`), drawn as points over the histograms, or None.
     """
+    cohort_size = len(world.researchers)
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-    bins = np.arange(cohort_size + 2) - 0.5
-    left.hist(prior_stats["remaining_2025_05"], bins=bins, density=True, color="grey", alpha=0.4,
-              label="prior predictive")  # fmt: skip
-    left.hist(stats["remaining_2025_05"], bins=bins, density=True, color="C0", alpha=0.7,
-              label="posterior predictive")  # fmt: skip
-    if yardstick is not None:
-        left.plot(np.arange(cohort_size + 1), yardstick, "o", color="C3", ms=4,
-                  label="yardstick: two-stage binomial, uniform prior")  # fmt: skip
-    anchor = next((t.observed for t in targets if t.summary == "remaining_2025_05"), 3)
     if anchor is not None:
-        left.axvline(anchor, color="black", lw=2, label=f"observed: {anchor}")
-    left.set_xlabel("authors still at Meta in 2025-05")
-    left.set_ylabel("probability")
-    left.legend(fontsize=8)
+        stat, observed_value = anchor
+        bins = np.arange(cohort_size + 2) - 0.5
+        left.hist(prior_stats[stat.name], bins=bins, density=True, color="grey", alpha=0.4,
+                  label="prior predictive")  # fmt: skip
+        left.hist(stats[stat.name], bins=bins, density=True, color="C0", alpha=0.7,
+                  label="posterior predictive")  # fmt: skip
+        if yardstick is not None:
+            left.plot(np.arange(cohort_size + 1), yardstick, "o", color="C3", ms=4,
+                      label="yardstick: two-stage binomial, uniform prior")  # fmt: skip
+        left.axvline(observed_value, color="black", lw=2, label=f"observed: {observed_value}")
+        left.set_xlabel(stat.describe(world.focal_lab))
+        left.set_ylabel("probability")
+        left.legend(fontsize=8)
+    else:
+        left.axis("off")
     months = list(curve["month"])
     x = np.arange(len(months))
     right.fill_between(x, curve["q05"], curve["q95"], color="C0", alpha=0.15, linewidth=0,
@@ -156,18 +171,12 @@ def ppc_figure(stats, prior_stats, curve, observed, cohort_size, targets, yardst
     right.fill_between(x, curve["q25"], curve["q75"], color="C0", alpha=0.3, linewidth=0,
                        label="50% band")  # fmt: skip
     right.plot(x, curve["mean"], color="C0", label="mean")
-    if observed is not None:
-        end = min(parse_month(OBSERVED_END) + 1, len(months))
-        low, high = observed.remaining_bounds(end)
-        right.step(np.arange(end), high / cohort_size, where="post", color="black",
-                   label="observed (latest reading)")  # fmt: skip
-        right.step(np.arange(end), low / cohort_size, where="post", color="black", ls="--",
-                   label="observed (earliest reading)")  # fmt: skip
+    _observed_band(right, world, len(months))
     _month_ticks(right, months)
     right.set_ylim(0, 1.02)
-    right.set_ylabel("share still at Meta")
+    right.set_ylabel(f"share at {world.focal_lab}")
     right.legend(fontsize=8)
-    fig.suptitle("Posterior predictive check")
+    fig.suptitle(f"Posterior predictive check: {world.title}")
     fig.tight_layout()
     return fig
 

@@ -2,12 +2,13 @@
 
 A :class:`Trajectories` holds who was where at the end of each month of each replicate (int8 lab
 codes [R, T, N]) with the replicate seeds and parameter vectors that produced them. The
-per-replicate summaries in :data:`SUMMARIES` are defined once here and used by the run summary,
+per-replicate summaries (:func:`summary_functions`: the world's declared statistics and two
+built-in ones) are defined once here and used by the run summary,
 the sweeps' outputs and the calibration targets alike; so are the comparison's statistics
 (:func:`largest_group`, :func:`destination_herfindahl`) and curves (:func:`difference_curve`).
 
-Retention is the share of the cohort at its start lab at the end of each month (for the LLaMA
-cohort: still at Meta). The discrete-time survival reading (Allison 1982) is that of a cohort
+Retention is the share of the cohort at the world's focal lab at the end of each month (returners
+count again). The discrete-time survival reading (Allison 1982) is that of a cohort
 with competing destinations; the curves here are computed directly from the simulated histories.
 """
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
-from sim.timeline import OBSERVED_END, START_MONTH, format_month, month_labels, parse_month
+from sim.world import World
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 _CHUNK = 65_536  # replicates per block when reducing [R, T, N] arrays
@@ -30,34 +31,63 @@ _CHUNK = 65_536  # replicates per block when reducing [R, T, N] arrays
 
 @dataclass(frozen=True)
 class Trajectories:
-    """Simulated histories: ``labs[r, t, i]`` is researcher i's lab after month t of replicate r."""
+    """Simulated histories: ``labs[r, t, i]`` is researcher i's lab after month t of replicate r.
+
+    ``world`` gives the names, the calendar, the focal lab and the declared statistics.
+    """
 
     labs: np.ndarray  # int8 [R, T, N]
     seeds: np.ndarray  # uint64 [R]
     theta: np.ndarray  # float [R, P]
-    lab_names: tuple[str, ...]
-    researchers: tuple[str, ...]
-    start_labs: np.ndarray  # int [N]
+    world: World
     draw: np.ndarray | None = None  # int [R]: posterior draw used by each replicate, if any
-    pooled_labs: tuple[str, ...] = ()  # catch-all labs (World.pooled_labs): one lab per researcher
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(replicates R, months T, researchers N)."""
         return self.labs.shape
 
+    @property
+    def lab_names(self) -> tuple[str, ...]:
+        """The labs, in code order."""
+        return self.world.labs
+
+    @property
+    def researchers(self) -> tuple[str, ...]:
+        """The cohort, in column order."""
+        return self.world.researchers
+
+    @property
+    def pooled_labs(self) -> tuple[str, ...]:
+        """Catch-all labs (:attr:`sim.world.World.pooled_labs`): one lab per researcher there."""
+        return self.world.pooled_labs
+
     @cached_property
-    def _at_start_lab(self) -> np.ndarray:
+    def start_labs(self) -> np.ndarray:
+        """Each researcher's start lab code, int [N]."""
+        return np.array([self.world.labs.index(x) for x in self.world.start_labs])
+
+    @property
+    def focal(self) -> int:
+        """The focal lab's code."""
+        return self.world.labs.index(self.world.focal_lab)
+
+    def month_labels(self) -> list[str]:
+        """``YYYY-MM`` of every simulated month."""
+        return self.world.calendar.labels(self.shape[1])
+
+    @cached_property
+    def _at_focal(self) -> np.ndarray:
         out = np.empty(self.labs.shape[:2], dtype=np.int16)
         for start in range(0, self.labs.shape[0], _CHUNK):  # bounded temporaries for huge R
             part = self.labs[start : start + _CHUNK]
-            out[start : start + _CHUNK] = (part == self.start_labs[None, None, :]).sum(axis=2)
+            out[start : start + _CHUNK] = (part == self.focal).sum(axis=2)
         out.flags.writeable = False
         return out
 
-    def at_start_lab(self) -> np.ndarray:
-        """Number of researchers at their start lab, int16 [R, T] (computed once, read-only)."""
-        return self._at_start_lab
+    def at_focal(self) -> np.ndarray:
+        """Number of researchers at the focal lab, int16 [R, T] (computed once, read-only)."""
+        return self._at_focal
 
     def lab_code(self, name: str) -> int:
         """The code of a lab; -1 where the lab is not in this world (e.g. removed by a scenario)."""
@@ -66,7 +96,7 @@ class Trajectories:
     def to_df(self) -> pd.DataFrame:
         """Tidy table: one row per replicate x month x researcher, with seed and lab names."""
         n_reps, n_months, n_people = self.labs.shape
-        months = month_labels(n_months)
+        months = self.month_labels()
         frame = pd.DataFrame(
             {
                 "replicate": np.repeat(np.arange(n_reps), n_months * n_people).astype(np.int32),
@@ -102,54 +132,58 @@ class Trajectories:
             labs=np.concatenate([p.labs for p in parts]),
             seeds=np.concatenate([p.seeds for p in parts]),
             theta=np.concatenate([p.theta for p in parts]),
-            lab_names=first.lab_names,
-            researchers=first.researchers,
-            start_labs=first.start_labs,
+            world=first.world,
             draw=draws,
-            pooled_labs=first.pooled_labs,
         )
 
 
 # --------------------------------------------------------------------------- summaries
-def _month_index(month: str, traj: Trajectories) -> int:
-    t = parse_month(month)
-    if not 0 <= t < traj.shape[1]:
+def month_index(month: str, traj: Trajectories) -> int:
+    """Index of ``month`` among the simulated months; InputError outside them."""
+    calendar = traj.world.calendar
+    try:
+        t = calendar.index(month)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if not t < traj.shape[1]:
         raise InputError(
-            f"month {month} is outside the simulated months {START_MONTH} .. "
-            f"{format_month(traj.shape[1] - 1)}"
+            f"month {month} is outside the simulated months {calendar.start} .. "
+            f"{calendar.label(traj.shape[1] - 1)}: the horizon must be {month} or later"
         )
     return t
 
 
-def remaining(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
-    """Researchers at their start lab at the end of ``month``, per replicate."""
-    return traj.at_start_lab()[:, _month_index(month, traj)]
+def remaining(traj: Trajectories, month: str) -> np.ndarray:
+    """Researchers at the focal lab at the end of ``month``, per replicate."""
+    return traj.at_focal()[:, month_index(month, traj)]
 
 
-def at_lab(traj: Trajectories, lab: str, month: str = OBSERVED_END) -> np.ndarray:
+def at_lab(traj: Trajectories, lab: str, month: str) -> np.ndarray:
     """Researchers at ``lab`` at the end of ``month``, per replicate (0 where the lab is absent)."""
     code = traj.lab_code(lab)
-    t = _month_index(month, traj)
+    t = month_index(month, traj)
     if code < 0:
         return np.zeros(traj.shape[0], dtype=np.int64)
     return (traj.labs[:, t, :] == code).sum(axis=1)
 
 
 def gone_by(traj: Trajectories, month: str) -> np.ndarray:
-    """Researchers who have left their start lab at least once by the end of ``month``."""
-    t = _month_index(month, traj)
-    left = (traj.labs[:, : t + 1, :] != traj.start_labs[None, None, :]).any(axis=1)
+    """Researchers who have been away from the focal lab at some month up to ``month``."""
+    t = month_index(month, traj)
+    left = np.zeros((traj.shape[0], traj.shape[2]), dtype=bool)
+    for k in range(t + 1):  # month by month: no [R, T, N] temporary
+        left |= traj.labs[:, k, :] != traj.focal
     return left.sum(axis=1)
 
 
-def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str = OBSERVED_END):
-    """Number of distinct labs, other than the start labs and ``exclude``, holding a researcher.
+def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str):
+    """Number of distinct labs, other than the focal lab and ``exclude``, holding a researcher.
 
     A pooled lab (``traj.pooled_labs``, e.g. ``Other``) stands for many labs: each researcher
     there counts as one more lab.
     """
-    t = _month_index(month, traj)
-    skip = {traj.lab_code(x) for x in exclude} | set(traj.start_labs.tolist())
+    t = month_index(month, traj)
+    skip = {traj.lab_code(x) for x in exclude} | {traj.focal}
     pooled = {traj.lab_code(x) for x in traj.pooled_labs}
     labs = traj.labs[:, t, :]
     count = np.zeros(traj.shape[0], dtype=np.int64)
@@ -167,30 +201,30 @@ def half_gone_month(traj: Trajectories, never: float = -1) -> np.ndarray:
     Args:
         traj: the histories.
         never: the value of a replicate where half the cohort has not left within the horizon.
-            The default -1 is what :data:`SUMMARIES` and therefore the run summary and the
+            The default -1 is what :func:`summary_functions` and therefore the run summary and the
             calibration use (:func:`summary_table` leaves those replicates out of its mean and
             quantiles); the comparison tables (:mod:`sim.compare`) use ``np.inf``, "after the
             horizon", and the sweeps count it as the number of simulated months
             (:data:`sim.sweep.CENSORED_AT_HORIZON`).
     """
     n_people = traj.shape[2]
-    gone = n_people - traj.at_start_lab()
+    gone = n_people - traj.at_focal()
     reached = gone >= n_people / 2
     return np.where(reached.any(axis=1), reached.argmax(axis=1), never)
 
 
 def _leavers_at(traj: Trajectories, month: str) -> np.ndarray:
-    """Researchers away from their start lab at the end of ``month``, by lab: int [R, labs]."""
-    labs = traj.labs[:, _month_index(month, traj), :]
-    away = labs != traj.start_labs[None, :]
+    """Researchers away from the focal lab at the end of ``month``, by lab: int [R, labs]."""
+    labs = traj.labs[:, month_index(month, traj), :]
+    away = labs != traj.focal
     counts = np.zeros((traj.shape[0], len(traj.lab_names)), dtype=np.int64)
     for code in range(len(traj.lab_names)):
         counts[:, code] = ((labs == code) & away).sum(axis=1)
     return counts
 
 
-def largest_group(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
-    """Largest number of the cohort at any one lab other than their start lab, per replicate.
+def largest_group(traj: Trajectories, month: str) -> np.ndarray:
+    """Largest number of the cohort at any one lab other than the focal lab, per replicate.
 
     A clustering statistic: high where leavers go together (peer pull, a spin-out), low where
     they scatter.
@@ -198,11 +232,11 @@ def largest_group(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
     return _leavers_at(traj, month).max(axis=1)
 
 
-def destination_herfindahl(traj: Trajectories, month: str = OBSERVED_END) -> np.ndarray:
+def destination_herfindahl(traj: Trajectories, month: str) -> np.ndarray:
     """Herfindahl index of the leavers' labs at ``month``, per replicate (NaN with no leaver).
 
-    ``sum_j s_j**2`` over the labs j other than the start lab, s_j being the share of the
-    researchers away from their start lab who are at j: 1 when all leavers are at one lab,
+    ``sum_j s_j**2`` over the labs j other than the focal lab, s_j being the share of the
+    researchers away from it who are at j: 1 when all leavers are at one lab,
     1/k when they are spread evenly over k labs.
     """
     counts = _leavers_at(traj, month)
@@ -212,37 +246,39 @@ def destination_herfindahl(traj: Trajectories, month: str = OBSERVED_END) -> np.
         return np.where(n_away > 0, total / n_away.astype(np.float64) ** 2, np.nan)
 
 
-#: Per-replicate summaries by name: used by run summaries, sweep outputs and calibration targets.
-SUMMARIES: dict[str, Callable[[Trajectories], np.ndarray]] = {
-    "remaining_2025_05": lambda tr: remaining(tr, "2025-05"),
-    "remaining_2024_06": lambda tr: remaining(tr, "2024-06"),
-    "at_mistral_2025_05": lambda tr: at_lab(tr, "Mistral", "2025-05"),
-    "gone_by_2023_09": lambda tr: gone_by(tr, "2023-09"),
-    "other_labs_2025_05": lambda tr: distinct_other_labs(tr, ("Mistral",), "2025-05"),
-    "half_gone_month": half_gone_month,
-    "remaining_at_horizon": lambda tr: tr.at_start_lab()[:, -1],
-}
+def summary_functions(world: World) -> dict[str, Callable[[Trajectories], np.ndarray]]:
+    """A world's per-replicate summaries by name: its declared statistics, then the built-in ones.
+
+    Used by run summaries, sweep outputs and calibration targets alike.
+    """
+    functions: dict[str, Callable[[Trajectories], np.ndarray]] = {
+        s.name: s.evaluate for s in world.statistics
+    }
+    functions["remaining_at_horizon"] = lambda tr: tr.at_focal()[:, -1]
+    functions["half_gone_month"] = half_gone_month
+    return functions
 
 
-def summary_names() -> list[str]:
-    """Names of the per-replicate summaries."""
-    return list(SUMMARIES)
+def summary_names(world: World) -> list[str]:
+    """Names of a world's per-replicate summaries."""
+    return list(summary_functions(world))
 
 
 def replicate_summaries(traj: Trajectories, names: list[str] | None = None) -> pd.DataFrame:
-    """One row per replicate: seed and each named summary."""
-    names = names or summary_names()
-    unknown = [n for n in names if n not in SUMMARIES]
+    """One row per replicate: seed and each named summary (default: all of the world's)."""
+    functions = summary_functions(traj.world)
+    names = names or list(functions)
+    unknown = [n for n in names if n not in functions]
     if unknown:
-        raise InputError(f"unknown summary {unknown}; known: {', '.join(SUMMARIES)}")
-    frame = pd.DataFrame({n: SUMMARIES[n](traj) for n in names})
+        raise InputError(f"unknown summary {unknown}; known: {', '.join(functions)}")
+    frame = pd.DataFrame({n: functions[n](traj) for n in names})
     frame.insert(0, "seed", traj.seeds)
     frame.insert(0, "replicate", np.arange(traj.shape[0]))
     return frame
 
 
 # --------------------------------------------------------------------------- curves and tables
-def _curve(values: np.ndarray, scale: float = 1.0) -> pd.DataFrame:
+def _curve(values: np.ndarray, months: list[str], scale: float = 1.0) -> pd.DataFrame:
     """Month by month [R, T] -> month, mean and the QUANTILES across replicates (of values/scale).
 
     Works one month at a time, so a million replicates need no [R, T] float copy.
@@ -256,33 +292,35 @@ def _curve(values: np.ndarray, scale: float = 1.0) -> pd.DataFrame:
         columns["mean"][t] = column.mean()
         for q, name in zip(QUANTILES, list(columns)[1:], strict=True):
             columns[name][t] = np.quantile(column, q)
-    return pd.DataFrame({"month": month_labels(n_months), **columns})
+    return pd.DataFrame({"month": months, **columns})
 
 
 def exits_per_month(traj: Trajectories) -> pd.DataFrame:
-    """Researchers leaving their start lab in each month (at it the month before, not now).
+    """Researchers leaving the focal lab in each month (at it the month before, not now).
 
     Month 0 compares with the start. Columns: month, mean and the :data:`QUANTILES` across
-    replicates; a return to the start lab followed by a second exit counts twice.
+    replicates; a return to the focal lab followed by a second exit counts twice. Month 0
+    compares with the start labs.
     """
     n_reps, n_months, _ = traj.shape
     exits = np.empty((n_reps, n_months), dtype=np.int16)
     for start in range(0, n_reps, _CHUNK):
-        here = traj.labs[start : start + _CHUNK] == traj.start_labs[None, None, :]
-        was = np.concatenate([np.ones_like(here[:, :1]), here[:, :-1]], axis=1)
+        here = traj.labs[start : start + _CHUNK] == traj.focal
+        first = np.broadcast_to(traj.start_labs == traj.focal, here[:, :1].shape)
+        was = np.concatenate([first, here[:, :-1]], axis=1)
         exits[start : start + _CHUNK] = (was & ~here).sum(axis=2)
-    return _curve(exits)
+    return _curve(exits, traj.month_labels())
 
 
 def retention_curve(traj: Trajectories) -> pd.DataFrame:
-    """Share of the cohort at its start lab by month: mean and the QUANTILES across replicates."""
-    return _curve(traj.at_start_lab(), scale=traj.shape[2])
+    """Share of the cohort at the focal lab by month: mean and the QUANTILES across replicates."""
+    return _curve(traj.at_focal(), traj.month_labels(), scale=traj.shape[2])
 
 
 def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
     """Paired difference of the retention curve from the reference's, month by month.
 
-    Per replicate r and month t: share of the cohort at its start lab in ``traj`` minus that in
+    Per replicate r and month t: share of the cohort at the focal lab in ``traj`` minus that in
     ``reference`` (same replicate seeds). Columns: month, mean and the :data:`QUANTILES` of the
     per-replicate difference.
 
@@ -292,12 +330,16 @@ def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFram
     if traj.shape != reference.shape or not np.array_equal(traj.seeds, reference.seeds):
         raise InputError("a paired difference needs the same replicate seeds and months")
     n_people = traj.shape[2]
-    return _curve((traj.at_start_lab().astype(np.int64) - reference.at_start_lab()) / n_people)
+    difference = (traj.at_focal().astype(np.int64) - reference.at_focal()) / n_people
+    return _curve(difference, traj.month_labels())
 
 
-def destination_counts(traj: Trajectories, month: str = OBSERVED_END) -> pd.DataFrame:
-    """Per lab: mean number of the cohort there at ``month``, and P(at least one)."""
-    t = _month_index(month, traj)
+def destination_counts(traj: Trajectories, month: str | None = None) -> pd.DataFrame:
+    """Per lab: mean number of the cohort there at ``month``, and P(at least one).
+
+    ``month`` defaults to the checkpoint month (:func:`checkpoint_month`).
+    """
+    t = month_index(month or checkpoint_month(traj), traj)
     rows = []
     for code, lab in enumerate(traj.lab_names):
         counts = (traj.labs[:, t, :] == code).sum(axis=1)
@@ -305,34 +347,73 @@ def destination_counts(traj: Trajectories, month: str = OBSERVED_END) -> pd.Data
     return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
 
 
+def checkpoint_month(traj: Trajectories) -> str:
+    """The month headline numbers are read at.
+
+    The world's last observed month where it is simulated, else the last simulated month.
+    """
+    calendar = traj.world.calendar
+    last = traj.shape[1] - 1
+    if calendar.observed_until and calendar.index(calendar.observed_until) <= last:
+        return calendar.observed_until
+    return calendar.label(last)
+
+
 def summary_table(traj: Trajectories) -> pd.DataFrame:
-    """The headline numbers, one row per statistic: mean, 5% and 95% quantiles, and notes."""
-    stats = replicate_summaries(traj)
+    """The headline numbers, one row per statistic: mean, 5% and 95% quantiles, and its label.
+
+    Every summary of the world (:func:`summary_functions`) whose month is simulated, then for
+    each declared ``ranges`` entry the probability P(low <= value <= high), and each ``at_focal``
+    statistic's most likely value.
+    """
+    world = traj.world
+    declared = {s.name: s for s in world.statistics}
+    names = [n for n in summary_names(world) if n not in declared or _simulated(declared[n], traj)]
+    stats = replicate_summaries(traj, names)
     rows = []
-    for name in summary_names():
+    for name in names:
         values = stats[name].to_numpy()
         valid = values[values >= 0] if name == "half_gone_month" else values
+        label = (
+            declared[name].describe(world.focal_lab)
+            if name in declared
+            else {
+                "remaining_at_horizon": f"at {world.focal_lab} at the horizon",
+                "half_gone_month": "months until half the cohort is away (where it happens)",
+            }[name]
+        )
         rows.append(
             {
                 "statistic": name,
                 "mean": valid.mean() if len(valid) else np.nan,
                 "q05": np.quantile(valid, 0.05) if len(valid) else np.nan,
                 "q95": np.quantile(valid, 0.95) if len(valid) else np.nan,
+                "label": label,
             }
         )
-    rem = stats["remaining_2025_05"].to_numpy()
-    counts = np.bincount(rem, minlength=traj.shape[2] + 1)
-    rows += [
-        {"statistic": "mode_remaining_2025_05", "mean": float(counts.argmax())},
-        {"statistic": "p_remaining_2025_05_eq_3", "mean": float((rem == 3).mean())},
-        {
-            "statistic": "p_remaining_2025_05_2_to_4",
-            "mean": float(((rem >= 2) & (rem <= 4)).mean()),
-        },
-        {
-            "statistic": "p_gone_by_2023_09_at_least_8",
-            "mean": float((stats["gone_by_2023_09"] >= 8).mean()),
-        },
-        {"statistic": "replicates", "mean": float(traj.shape[0])},
-    ]
+    for name in names:
+        stat = declared.get(name)
+        if stat is None:
+            continue
+        values = stats[name].to_numpy()
+        if stat.kind == "at_focal":
+            counts = np.bincount(values, minlength=traj.shape[2] + 1)
+            rows.append(
+                {
+                    "statistic": f"mode_{name}",
+                    "mean": float(counts.argmax()),
+                    "label": f"most likely number {stat.describe(world.focal_lab)}",
+                }
+            )
+        for low, high in stat.ranges:
+            rows.append({
+                "statistic": stat.range_name(low, high),
+                "mean": float(((values >= low) & (values <= high)).mean()),
+                "label": f"P({low} <= {stat.describe(world.focal_lab)} <= {high})",
+            })  # fmt: skip
+    rows.append({"statistic": "replicates", "mean": float(traj.shape[0]), "label": "replicates"})
     return pd.DataFrame(rows)
+
+
+def _simulated(stat, traj: Trajectories) -> bool:
+    return traj.world.calendar.index(stat.month) < traj.shape[1]

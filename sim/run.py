@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.observed import observed_for
 from sim.results import (
     Trajectories,
     destination_counts,
@@ -53,10 +52,10 @@ def write_run(
     written.append(write_frame(out / "summary.csv", summary_table(traj)))
     written.append(write_frame(out / "destinations.csv", destination_counts(traj)))
     written.append(write_frame(out / "exits.csv", exits_per_month(traj)))
-    observed = observed_for(scenario)
+    world = scenario.world
     fig = retention_figure(
-        {scenario.name: curve}, traj.shape[2], observed,
-        title=f"{scenario.name}: share of the cohort still at the start lab",
+        {scenario.name: curve}, world,
+        title=f"{world.title}, {scenario.name}: share still at {world.focal_lab}",
     )  # fmt: skip
     written.append(save_figure(out / "retention.png", fig))
     manifest = {

@@ -49,15 +49,18 @@ from sim.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import parameter, prior_means, suggest, theta_from_mapping, with_fixed
 from sim.streams import replicate_seeds
-from sim.timeline import DEFAULT_HORIZON, month_in_window
 from sim.world import CompiledWorld, Event, World, load_world
 
 _LIST_KEYS = {"add_labs", "remove_labs", "remove_events", "add_events", "change_events"}
 #: Keys a scenario does not take from the file it extends (everything else, ``provisional``
 #: included, is inherited unless the child sets it).
-_NOT_INHERITED = ("name", "description")
+_NOT_INHERITED = ("name",)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTERIOR = "calibration/posterior.parquet"
+
+
+def default_posterior(world_name: str) -> str:
+    """Where ``sim calibrate`` writes a world's posterior (``calibration/WORLD/``)."""
+    return f"calibration/{world_name}/posterior.parquet"
 
 
 class StrictModel(BaseModel):
@@ -102,7 +105,7 @@ class LabSpec(StrictModel):
 class WorldSpec(StrictModel):
     """Which world, and how the scenario edits it."""
 
-    name: str = "llama"
+    name: str = ""
     add_labs: list[LabSpec] = Field(default_factory=list)
     remove_labs: list[str] = Field(default_factory=list)
     remove_events: list[str] = Field(default_factory=list)
@@ -121,15 +124,17 @@ class ScenarioSpec(StrictModel):
     provisional: bool = False
     world: WorldSpec = Field(default_factory=WorldSpec)
     params: dict[str, float | str] = Field(default_factory=lambda: {"from": "prior-mean"})
-    posterior_file: str = DEFAULT_POSTERIOR
-    horizon: str = DEFAULT_HORIZON
+    posterior_file: str | None = None
+    horizon: str | None = None
     replicates: int = Field(default=200, ge=1)
     seed: int = Field(default=20230224, ge=0)
 
-    @field_validator("horizon")
+    @field_validator("params")
     @classmethod
-    def _horizon_in_window(cls, value: str) -> str:
-        month_in_window(value)
+    def _no_booleans(cls, value: dict) -> dict:
+        for name, v in value.items():
+            if isinstance(v, bool):
+                raise ValueError(f"params.{name}: expected a number, got {str(v).lower()}")
         return value
 
 
@@ -157,9 +162,14 @@ class Scenario:
         """Where the parameters come from: ``params.from``, or ``"values"`` where not given."""
         return str(self.spec.params.get("from", "values"))
 
+    @property
+    def horizon(self) -> str:
+        """The last simulated month: the scenario's ``horizon``, else the world's default."""
+        return self.spec.horizon or self.world.default_horizon
+
     def compile(self) -> CompiledWorld:
         """The world as arrays over the scenario's horizon."""
-        return self.world.compile(self.spec.horizon)
+        return self.world.compile(self.horizon)
 
     def parameters(self, replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Parameter vectors for each replicate [R, P], and the posterior draw behind each.
@@ -193,7 +203,7 @@ class Scenario:
 
     def posterior_path(self) -> Path:
         """The posterior file: relative paths are taken from the project root."""
-        path = Path(self.spec.posterior_file)
+        path = Path(self.spec.posterior_file or default_posterior(self.world.name))
         return path if path.is_absolute() else PROJECT_ROOT / path
 
     def seeds(self, replicates: int | None = None, seed: int | None = None) -> np.ndarray:
@@ -270,7 +280,11 @@ def load_scenario(ref: str | Path) -> Scenario:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         raise explain_validation_error(exc, path) from None
-    return Scenario(spec=spec, world=_edited_world(spec, path), path=path, chain=chain)
+    world = _edited_world(spec, path)
+    if spec.horizon is not None:
+        origin = next((f for f in chain if "horizon" in read_toml(Path(f))), str(path))
+        world.month(spec.horizon, key="horizon", source=origin)
+    return Scenario(spec=spec, world=world, path=path, chain=chain)
 
 
 def read_toml(path: Path) -> dict:
@@ -293,6 +307,11 @@ def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...
     except ValidationError as exc:
         raise explain_validation_error(exc, path) from None
     raw.setdefault("name", path.stem)
+    world = raw.get("world")
+    if isinstance(world, dict) and isinstance(world.get("name"), str):
+        folder = path.parent / world["name"]  # a world folder named relative to this file
+        if folder.is_dir():
+            raw["world"] = {**world, "name": str(folder.resolve())}
     parent_ref = raw.get("extends")
     if not parent_ref:
         return raw, (str(path),)
@@ -362,6 +381,11 @@ def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
 def _edited_world(spec: ScenarioSpec, path: Path) -> World:
     where = str(path)
     w = spec.world
+    if not w.name:
+        raise InputError(
+            'no world: name one in a [world] table (name = "a packaged world" or a folder)',
+            source=where, key="world.name",
+        )  # fmt: skip
     folder = path.parent / w.name
     try:
         world = load_world(folder if folder.is_dir() else w.name)
@@ -371,7 +395,7 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
         for key, lab in enumerate(w.add_labs):
             world = _with_lab(world, lab, f"world.add_labs[{key}]")
         if w.remove_labs:
-            world = world.without_labs(w.remove_labs)
+            world = world.without_labs(w.remove_labs, key="world.remove_labs")
         events = list(world.events)
         ids = [e.id for e in events]
         for key, removed in enumerate(w.remove_events):
@@ -389,11 +413,14 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                     key=f"world.change_events[{key}].id",
                 )
             updates = change.model_dump(exclude_none=True, exclude={"id"})
-            events[index] = Event(**{**events[index].__dict__, **updates})
-        for spec_event in w.add_events:
+            events[index] = Event(**{
+                **events[index].__dict__, **updates, "origin": where,
+                "key": f"world.change_events[{key}]",
+            })  # fmt: skip
+        for k, spec_event in enumerate(w.add_events):
             fields = spec_event.model_dump()
             fields["value"] = np.nan if fields["value"] is None else fields["value"]
-            events.append(Event(**fields))
+            events.append(Event(**fields, origin=where, key=f"world.add_events[{k}]"))
         attributes = world.attributes.copy()
         for lab, values in w.attributes.items():
             if lab not in world.labs:
@@ -419,14 +446,9 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                 raise InputError(
                     f"unknown lab {lab!r}{suggest(lab, world.labs)}", key=f"world.founded.{lab}"
                 )
-            try:
-                month_in_window(month)
-            except ValueError as exc:
-                raise InputError(str(exc), key=f"world.founded.{lab}") from None
+            world.month(month, key=f"world.founded.{lab}", source=where)
             founded[world.labs.index(lab)] = month
-        return world.replace(
-            events=tuple(events), attributes=attributes, founded=tuple(founded), source=where
-        )
+        return world.replace(events=tuple(events), attributes=attributes, founded=tuple(founded))
     except InputError as exc:
         if exc.source is None:
             raise InputError(str(exc), source=where) from None
@@ -447,10 +469,7 @@ def _with_lab(world: World, lab: LabSpec, key: str) -> World:
         )
     values = np.array([[lab.attributes[a] for a in ATTRIBUTE_NAMES]])
     if lab.founded:
-        try:
-            month_in_window(lab.founded)
-        except ValueError as exc:
-            raise InputError(str(exc), key=f"{key}.founded") from None
+        world.month(lab.founded, key=f"{key}.founded", source="")
     try:
         return world.replace(
             labs=(*world.labs, lab.name),

@@ -36,7 +36,8 @@ def simulate(
         seeds: integer replicate seeds (:func:`sim.streams.replicate_seeds`), length R.
         engine: ``"ensemble"`` (compiled, parallel) or ``"mesa"`` (the reference model).
         draw: the posterior draw index behind each replicate, recorded in the results.
-        chunk_size: replicates per chunk for the ensemble engine.
+        chunk_size: replicates per chunk for the ensemble engine (default: as many as fit its
+            memory budget, :func:`sim.ensemble.chunk_size`).
         progress: show a progress bar (None: only on a terminal).
     """
     from sim import ensemble  # imported here: numba compiles lazily, keep `import sim` light
@@ -50,7 +51,7 @@ def simulate(
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if len(world.world.labs) > 127:
         raise InputError("at most 127 labs are supported (lab codes are stored as int8)")
-    chunk = chunk_size or (ensemble.DEFAULT_CHUNK if engine == "ensemble" else 1)
+    chunk = chunk_size or (ensemble.chunk_size(world) if engine == "ensemble" else 1)
     labs = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     bar = tqdm(total=len(seeds), unit="rep", disable=_quiet(progress), desc=f"{engine} engine")
     if engine == "ensemble":
@@ -68,11 +69,8 @@ def simulate(
         labs=labs,
         seeds=seeds,
         theta=np.array(theta),
-        lab_names=world.world.labs,
-        researchers=world.world.researchers,
-        start_labs=world.start_labs,
+        world=world.world,
         draw=None if draw is None else np.asarray(draw),
-        pooled_labs=world.world.pooled_labs,
     )
 
 

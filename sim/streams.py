@@ -1,78 +1,76 @@
-"""Random streams: one seed in, an explicit integer seed per replicate, no global state.
+"""Random numbers as a pure function of where they are used.
 
-Replicate r of a run with seed S uses ``numpy.random.default_rng(replicate_seeds(S, R)[r])``.
-The replicate seeds are the first R 64-bit words of ``SeedSequence(S)``: computed in one call for
-any R (a million replicates need no million ``spawn`` calls), independent of the executor and the
-number of workers, and recorded in every result row so that any single history can be re-run.
+Every random number of a run is computed, not drawn: a Philox4x32-10 block (:mod:`sim.philox`)
+keyed by the replicate's seed, at a counter that says where the number is used::
 
-Both engines read a replicate's stream at the same places (DESIGN.md, "same seed, same
-history"):
+    counter = (stream | month << 8,  researcher key (low 32 bits),  researcher key (high 32 bits),
+               lab key)
 
-1. one standard normal per researcher, in cohort order: the restlessness u_i (scaled by sigma_u);
-2. one uniform per researcher per month, months in order, researchers in cohort order: the draws
-   that decide each month's choice;
-3. after skipping to the place where the uniforms of a run to the model's last month
-   (``LAST_MONTH``) would end, one standard normal per lab and researcher, lab by lab: the fits
-   m_ij (scaled by sigma_match).
+* stream :data:`RESTLESSNESS` (month 0, lab 0): a standard normal per researcher, u_i before
+  scaling by sigma_u;
+* stream :data:`CHOICE` (month t, lab 0): the uniform that decides researcher i's month t;
+* stream :data:`FIT` (month 0, lab j): a standard normal per researcher and lab, the fit m_ij
+  before scaling by sigma_match.
 
-So month t's uniforms do not depend on the horizon, and a lab's fits do not depend on which other
-labs a scenario adds (at the end) or removes (labs keep their places): two scenarios with the same
-seeds share their random numbers draw for draw (common random numbers).
+Researcher and lab keys are stable hashes of their names (:func:`sim.world.name_keys`), not
+array positions. So common random numbers hold by construction: a scenario that changes the
+horizon, adds or removes labs, or adds a researcher leaves every other number where it was. There
+are no pre-drawn arrays and no reserved blocks: both engines compute each number where they use
+it, through the same compiled functions.
+
+Replicate r of a run with seed S is keyed by ``replicate_seeds(S, R)[r]``: the first R 64-bit
+words of ``SeedSequence(S)``, independent of the executor and the number of workers, and recorded
+in every result row so that any single history can be re-run.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.timeline import LAST_MONTH, parse_month
+from sim.philox import normal, uniform
 
-#: Months from the start month through LAST_MONTH: the uniforms reserved in every stream.
-WINDOW_MONTHS = parse_month(LAST_MONTH) + 1
+RESTLESSNESS, CHOICE, FIT = 0, 1, 2
+_LOW = np.uint64(0xFFFFFFFF)
 
 
 def replicate_seeds(seed: int, replicates: int) -> np.ndarray:
-    """The integer seed of each of ``replicates`` replicates of a run seeded with ``seed``."""
+    """The 64-bit key of each of ``replicates`` replicates of a run seeded with ``seed``."""
     if replicates < 0:
         raise ValueError("replicates must be >= 0")
     return np.random.SeedSequence(int(seed)).generate_state(replicates, np.uint64)
 
 
-def replicate_generator(replicate_seed) -> np.random.Generator:
-    """The generator of one replicate (the Mesa model is given the same integer as ``rng``)."""
-    return np.random.default_rng(int(replicate_seed))
+@njit(cache=True, inline="always")
+def choice_uniform(seed, month, researcher_key):
+    """The uniform in [0, 1) deciding a researcher's choice in ``month`` of a replicate."""
+    return uniform(
+        seed, np.uint64(CHOICE) | (np.uint64(month) << np.uint64(8)),
+        researcher_key & _LOW, researcher_key >> np.uint64(32), np.uint64(0),
+    )  # fmt: skip
 
 
-def replicate_draws(
-    seeds: np.ndarray, n_researchers: int, n_labs: int, n_months: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every random number a batch of replicates needs, in the order the Mesa model draws them.
-
-    Returns:
-        ``z`` [R, N], standard normals (restlessness before scaling by sigma_u);
-        ``match`` [R, N, L], standard normals (fits before scaling by sigma_match; a view);
-        ``u`` [R, T, N], the monthly uniforms.
-    """
-    n = len(seeds)
-    z = np.empty((n, n_researchers))
-    match = np.empty((n, n_labs, n_researchers))
-    u = np.empty((n, n_months, n_researchers))
-    skip = (WINDOW_MONTHS - n_months) * n_researchers
-    for r, s in enumerate(seeds):
-        rng = replicate_generator(s)
-        rng.standard_normal(out=z[r])
-        rng.random(out=u[r])
-        rng.bit_generator.advance(skip)
-        rng.standard_normal(out=match[r])
-    return z, match.transpose(0, 2, 1), u
+@njit(cache=True, inline="always")
+def restlessness_normal(seed, researcher_key):
+    """The standard normal behind a researcher's restlessness u_i in a replicate."""
+    return normal(
+        seed, np.uint64(RESTLESSNESS), researcher_key & _LOW, researcher_key >> np.uint64(32),
+        np.uint64(0),
+    )  # fmt: skip
 
 
-def fit_normals(replicate_seed, n_researchers: int, n_labs: int) -> np.ndarray:
-    """The fits' standard normals [N, L] of one replicate, read from its stream's third part.
+@njit(cache=True, inline="always")
+def fit_normal(seed, researcher_key, lab_key):
+    """The standard normal behind researcher i's fit m_ij with lab j in a replicate."""
+    return normal(
+        seed, np.uint64(FIT), researcher_key & _LOW, researcher_key >> np.uint64(32), lab_key
+    )
 
-    For the Mesa model, which draws its restlessness and its monthly uniforms from the model's
-    own generator as it goes: this reads the same stream with a second generator.
-    """
-    rng = replicate_generator(replicate_seed)
-    rng.standard_normal(n_researchers)
-    rng.bit_generator.advance(WINDOW_MONTHS * n_researchers)
-    return rng.standard_normal((n_labs, n_researchers)).T
+
+@njit(cache=True)
+def replicate_normals(seed, researcher_keys, lab_keys, restlessness, fits):
+    """Fill one replicate's restlessness normals [N] and fit normals [N, L] (before scaling)."""
+    for i in range(researcher_keys.shape[0]):
+        restlessness[i] = restlessness_normal(seed, researcher_keys[i])
+        for j in range(lab_keys.shape[0]):
+            fits[i, j] = fit_normal(seed, researcher_keys[i], lab_keys[j])

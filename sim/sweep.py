@@ -69,7 +69,7 @@ from pydantic import Field, ValidationError
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import parameter, problem, suggest
-from sim.results import SUMMARIES, half_gone_month
+from sim.results import half_gone_month, summary_functions
 from sim.scenario import (
     Scenario,
     StrictModel,
@@ -80,6 +80,7 @@ from sim.scenario import (
     load_scenario,
     read_toml,
 )
+from sim.statistics import find_statistic
 from sim.store import provenance, write_frame, write_json
 from sim.streams import replicate_seeds
 from sim.world import CompiledWorld
@@ -203,6 +204,7 @@ def load_sweep(path: str | Path) -> Sweep:
         if exc.source is None:
             raise InputError(str(exc), source=where, key="scenario") from None
         raise
+    _check_outputs(spec, scenario, where)
     base, base_from = base_values(scenario)
     return Sweep(spec=spec, path=path.resolve(), scenario=scenario, base=base, base_from=base_from)
 
@@ -261,15 +263,29 @@ def _check_spec(spec: SweepSpec, where: str) -> None:
             source=where,
             key="samples",
         )
+    if len(set(spec.outputs)) != len(spec.outputs):
+        raise InputError("an output is listed twice", source=where, key="outputs")
+
+
+def _check_outputs(spec: SweepSpec, scenario: Scenario, where: str) -> None:
+    """Every output is a summary of the scenario's world, read within its horizon."""
+    known = summary_functions(scenario.world)
     for k, name in enumerate(spec.outputs):
-        if name not in SUMMARIES:
+        if name not in known:
             raise InputError(
-                f"unknown output {name!r}{suggest(name, SUMMARIES)}; known: {', '.join(SUMMARIES)}",
+                f"unknown output {name!r}{suggest(name, known)}; the world declares: "
+                f"{', '.join(known)}",
                 source=where,
                 key=f"outputs[{k}]",
             )
-    if len(set(spec.outputs)) != len(spec.outputs):
-        raise InputError("an output is listed twice", source=where, key="outputs")
+        stat = find_statistic(scenario.world, name)
+        if stat is not None and scenario.world.calendar.index(stat.month) > scenario.world.month(
+            scenario.horizon, key="horizon", source=scenario.source
+        ):  # fmt: skip
+            raise InputError(
+                f"output {name!r} is read in {stat.month}, after the scenario's horizon "
+                f"{scenario.horizon}", source=where, key=f"outputs[{k}]",
+            )  # fmt: skip
 
 
 def _as_sweep(spec: Sweep | str | Path) -> Sweep:
@@ -321,7 +337,7 @@ def evaluate_points(
         world: the compiled world.
         theta: full parameter vectors, [points, P].
         seeds: the replicate seeds shared by every point.
-        outputs: names in :data:`sim.results.SUMMARIES`.
+        outputs: names of the world's summaries (:func:`sim.results.summary_functions`).
 
     Returns:
         ``{"<output>_mean": [points], "<output>_sd": [points], ...}`` (sd with ddof 1).
@@ -332,11 +348,12 @@ def evaluate_points(
     with _SIMULATE_LOCK:
         traj = simulate(world, np.repeat(theta, reps, axis=0), np.tile(seeds, n), progress=False)
     columns = {}
+    functions = summary_functions(world.world)
     for name in outputs:
         if name in CENSORED_AT_HORIZON:
             values = CENSORED_AT_HORIZON[name](traj, never=world.n_months)
         else:
-            values = SUMMARIES[name](traj)
+            values = functions[name](traj)
         values = np.asarray(values, dtype=np.float64).reshape(n, reps)
         columns[f"{name}_mean"] = values.mean(axis=1)
         columns[f"{name}_sd"] = values.std(axis=1, ddof=1) if reps > 1 else np.full(n, np.nan)

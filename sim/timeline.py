@@ -1,8 +1,9 @@
 """Calendar months as integers, and the month-by-month state of the labs.
 
-Month 0 is 2023-02, the month LLaMA-1 was released; one step of either engine is one month.
-Dates in files are ``YYYY-MM``. :func:`compile_timeline` turns the labs' starting attributes and
-the dated events into arrays the engines read (one definition of what an event does):
+Month 0 is a world's ``start`` month (its :class:`Calendar`); one step of either engine is one
+month. Dates in files are ``YYYY-MM``. :func:`compile_timeline` turns the labs' starting
+attributes and the dated events into arrays the engines read (one definition of what an event
+does):
 
 * ``attributes[t, j, a]``: lab j's attribute a during month t, after month t's events;
 * ``exists[t, j]``: lab j is founded at or before t and not merged away at or before t;
@@ -18,46 +19,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-START_MONTH = "2023-02"
-#: The month of the news reports that 3 of 14 authors were left at Meta.
-OBSERVED_END = "2025-05"
-DEFAULT_HORIZON = "2026-12"
-#: The last month any date in a data or scenario file may name.
-LAST_MONTH = "2030-12"
+#: The most months a world's calendar may span (a century): guards against a typo such as 20255-01.
+MAX_MONTHS = 1200
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def parse_month(text: str, start: str = START_MONTH) -> int:
+def parse_month(text: str, start: str) -> int:
     """Months from ``start`` to ``text`` (both ``YYYY-MM``); raises ValueError on a bad date.
 
-    Months before ``start`` are negative; use :func:`month_in_window` to enforce the window.
+    Months before ``start`` are negative; :meth:`Calendar.index` enforces a world's calendar.
     """
     year, month = _split(text)
     start_year, start_month = _split(start)
     return (year - start_year) * 12 + (month - start_month)
 
 
-def month_in_window(text: str) -> int:
-    """Month index of ``text``, which must lie between START_MONTH and LAST_MONTH inclusive."""
-    index = parse_month(text)
-    if not 0 <= index <= parse_month(LAST_MONTH):
-        raise ValueError(
-            f"month {text} is outside the model's window {START_MONTH} .. {LAST_MONTH}"
-        )
-    return index
-
-
-def format_month(index: int, start: str = START_MONTH) -> str:
+def format_month(index: int, start: str) -> str:
     """The ``YYYY-MM`` label of month ``index`` counted from ``start``."""
     start_year, start_month = _split(start)
     total = start_year * 12 + (start_month - 1) + int(index)
     return f"{total // 12:04d}-{total % 12 + 1:02d}"
-
-
-def month_labels(n_months: int, start: str = START_MONTH) -> list[str]:
-    """Labels of months 0 .. n_months-1."""
-    return [format_month(t, start) for t in range(n_months)]
 
 
 def _split(text: str) -> tuple[int, int]:
@@ -65,6 +47,58 @@ def _split(text: str) -> tuple[int, int]:
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"expected a month as YYYY-MM (e.g. 2023-06), got {text!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A world's calendar: month 0 is ``start``; the history is known through ``observed_until``.
+
+    Every date of a world, its scenarios and its targets is checked against its own calendar:
+    there is no global window. ``horizon`` is the default last simulated month of a scenario.
+    """
+
+    start: str
+    observed_until: str | None = None
+    horizon: str | None = None
+
+    def __post_init__(self):
+        _split(self.start)
+        if self.observed_until is not None and self.index(self.observed_until) < 0:
+            raise ValueError(f"observed_until {self.observed_until} is before start {self.start}")
+
+    def index(self, month: str) -> int:
+        """Month index of ``month``, which must lie in ``start`` .. start + MAX_MONTHS - 1."""
+        t = parse_month(month, self.start)
+        if not 0 <= t < MAX_MONTHS:
+            raise ValueError(
+                f"month {month} is outside this world's calendar: expected {self.start} or later"
+                + ("" if t < 0 else f", within {MAX_MONTHS // 12} years of it")
+            )
+        return t
+
+    def observed_index(self, month: str) -> int:
+        """Month index of ``month``, which must lie in ``start`` .. ``observed_until``."""
+        t = self.index(month)
+        if self.observed_until is None:
+            raise ValueError("this world declares no observed_until (world.toml)")
+        if t > self.index(self.observed_until):
+            raise ValueError(
+                f"month {month} is after the observed history, which ends {self.observed_until}"
+            )
+        return t
+
+    @property
+    def observed_months(self) -> int:
+        """Months from ``start`` through ``observed_until`` (0 without an observed history)."""
+        return 0 if self.observed_until is None else self.index(self.observed_until) + 1
+
+    def label(self, index: int) -> str:
+        """The ``YYYY-MM`` label of month ``index``."""
+        return format_month(index, self.start)
+
+    def labels(self, n_months: int) -> list[str]:
+        """Labels of months 0 .. n_months-1."""
+        return [self.label(t) for t in range(n_months)]
 
 
 @dataclass(frozen=True)

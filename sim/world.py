@@ -1,23 +1,32 @@
 """The world: the cohort, the labs, their ties and the dated events, loaded from data files.
 
-A world is a folder of CSV files (the default, ``sim/data/llama/``, encodes
-``reference/facts.md``; every row carries its source and certainty):
+A world is a folder that declares itself (the shipped ones are ``sim/data/llama/`` and
+``sim/data/openai-founders/``; every row carries its source and certainty):
 
-* ``cohort.csv``: name, city, start_lab, years_at_meta (blank: unknown);
+* ``world.toml``: title, calendar (``start``, ``observed_until``, default ``horizon``), the
+  ``focal_lab`` whose retention is studied, and the declared ``[[statistic]]`` tables
+  (:mod:`sim.statistics`) that summaries, comparisons and calibration targets read;
+* ``cohort.csv``: name, city (blank: unknown), start_lab, tenure_years (years at the start lab at
+  month 0; blank: unknown);
 * ``labs.csv``: name, cities (``;``-separated, ``*`` = everywhere), founded (``YYYY-MM``, blank:
   exists at the start), founders (cohort names, ``;``-separated);
 * ``attributes.csv``: lab, attribute, value in [0, 1]: each lab's starting attributes;
 * ``events.csv``: id, month, kind (set | shift | merge), lab (or ``*``), attribute, value, into;
-* ``ties.csv`` (optional): a, b, weight; without it every pair is tied with weight 1.
+* ``ties.csv`` (optional): a, b, weight; without it every pair is tied with weight 1;
+* ``observed.csv`` (optional): the observed history as moves (:mod:`sim.observed`);
+* ``targets.toml`` (optional): the calibration targets (:mod:`sim.calibrate`).
 
-Another cohort runs from another folder of such files, with no code change. Loading checks every
-cross-reference and range and raises :class:`~sim.errors.InputError` naming the file, the row and
-the column. A researcher with unknown tenure gets the median of the known tenures.
+Another cohort runs from another folder of such files, with no code change: nothing in ``sim/``
+knows a particular cohort. Loading checks every cross-reference and range and raises
+:class:`~sim.errors.InputError` naming the file, the row and the column. A researcher with unknown
+tenure gets the median of the known tenures; one with an unknown city gets the same home term at
+every lab (neutral: the unknown biases no choice).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,10 +34,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from sim.behavior import ATTRIBUTE_NAMES
 from sim.errors import InputError
-from sim.timeline import LabTimeline, compile_timeline, month_in_window, parse_month
+from sim.timeline import Calendar, LabTimeline, compile_timeline
 
 EVENT_KINDS = ("set", "shift", "merge")
 #: ``founded`` of a lab that never exists in this world (a scenario's ``remove_labs``). The lab
@@ -36,15 +46,15 @@ EVENT_KINDS = ("set", "shift", "merge")
 NEVER = "never"
 
 
-def founding_month(founded: str) -> int:
+def founding_month(founded: str, calendar: Calendar) -> int:
     """Month index at which a lab comes into existence: 0 for "", a huge number for NEVER."""
     if founded == NEVER:
         return 10**9
-    return parse_month(founded) if founded else 0
+    return calendar.index(founded) if founded else 0
 
 
 _REQUIRED = {
-    "cohort.csv": ("name", "city", "start_lab", "years_at_meta"),
+    "cohort.csv": ("name", "city", "start_lab", "tenure_years"),
     "labs.csv": ("name", "cities", "founded", "founders"),
     "attributes.csv": ("lab", "attribute", "value"),
     "events.csv": ("id", "month", "kind", "lab", "attribute", "value", "into"),
@@ -64,11 +74,17 @@ class Event:
     value: float = math.nan
     into: str = ""
     description: str = ""
+    origin: str = field(default="", compare=False)  # the file that declared it, if not events.csv
+    key: str = field(default="", compare=False)  # where in that file, e.g. world.add_events[0]
 
 
 @dataclass(frozen=True)
 class World:
-    """Everything the engines need to know about the people and the labs, before compilation."""
+    """Everything the engines need to know about the people and the labs, before compilation.
+
+    ``ties`` may be given dense ([N, N]) or sparse; it is kept as a symmetric
+    ``scipy.sparse.csr_array`` with a zero diagonal (None: everyone tied to everyone, weight 1).
+    """
 
     name: str
     researchers: tuple[str, ...]
@@ -81,19 +97,50 @@ class World:
     founders: tuple[tuple[str, ...], ...]
     attributes: np.ndarray = field(repr=False)  # float [L, A]
     events: tuple[Event, ...] = ()
-    ties: np.ndarray = field(default=None, repr=False)  # float [N, N], symmetric, zero diagonal
+    ties: object = field(default=None, repr=False)  # csr_array [N, N] or None (all tied)
     source: str = "<memory>"
+    calendar: Calendar = field(default_factory=lambda: Calendar("2023-02"))
+    focal_lab: str = ""  # "" = the start lab everyone shares
+    title: str = ""
+    description: str = ""
+    statistics: tuple = ()  # sim.statistics.Statistic, declared in world.toml
+    observed: object = field(default=None, repr=False)  # sim.observed.Observed or None
+    folder: str | None = None  # the world's folder, where it was loaded from one
 
     def __post_init__(self):
+        if self.ties is not None and not sparse.issparse(self.ties):
+            object.__setattr__(self, "ties", sparse.csr_array(np.asarray(self.ties, float)))
+        if not self.focal_lab and self.start_labs and len(set(self.start_labs)) == 1:
+            object.__setattr__(self, "focal_lab", self.start_labs[0])
+        if not self.title:
+            object.__setattr__(self, "title", self.name)
         self.validate()
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> None:
         """Check every cross-reference and range; raise InputError naming what is wrong."""
         src = self.source
+        if not self.researchers:
+            raise InputError("the cohort is empty: expected at least one researcher",
+                             source=f"{src}/cohort.csv")  # fmt: skip
+        _no_blanks(self.researchers, f"{src}/cohort.csv", "name")
+        _no_blanks(self.labs, f"{src}/labs.csv", "name")
         _no_duplicates(self.researchers, f"{src}/cohort.csv", "name")
         _no_duplicates(self.labs, f"{src}/labs.csv", "name")
+        for row, tenure in enumerate(self.tenure_years, start=2):
+            if not tenure >= 0:
+                raise InputError(
+                    f"tenure_years must be a number >= 0 (or blank: unknown), got {tenure}",
+                    source=f"{src}/cohort.csv", key=f"row {row}, column tenure_years",
+                )  # fmt: skip
         lab_set = set(self.labs)
+        if self.focal_lab not in lab_set:
+            raise InputError(
+                f"focal_lab {self.focal_lab!r} is not a lab in labs.csv (known: "
+                f"{', '.join(self.labs)})" if self.focal_lab else
+                "the cohort starts at several labs: name the focal_lab whose retention is studied",
+                source=f"{src}/world.toml", key="focal_lab",
+            )  # fmt: skip
         for row, lab in enumerate(self.start_labs, start=2):
             if lab not in lab_set:
                 raise InputError(
@@ -102,12 +149,21 @@ class World:
                     key=f"row {row}, column start_lab",
                 )
             j = self.labs.index(lab)
-            if founding_month(self.founded[j]) > 0:
+            if self.founded[j] == NEVER:
+                raise InputError(
+                    f"lab {lab!r} cannot be removed: researchers start there",
+                    source=f"{src}/cohort.csv",
+                    key=f"row {row}, column start_lab",
+                )
+            if founding_month(self.founded[j], self.calendar) > 0:
                 raise InputError(
                     f"researcher starts at {lab!r}, which is founded only in {self.founded[j]}",
                     source=f"{src}/cohort.csv",
                     key=f"row {row}, column start_lab",
                 )
+        for row, month in enumerate(self.founded, start=2):
+            if month and month != NEVER:
+                _month(month, self.calendar, f"{src}/labs.csv", f"row {row}, column founded")
         people = set(self.researchers)
         for row, names in enumerate(self.founders, start=2):
             for person in names:
@@ -126,8 +182,11 @@ class World:
         if not np.all((self.attributes >= 0) & (self.attributes <= 1)):
             raise InputError("attribute values must lie in [0, 1]", source=f"{src}/attributes.csv")
         for row, event in enumerate(self.events, start=2):
-            _check_event(event, self, f"{src}/events.csv", f"row {row} (id {event.id!r})")
+            where = getattr(event, "origin", "") or f"{src}/events.csv"
+            _check_event(event, self, where, event.key or f"row {row} (id {event.id!r})")
         _no_duplicates(tuple(e.id for e in self.events), f"{src}/events.csv", "id")
+        if self.ties is not None and self.ties.shape != (len(self.researchers),) * 2:
+            raise InputError("ties must be an N x N matrix over the cohort", source=src)
 
     @property
     def pooled_labs(self) -> tuple[str, ...]:
@@ -143,21 +202,37 @@ class World:
         """The labs that exist at some month (all but those a scenario removed)."""
         return tuple(lab for lab, f in zip(self.labs, self.founded, strict=True) if f != NEVER)
 
+    @property
+    def default_horizon(self) -> str:
+        """The world's default horizon (world.toml), else its last observed month."""
+        return self.calendar.horizon or self.calendar.observed_until or self.calendar.start
+
+    def month(self, text: str, key: str = "month", source: str | None = None) -> int:
+        """Index of ``text`` in this world's calendar; InputError naming ``source``/``key``."""
+        return _month(text, self.calendar, source or self.source, key)
+
     # ----------------------------------------------------------------- edits (scenarios)
     def replace(self, **changes) -> World:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
-    def without_labs(self, names: list[str]) -> World:
+    def without_labs(self, names: list[str], key: str = "remove_labs") -> World:
         """The world in which the named labs never exist; their events go.
 
         The labs keep their places (``founded`` becomes :data:`NEVER`), so every other lab keeps
-        its code and its researchers' random fits: a counterfactual without a lab is compared
-        with the baseline on common random numbers, draw for draw.
+        its code; random numbers are keyed by lab names anyway (:mod:`sim.streams`), so a
+        counterfactual without a lab is compared with the baseline draw for draw.
         """
-        unknown = [n for n in names if n not in self.labs]
-        if unknown:
-            raise InputError(f"unknown lab(s) {unknown}; known labs: {', '.join(self.labs)}")
+        for k, name in enumerate(names):
+            if name not in self.labs:
+                raise InputError(
+                    f"unknown lab {name!r}; known labs: {', '.join(self.labs)}", key=f"{key}[{k}]"
+                )
+            if name in self.start_labs or name == self.focal_lab:
+                raise InputError(
+                    f"lab {name!r} cannot be removed: the cohort starts there or it is the "
+                    "focal lab", key=f"{key}[{k}]",
+                )  # fmt: skip
         founded = zip(self.labs, self.founded, strict=True)
         return self.replace(
             founded=tuple(NEVER if lab in names else f for lab, f in founded),
@@ -165,17 +240,15 @@ class World:
         )
 
     # ----------------------------------------------------------------- compilation
-    def compile(self, horizon: str) -> CompiledWorld:
-        """Arrays for the engines, from month 0 through ``horizon`` inclusive."""
-        try:
-            n_months = month_in_window(horizon) + 1
-        except ValueError as exc:
-            raise InputError(str(exc), key="horizon") from None
+    def compile(self, horizon: str | None = None) -> CompiledWorld:
+        """Arrays for the engines, from month 0 through ``horizon`` (default: the world's)."""
+        horizon = horizon or self.default_horizon
+        n_months = self.month(horizon, key="horizon") + 1
         lab_index = {lab: j for j, lab in enumerate(self.labs)}
         attr_index = {a: k for k, a in enumerate(ATTRIBUTE_NAMES)}
         events = [
             (
-                parse_month(e.month),
+                self.calendar.index(e.month),
                 e.kind,
                 -1 if e.lab == "*" else lab_index[e.lab],
                 attr_index.get(e.attribute, -1),
@@ -183,42 +256,58 @@ class World:
                 lab_index.get(e.into, -1),
             )
             for e in self.events
-            if parse_month(e.month) < n_months
+            if self.calendar.index(e.month) < n_months
         ]
-        founded = np.array([founding_month(f) for f in self.founded], dtype=np.int64)
+        founded = np.array([founding_month(f, self.calendar) for f in self.founded], np.int64)
         timeline = compile_timeline(self.attributes, founded, events, n_months)
         n, n_labs = len(self.researchers), len(self.labs)
         home = np.zeros((n, n_labs))
         founder = np.zeros((n, n_labs))
         for j, cities in enumerate(self.lab_cities):
             for i, city in enumerate(self.cities):
-                home[i, j] = float("*" in cities or (bool(city) and city in cities))
+                # An unknown city is neutral: the same home term at every lab.
+                home[i, j] = float(not city or "*" in cities or city in cities)
             for person in self.founders[j]:
                 founder[self.researchers.index(person), j] = 1.0
+        indptr, indices, weights = tie_rows(self.ties, n)
         return CompiledWorld(
             world=self,
             horizon=horizon,
             start_labs=np.array([lab_index[lab] for lab in self.start_labs], dtype=np.int64),
             start_tenure=np.array(self.tenure_years, dtype=np.float64),
-            ties=normalise_ties(self.ties),
+            tie_indptr=indptr,
+            tie_indices=indices,
+            tie_weights=weights,
             home=home,
             founder=founder,
             timeline=timeline,
+            researcher_keys=name_keys(self.researchers, 64, f"{self.source}/cohort.csv"),
+            lab_keys=name_keys(self.labs, 32, f"{self.source}/labs.csv"),
         )
 
 
 @dataclass(frozen=True)
 class CompiledWorld:
-    """A world as arrays over a fixed horizon: what both engines consume."""
+    """A world as arrays over a fixed horizon: what both engines consume.
+
+    Ties are compressed rows (CSR): researcher i's colleagues are
+    ``tie_indices[tie_indptr[i]:tie_indptr[i + 1]]`` with row-normalised weights, so a decision
+    costs O(own ties + labs). ``researcher_keys`` and ``lab_keys`` are stable hashes of the names,
+    the coordinates of every random number (:mod:`sim.streams`).
+    """
 
     world: World
     horizon: str
     start_labs: np.ndarray  # int64 [N]
     start_tenure: np.ndarray  # float64 [N]
-    ties: np.ndarray  # float64 [N, N], rows sum to 1 (or 0 for an isolated researcher)
+    tie_indptr: np.ndarray  # int64 [N + 1]
+    tie_indices: np.ndarray  # int64 [E]
+    tie_weights: np.ndarray  # float64 [E], each row sums to 1 (or is empty)
     home: np.ndarray  # float64 [N, L]
     founder: np.ndarray  # float64 [N, L]
     timeline: LabTimeline
+    researcher_keys: np.ndarray  # uint64 [N]
+    lab_keys: np.ndarray  # uint64 [L] (32-bit values)
 
     @property
     def n_months(self) -> int:
@@ -230,28 +319,75 @@ class CompiledWorld:
         """N, the cohort size."""
         return self.start_labs.shape[0]
 
+    @property
+    def focal(self) -> int:
+        """Code of the focal lab."""
+        return self.world.labs.index(self.world.focal_lab)
 
-def normalise_ties(ties: np.ndarray) -> np.ndarray:
-    """Row-normalise tie weights (zero diagonal), so peer shares are fractions of one's ties."""
-    weights = np.array(ties, dtype=np.float64)
-    np.fill_diagonal(weights, 0.0)
-    totals = weights.sum(axis=1, keepdims=True)
-    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+
+#: Largest cohort for which a world without ties.csv is expanded to everyone-tied-to-everyone.
+MAX_COMPLETE_TIES = 3000
+
+
+def tie_rows(ties, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-normalised ties as CSR arrays (indptr, indices, weights), zero diagonal.
+
+    ``ties`` None means every pair tied with weight 1 (only up to :data:`MAX_COMPLETE_TIES`
+    researchers: beyond, that is N^2 ties and the world needs a ties.csv).
+    """
+    if ties is None:
+        if n > MAX_COMPLETE_TIES:
+            raise InputError(
+                f"a cohort of {n} researchers without ties.csv would tie everyone to everyone "
+                f"({n * (n - 1):,} ties): give a ties.csv"
+            )
+        ties = sparse.csr_array(np.ones((n, n)) - np.eye(n))
+    matrix = sparse.csr_array(ties, dtype=np.float64, copy=True)
+    matrix.setdiag(0.0)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    totals = np.asarray(matrix.sum(axis=1)).ravel()
+    scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+    matrix = sparse.csr_array(sparse.diags_array(scale) @ matrix)
+    return (
+        matrix.indptr.astype(np.int64),
+        matrix.indices.astype(np.int64),
+        matrix.data.astype(np.float64),
+    )
+
+
+def name_keys(names: tuple[str, ...], bits: int, source: str) -> np.ndarray:
+    """Stable integer keys of names (BLAKE2b, ``bits`` 32 or 64) as uint64; collisions are errors.
+
+    The keys place each researcher's and lab's random numbers (:mod:`sim.streams`): they depend
+    on the name alone, not on its row, so adding or removing anyone moves nobody else's numbers.
+    """
+    keys = np.array(
+        [int.from_bytes(hashlib.blake2b(n.encode(), digest_size=bits // 8).digest(), "little")
+         for n in names], dtype=np.uint64,
+    )  # fmt: skip
+    if len(set(keys.tolist())) < len(keys):
+        raise InputError(
+            "two names share a random-number key (a hash collision): rename one", source=source
+        )
+    return keys
 
 
 # --------------------------------------------------------------------------- loading
-def load_world(where: str | Path = "llama") -> World:
-    """Load a world: a packaged world by name (``"llama"``) or a folder of the CSV files."""
+def load_world(where: str | Path) -> World:
+    """Load a world: a packaged world by name (``"llama"``) or a folder of its files."""
     folder = Path(where)
     if not folder.is_dir():
         packaged = resources.files("sim") / "data" / str(where)
         if not packaged.is_dir():
             raise InputError(
                 f"no world {str(where)!r}: expected a packaged world name "
-                f"({', '.join(packaged_worlds())}) or a folder with cohort.csv, labs.csv, "
-                "attributes.csv and events.csv"
+                f"({', '.join(packaged_worlds())}) or a folder with world.toml, cohort.csv, "
+                "labs.csv, attributes.csv and events.csv"
             )
         folder = Path(str(packaged))
+    declared = read_world_toml(folder / "world.toml")
+    calendar = declared["calendar"]
     cohort = _read(folder, "cohort.csv")
     labs = _read(folder, "labs.csv")
     attributes = _read(folder, "attributes.csv")
@@ -260,20 +396,26 @@ def load_world(where: str | Path = "llama") -> World:
 
     names = tuple(cohort["name"])
     lab_names = tuple(labs["name"])
+    _no_blanks(names, folder / "cohort.csv", "name")
+    _no_blanks(lab_names, folder / "labs.csv", "name")
     _no_duplicates(names, folder / "cohort.csv", "name")
     _no_duplicates(lab_names, folder / "labs.csv", "name")
     tenure = [
-        _number(v, folder / "cohort.csv", f"row {r}, column years_at_meta", allow_blank=True)
-        for r, v in enumerate(cohort["years_at_meta"], start=2)
+        _number(v, folder / "cohort.csv", f"row {r}, column tenure_years", allow_blank=True)
+        for r, v in enumerate(cohort["tenure_years"], start=2)
     ]
+    for row, value in enumerate(tenure, start=2):
+        if value < 0:
+            raise InputError(
+                f"tenure_years must be >= 0 (or blank: unknown), got {value:g}",
+                source=str(folder / "cohort.csv"), key=f"row {row}, column tenure_years",
+            )  # fmt: skip
     known = [t for t in tenure if not math.isnan(t)]
     fill = float(np.median(known)) if known else 0.0
-    founded = []
     for row, value in enumerate(labs["founded"], start=2):
         if value:
-            _month(value, folder / "labs.csv", f"row {row}, column founded")
-        founded.append(value)
-    return World(
+            _month(value, calendar, folder / "labs.csv", f"row {row}, column founded")
+    world = World(
         name=folder.name,
         researchers=names,
         cities=tuple(cohort["city"]),
@@ -281,13 +423,72 @@ def load_world(where: str | Path = "llama") -> World:
         tenure_years=tuple(fill if math.isnan(t) else t for t in tenure),
         labs=lab_names,
         lab_cities=tuple(_split(c) for c in labs["cities"]),
-        founded=tuple(founded),
+        founded=tuple(labs["founded"]),
         founders=tuple(_split(f) for f in labs["founders"]),
         attributes=_attribute_matrix(attributes, lab_names, folder / "attributes.csv"),
-        events=tuple(_events(events, folder / "events.csv")),
+        events=tuple(_events(events, folder / "events.csv", calendar)),
         ties=_tie_matrix(ties_table, names, folder / "ties.csv"),
         source=str(folder),
+        calendar=calendar,
+        focal_lab=declared["focal_lab"],
+        title=declared["title"],
+        description=declared["description"],
+        folder=str(folder),
     )
+    from sim.observed import load_observed
+    from sim.statistics import check_statistics
+
+    world = world.replace(statistics=check_statistics(declared["statistics"], world))
+    if (folder / "observed.csv").exists():
+        world = world.replace(observed=load_observed(folder / "observed.csv", world))
+    return world
+
+
+_WORLD_KEYS = ("title", "description", "start", "observed_until", "focal_lab", "horizon",
+               "statistic")  # fmt: skip
+
+
+def read_world_toml(path: Path) -> dict:
+    """The declarations of ``world.toml``: title, calendar, focal lab, statistics (unchecked)."""
+    from sim.params import suggest
+    from sim.scenario import read_toml
+
+    if not path.exists():
+        raise InputError(
+            "missing file: a world folder needs world.toml with at least title, start "
+            '(e.g. start = "2023-02") and, unless everyone starts at one lab, focal_lab',
+            source=str(path),
+        )
+    raw = read_toml(path)
+    for key in raw:
+        if key not in _WORLD_KEYS:
+            raise InputError(
+                f"unknown key{suggest(key, _WORLD_KEYS)}; known keys: {', '.join(_WORLD_KEYS)}",
+                source=str(path), key=key,
+            )  # fmt: skip
+    for key in ("title", "description", "start", "observed_until", "focal_lab", "horizon"):
+        if key in raw and not isinstance(raw[key], str):
+            raise InputError(f"expected a string, got {raw[key]!r}", source=str(path), key=key)
+    if "start" not in raw:
+        raise InputError('missing key: expected start = "YYYY-MM"', source=str(path), key="start")
+    try:
+        calendar = Calendar(raw["start"])
+    except ValueError as exc:
+        raise InputError(str(exc), source=str(path), key="start") from None
+    for key in ("observed_until", "horizon"):
+        if key in raw:
+            _month(raw[key], calendar, path, key)
+    calendar = Calendar(raw["start"], raw.get("observed_until"), raw.get("horizon"))
+    statistics = raw.get("statistic", [])
+    if not isinstance(statistics, list):
+        raise InputError("expected [[statistic]] tables", source=str(path), key="statistic")
+    return {
+        "calendar": calendar,
+        "title": raw.get("title", path.parent.name),
+        "description": raw.get("description", ""),
+        "focal_lab": raw.get("focal_lab", ""),
+        "statistics": [(str(path), k, entry) for k, entry in enumerate(statistics)],
+    }
 
 
 def packaged_worlds() -> list[str]:
@@ -348,11 +549,11 @@ def _attribute_matrix(table: pd.DataFrame, labs: tuple[str, ...], path: Path) ->
     return values
 
 
-def _events(table: pd.DataFrame, path: Path) -> list[Event]:
+def _events(table: pd.DataFrame, path: Path, calendar: Calendar) -> list[Event]:
     events = []
     for row, rec in enumerate(table.itertuples(index=False), start=2):
         key = f"row {row}"
-        _month(rec.month, path, f"{key}, column month")
+        _month(rec.month, calendar, path, f"{key}, column month")
         value = _number(rec.value, path, f"{key}, column value", allow_blank=rec.kind == "merge")
         events.append(
             Event(
@@ -376,12 +577,12 @@ def _check_event(event: Event, world: World, source: str, key: str) -> None:
         raise InputError(
             f"kind {event.kind!r} is not one of {', '.join(EVENT_KINDS)}", source=source, key=key
         )
-    month = _month(event.month, source, f"{key}, column month")
+    month = _month(event.month, world.calendar, source, _column(key, "month"))
     if event.lab != "*" and event.lab not in world.labs:
         raise InputError(
             f"lab {event.lab!r} is not in labs.csv (known: {', '.join(world.labs)}, or * for all)",
             source=source,
-            key=f"{key}, column lab",
+            key=_column(key, "lab"),
         )
     if event.kind == "merge":
         if event.lab == "*" or event.into not in world.labs:
@@ -392,7 +593,10 @@ def _check_event(event: Event, world: World, source: str, key: str) -> None:
                 key=key,
             )
         into = world.labs.index(event.into)
-        if founding_month(world.founded[into]) > month:
+        if event.into == event.lab:
+            raise InputError(f"a lab cannot merge into itself ({event.lab!r})", source=source,
+                             key=key)  # fmt: skip
+        if founding_month(world.founded[into], world.calendar) > month:
             raise InputError(
                 f"merge into {event.into!r} in {event.month}, before it is founded "
                 f"({world.founded[into]})",
@@ -404,25 +608,37 @@ def _check_event(event: Event, world: World, source: str, key: str) -> None:
         raise InputError(
             f"attribute {event.attribute!r} is not one of {', '.join(ATTRIBUTE_NAMES)}",
             source=source,
-            key=f"{key}, column attribute",
+            key=_column(key, "attribute"),
         )
     low = -1.0 if event.kind == "shift" else 0.0
+    if math.isnan(event.value):
+        raise InputError(
+            f"a {event.kind} event needs a value in [{low:g}, 1]; none was given",
+            source=source, key=_column(key, "value"),
+        )  # fmt: skip
     if not low <= event.value <= 1.0:
         raise InputError(
             f"value {event.value} is outside [{low:g}, 1] for a {event.kind} event",
             source=source,
-            key=f"{key}, column value",
+            key=_column(key, "value"),
         )
 
 
-def _tie_matrix(table: pd.DataFrame | None, names: tuple[str, ...], path: Path) -> np.ndarray:
-    n = len(names)
+def _column(key: str, column: str) -> str:
+    """Where a field of an event is: a CSV row's column, or a scenario key's field."""
+    return f"{key}, column {column}" if key.startswith("row ") else f"{key}.{column}"
+
+
+def _tie_matrix(table: pd.DataFrame | None, names: tuple[str, ...], path: Path):
+    """Symmetric sparse tie weights from ties.csv (None without the file: everyone tied)."""
     if table is None:
-        return np.ones((n, n)) - np.eye(n)
-    ties = np.zeros((n, n))
+        return None
+    index = {name: i for i, name in enumerate(names)}
+    seen: dict[tuple[int, int], int] = {}
+    rows, cols, weights = [], [], []
     for row, rec in enumerate(table.itertuples(index=False), start=2):
         for column in ("a", "b"):
-            if getattr(rec, column) not in names:
+            if getattr(rec, column) not in index:
                 raise InputError(
                     f"{getattr(rec, column)!r} is not in cohort.csv",
                     source=str(path),
@@ -433,9 +649,22 @@ def _tie_matrix(table: pd.DataFrame | None, names: tuple[str, ...], path: Path) 
             raise InputError(
                 "tie weights must be >= 0", source=str(path), key=f"row {row}, column weight"
             )
-        i, k = names.index(rec.a), names.index(rec.b)
-        ties[i, k] = ties[k, i] = weight
-    return ties
+        i, k = index[rec.a], index[rec.b]
+        if i == k:
+            raise InputError(f"a tie of {rec.a!r} with themselves", source=str(path),
+                             key=f"row {row}")  # fmt: skip
+        pair = (min(i, k), max(i, k))
+        if pair in seen:
+            raise InputError(
+                f"the pair {rec.a!r} - {rec.b!r} is listed twice (first at row {seen[pair]}): "
+                "give each pair once", source=str(path), key=f"row {row}",
+            )  # fmt: skip
+        seen[pair] = row
+        rows += [i, k]
+        cols += [k, i]
+        weights += [weight, weight]
+    n = len(names)
+    return sparse.csr_array((weights, (rows, cols)), shape=(n, n))
 
 
 def _number(text: str, path, key: str, allow_blank: bool = False) -> float:
@@ -450,11 +679,18 @@ def _number(text: str, path, key: str, allow_blank: bool = False) -> float:
     return value
 
 
-def _month(text: str, path, key: str) -> int:
+def _month(text: str, calendar: Calendar, path, key: str) -> int:
     try:
-        return month_in_window(text)
+        return calendar.index(text)
     except ValueError as exc:
         raise InputError(str(exc), source=str(path), key=key) from None
+
+
+def _no_blanks(values: tuple[str, ...], path, column: str) -> None:
+    for row, value in enumerate(values, start=2):
+        if not str(value).strip():
+            raise InputError(f"blank {column}: every row needs one", source=str(path),
+                             key=f"row {row}, column {column}")  # fmt: skip
 
 
 def _split(text: str) -> tuple[str, ...]:

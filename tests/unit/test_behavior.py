@@ -15,6 +15,7 @@ from sim.behavior import (
     move_probabilities,
 )
 from sim.params import prior_means
+from sim.world import tie_rows
 
 RNG = np.random.default_rng(7)
 
@@ -57,14 +58,16 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     """The full distribution decide() forms (a uniform of 1.0 makes it form it), and V."""
     n_labs = attributes.shape[0]
     n = len(labs)
-    ties = np.full((n, n), 1 / (n - 1))
-    np.fill_diagonal(ties, 0)
+    indptr, indices, ties = tie_rows(None, n)
     base, weights, p, peer = (np.empty(n_labs) for _ in range(4))
     shift = month_weights(theta, attributes, exists, base, weights)
     fixed_u, fixed_w = np.empty(home.shape), np.empty(home.shape)
     match = np.random.default_rng(len(labs)).standard_normal(home.shape)
     fixed_utilities(theta, home, founder, match, np.zeros(n, dtype=np.int64), fixed_u, fixed_w)
-    decide(theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, ties, 1.0, p, peer)
+    decide(
+        theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, indptr, indices, ties,
+        1.0, p, peer,
+    )  # fmt: skip
     v = np.array(
         [
             lab_base_utility(theta, attributes[j]) + theta[B_PEER] * peer[j] + fixed_u[i, j]
