@@ -129,10 +129,10 @@ class ScenarioSpec(StrictModel):
     replicates: int = Field(default=200, ge=1)
     seed: int = Field(default=20230224, ge=0)
 
-    @field_validator("params")
+    @field_validator("params", mode="before")
     @classmethod
     def _no_booleans(cls, value: dict) -> dict:
-        for name, v in value.items():
+        for name, v in value.items() if isinstance(value, dict) else ():
             if isinstance(v, bool):
                 raise ValueError(f"params.{name}: expected a number, got {str(v).lower()}")
         return value

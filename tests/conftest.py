@@ -76,6 +76,30 @@ def make_world(
     )
 
 
+def bare_world(labs, people, statistics=(), lab_cities=None) -> World:
+    """A world in memory for hand-written histories: everyone at ``labs[0]``, month 0 2023-02.
+
+    ``statistics`` are ``(name, kind, month, extra)`` tuples declared on the world.
+    """
+    from sim.statistics import Statistic
+
+    return World(
+        name="bare",
+        researchers=tuple(people),
+        cities=("X",) * len(people),
+        start_labs=(labs[0],) * len(people),
+        tenure_years=(1.0,) * len(people),
+        labs=tuple(labs),
+        lab_cities=tuple(lab_cities or [("X",)] * len(labs)),
+        founded=("",) * len(labs),
+        founders=((),) * len(labs),
+        attributes=np.full((len(labs), 4), 0.5),
+        statistics=tuple(
+            Statistic(name=n, kind=k, month=m, **extra) for n, k, m, extra in statistics
+        ),
+    )
+
+
 def merge_world() -> World:
     """Five labs: one founded in month 3, one merged into a lab founded in month 6."""
     return make_world(

@@ -20,7 +20,7 @@ from sim.calibrate import (
     identifiability,
 )
 from sim.params import PARAMETER_SPACE, sample_prior
-from sim.results import SUMMARIES
+from sim.results import summary_functions
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 from tests.conftest import theta_of
@@ -32,10 +32,8 @@ CHECKPOINTS = ["2023-06", "2023-12", "2024-06", "2024-12"]
 def synthetic_targets(world, theta, seed):
     """The shipped target structure, filled in from one simulated history."""
     traj = simulate(world, theta, replicate_seeds(seed, 1))
-    value = {name: int(SUMMARIES[name](traj)[0]) for name in SUMMARIES}
-    from sim.timeline import parse_month
-
-    counts = traj.at_start_lab()[0, [parse_month(m) for m in CHECKPOINTS]]
+    value = {name: int(f(traj)[0]) for name, f in summary_functions(world.world).items()}
+    counts = traj.at_focal()[0, [world.world.calendar.index(m) for m in CHECKPOINTS]]
     return [
         Target(
             summary="remaining_2025_05", observed=value["remaining_2025_05"], why="synthetic anchor"

@@ -48,7 +48,9 @@ def moderate(tmp_path_factory):
 
 def test_mistral_never_founded_leaves_nobody_at_mistral(moderate):
     base, _, never = moderate.trajectories
-    assert at_lab(base, "Mistral").mean() > 1.0  # in the reference, Mistral does draw people
+    assert (
+        at_lab(base, "Mistral", "2025-05").mean() > 1.0
+    )  # in the reference, Mistral does draw people
     # exact: Mistral keeps its place but nobody is ever there, in any month of any replicate
     assert never.lab_names == base.lab_names
     assert not (never.labs == never.lab_code("Mistral")).any()
@@ -56,13 +58,13 @@ def test_mistral_never_founded_leaves_nobody_at_mistral(moderate):
 
 def test_culture_kept_leaves_more_at_meta_in_2025_05(moderate):
     base, culture, _ = moderate.trajectories
-    mean, se = paired(remaining(culture), remaining(base))
+    mean, se = paired(remaining(culture, "2025-05"), remaining(base, "2025-05"))
     # Paired under common random numbers: se ~ 0.06 at 2,000 replicates (seen: mean ~ 2.0).
     # Tolerance: the mean must exceed 5 standard errors, and half a researcher, so a wrong sign
     # or a vanishing effect fails and sampling noise alone essentially never does.
     assert mean > max(5 * se, 0.5), (mean, se)
     # and at the horizon, same tolerance (seen: mean ~ 6.8, se ~ 0.1)
-    mean_h, se_h = paired(culture.at_start_lab()[:, -1], base.at_start_lab()[:, -1])
+    mean_h, se_h = paired(culture.at_focal()[:, -1], base.at_focal()[:, -1])
     assert mean_h > max(5 * se_h, 0.5), (mean_h, se_h)
 
 
@@ -78,11 +80,11 @@ def test_removing_the_peer_pull_makes_exits_less_clustered(tmp_path):
     ref = reference(tmp_path, "exodus", **EXODUS)
     comparison = compare([ref, load_scenario("no-peer-pull")], replicates=REPLICATES, seed=2023)
     base, no_peer = comparison.trajectories
-    gone_base, gone_none = 14 - remaining(base), 14 - remaining(no_peer)
+    gone_base, gone_none = 14 - remaining(base, "2025-05"), 14 - remaining(no_peer, "2025-05")
     # the premise: most replicates of both have at least 12 gone (seen: 94% and 99.6%)
     assert (gone_base >= 12).mean() > 0.8 and (gone_none >= 12).mean() > 0.8
-    h_base = destination_herfindahl(base)[gone_base >= 12]
-    h_none = destination_herfindahl(no_peer)[gone_none >= 12]
+    h_base = destination_herfindahl(base, "2025-05")[gone_base >= 12]
+    h_none = destination_herfindahl(no_peer, "2025-05")[gone_none >= 12]
     diff = h_base.mean() - h_none.mean()
     se = np.sqrt(h_base.var(ddof=1) / len(h_base) + h_none.var(ddof=1) / len(h_none))
     # Seen: H ~ 0.88 with the peer pull, ~ 0.58 without; se ~ 0.003. Tolerance: the fall must

@@ -20,8 +20,8 @@ PARAMS = dict(k0=4.0, b_peer=4.0, sigma_u=1.0, lam=0.7)  # about half the cohort
 def test_left_at_meta_in_2025_05_has_the_same_distribution_in_both_engines(llama):
     world = llama.compile("2025-05")
     theta = theta_of(**PARAMS)
-    a = remaining(simulate(world, theta, replicate_seeds(2024, 2000), engine="ensemble"))
-    b = remaining(simulate(world, theta, replicate_seeds(2025, 2000), engine="mesa"))
+    a = remaining(simulate(world, theta, replicate_seeds(2024, 2000), engine="ensemble"), "2025-05")
+    b = remaining(simulate(world, theta, replicate_seeds(2025, 2000), engine="mesa"), "2025-05")
     assert 2 < a.mean() < 12  # the statistic is not degenerate at these parameters
     table = np.array([np.bincount(a, minlength=15), np.bincount(b, minlength=15)])
     keep = table.sum(axis=0) >= 10

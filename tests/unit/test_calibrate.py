@@ -1,5 +1,7 @@
 """Calibration: targets, priors and observed data are checked; the sampler is reproducible."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -14,22 +16,24 @@ from sim.calibrate import (
     load_targets,
 )
 from sim.errors import InputError
-from sim.observed import load_observed
 from sim.results import Trajectories
-from tests.conftest import REPO, run_sim
+from sim.world import load_world
+from tests.conftest import REPO, bare_world, run_sim
+
+LLAMA = REPO / "sim" / "data" / "llama"
 
 
 def _traj(labs_at_2025_05):
     """A one-month-per-row history whose month index 27 (2025-05) holds the given labs."""
     labs = np.zeros((len(labs_at_2025_05), 28, 3), dtype=np.int8)
     labs[:, 27, :] = labs_at_2025_05
+    world = bare_world(
+        ("Meta", "Mistral", "Other"), "abc",
+        [("remaining_2025_05", "at_focal", "2025-05", {}),
+         ("at_mistral_2025_05", "at_lab", "2025-05", {"lab": "Mistral"})],
+    )  # fmt: skip
     return Trajectories(
-        labs,
-        np.arange(len(labs), dtype=np.uint64),
-        np.zeros((len(labs), 12)),
-        ("Meta", "Mistral", "Other"),
-        ("a", "b", "c"),
-        np.zeros(3, dtype=np.int64),
+        labs, np.arange(len(labs), dtype=np.uint64), np.zeros((len(labs), 12)), world
     )
 
 
@@ -46,8 +50,9 @@ def test_target_miss_counts_the_distance_outside_the_accepted_set():
     np.testing.assert_array_equal(distances(traj, [exact, least]), [4, 1, 1])
 
 
-def test_shipped_targets_agree_with_the_observed_history():
-    targets = load_targets()
+def test_shipped_targets_agree_with_the_observed_history(llama):
+    targets = load_targets(llama)
+    check_observed_against_targets(llama, targets, "targets.toml")
     curve = next(t for t in targets if not isinstance(t, Target))
     assert curve.low == [5, 5, 5, 3] and curve.high == [10, 7, 7, 6]
     assert {t.summary for t in targets if isinstance(t, Target)} == {
@@ -70,7 +75,7 @@ BAD_TARGETS = [
     ('[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\n', r"target\[0\].why"),
     (
         '[[curve]]\nmonths = ["2026-01"]\nwhy = "a month outside the observed window"\n',
-        r"curve\[0\].months: every month must lie between 2023-02 and 2025-05",
+        r"curve\[0\].months: month 2026-01 is after the observed history, which ends 2025-05",
     ),
     (
         '[[targets]]\nsummary = "remaining_2025_05"\n',
@@ -80,11 +85,11 @@ BAD_TARGETS = [
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_TARGETS)
-def test_bad_targets_files_name_the_file_and_key(tmp_path, text, message):
+def test_bad_targets_files_name_the_file_and_key(tmp_path, llama, text, message):
     path = tmp_path / "targets.toml"
     path.write_text(text)
     with pytest.raises(InputError, match=message):
-        load_targets(path)
+        load_targets(llama, path)
 
 
 BAD_PRIORS = [
@@ -112,25 +117,38 @@ def test_the_wide_prior_set_loads():
     assert {p.name for p in wide if np.isinf(p.sd)} >= {"b_open", "b_peer", "sigma_u"}
 
 
-def test_observed_data_naming_an_unknown_lab_exits_2(tmp_path):
-    observed = (
-        (REPO / "calibration" / "observed.csv")
-        .read_text()
-        .replace(",Anthropic,BI-2025", ",Antropic,BI-2025")
+def test_a_world_with_bad_observed_data_exits_2_without_writing(tmp_path):
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    observed = (folder / "observed.csv").read_text()
+    (folder / "observed.csv").write_text(observed.replace(",Meta,Anthropic,", ",Meta,Antropic,"))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'description = "bad observed data"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
     )
-    path = tmp_path / "observed.csv"
-    path.write_text(observed)
     out = tmp_path / "cal"
-    done = run_sim("calibrate", "--observed", path, "--out", out)
+    done = run_sim("calibrate", "--scenario", scenario, "--out", out)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert "observed.csv" in done.stderr and "'Antropic' is not a lab" in done.stderr
+    assert "observed.csv" in done.stderr and "'Antropic' is not in labs.csv" in done.stderr
     assert not out.exists()
 
 
-def test_same_seed_same_posterior_and_every_particle_meets_the_targets():
+def test_a_world_without_observed_history_cannot_be_calibrated(tmp_path):
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    (folder / "observed.csv").unlink()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'description = "no history"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
+    )
+    done = run_sim("calibrate", "--scenario", scenario, "--out", tmp_path / "cal")
+    assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
+
+
+def test_same_seed_same_posterior_and_every_particle_meets_the_targets(llama):
     world = calibration_world()
-    targets = load_targets()
+    targets = load_targets(llama)
     settings = CalibrationSettings(population=100, batch=20_000, seed=11, max_refinements=0)
     a = abc_smc(world, targets, settings)
     b = abc_smc(world, targets, settings)
@@ -160,7 +178,7 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
     report = (out / "report.md").read_text()
     assert "## What 14 histories allow" in report
     # the yardstick's numbers are those of sim.reference for 6 of 14 then 3 of 6
-    assert "| P(2 to 4 left) |" in report and "| 0.532 | 0.521 |" in report
+    assert "| P(2 to 4 at Meta in 2025-05) |" in report and "| 0.532 | 0.521 |" in report
     assert "| remaining_2025_05 | 3 |" in report  # predictive p-values
 
 
@@ -173,15 +191,17 @@ def test_a_non_positive_count_exits_2(tmp_path, option):
 
 
 def test_observed_spread_counts_each_researcher_at_a_pooled_lab(tmp_path):
-    # two of the six non-Mistral leavers moved to the catch-all Other: 4 named labs + 2 at Other
-    text = (REPO / "calibration" / "observed.csv").read_text()
-    text = text.replace(",Cohere,Cohere,", ",Other,Other,").replace(
-        ",Anthropic,Anthropic,", ",Other,Other,"
-    )
-    path = tmp_path / "observed.csv"
-    path.write_text(text)
-    observed = load_observed(path, labs=calibration_world().world.labs)
-    targets = load_targets()
-    check_observed_against_targets(observed, targets, "targets.toml", ("Other",))
-    with pytest.raises(InputError, match=r"other_labs_2025_05 = 6 disagrees .* \(5\)"):
-        check_observed_against_targets(observed, targets, "targets.toml")
+    # three of the six non-Mistral leavers moved to the catch-all Other: 3 named labs + 3 at Other
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    text = (folder / "observed.csv").read_text()
+    for lab in ("Cohere", "Anthropic", "Inflection"):
+        text = text.replace(f",Meta,{lab},", ",Meta,Other,")
+    (folder / "observed.csv").write_text(text)
+    world = load_world(folder)
+    targets = load_targets(world)
+    check_observed_against_targets(world, targets, "targets.toml")
+    (folder / "labs.csv").write_text((folder / "labs.csv").read_text().replace(",*,", ",Nowhere,"))
+    world = load_world(folder)  # Other no longer pooled: three researchers there are one lab
+    with pytest.raises(InputError, match=r"other_labs_2025_05 = 6 .* disagrees .* \(4 in the"):
+        check_observed_against_targets(world, targets, "targets.toml")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sim.model import ExodusModel
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
-from sim.timeline import format_month, parse_month
+from sim.timeline import format_month
 from sim.world import Event
 from tests.conftest import MOBILE, make_world, merge_world, theta_of
 
@@ -18,6 +18,7 @@ def _check_invariants(world, traj):
     n_reps, n_months, n_people = labs.shape
     assert labs.min() >= 0 and labs.max() < len(world.world.labs)  # each at exactly one lab
     # lab lifetimes straight from the data (founding month, merge month), not from the timeline
+    parse_month = world.world.calendar.index
     first = np.array([parse_month(f) if f else 0 for f in world.world.founded])
     last = np.full(len(first), n_months)
     for e in world.world.events:
@@ -90,7 +91,7 @@ def test_mesa_model_records_with_its_datacollector(llama, mobile_theta):
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == world.n_months
     np.testing.assert_array_equal(
-        frame["at_start_lab"].to_numpy(), (model.trajectory() == 0).sum(axis=1)
+        frame["at_focal_lab"].to_numpy(), (model.trajectory() == 0).sum(axis=1)
     )
 
 
@@ -100,7 +101,7 @@ def small_worlds(draw):
     labs = tuple(f"L{j}" for j in range(n_labs))
     n_people = draw(st.integers(1, 6))
     founded = ("",) + tuple(
-        draw(st.sampled_from(["", format_month(draw(st.integers(1, 10)))]))
+        draw(st.sampled_from(["", format_month(draw(st.integers(1, 10)), "2023-02")]))
         for _ in range(n_labs - 1)
     )
     events = []
@@ -108,7 +109,7 @@ def small_worlds(draw):
         events.append(
             Event(
                 f"e{k}",
-                format_month(draw(st.integers(0, 14))),
+                format_month(draw(st.integers(0, 14)), "2023-02"),
                 draw(st.sampled_from(["set", "shift"])),
                 draw(st.sampled_from(["*", *labs])),
                 draw(st.sampled_from(["openness", "culture", "pace", "pay"])),
@@ -120,7 +121,9 @@ def small_worlds(draw):
         month = max(
             draw(st.integers(1, 14)), int(founded[into][5:] or 0) + 10 if founded[into] else 1
         )
-        events.append(Event("m", format_month(min(month, 14)), "merge", labs[1], into=labs[into]))
+        events.append(
+            Event("m", format_month(min(month, 14), "2023-02"), "merge", labs[1], into=labs[into])
+        )
     people = tuple(f"p{i}" for i in range(n_people))
     founders = tuple(
         tuple(p for p in people if draw(st.booleans())) if j else () for j in range(n_labs)
@@ -171,6 +174,38 @@ def test_common_random_numbers_survive_a_removed_lab_and_another_horizon(llama, 
             seeds[:50],
             engine=engine,
         )
-        founded = parse_month("2023-04")  # before Mistral exists, the two worlds are the same
+        founded = llama.calendar.index("2023-04")  # before Mistral exists, the worlds agree
         np.testing.assert_array_equal(without.labs[:, :founded], full.labs[:50, :founded])
         assert not np.array_equal(without.labs, full.labs[:50])
+
+
+def test_common_random_numbers_survive_an_added_researcher(llama, mobile_theta):
+    """Numbers are keyed by names: a newcomer tied to nobody changes nobody else's history."""
+    from scipy import sparse
+
+    n = len(llama.researchers)
+    ties = sparse.block_diag([llama.ties, sparse.csr_array((1, 1))], format="csr")
+    bigger = llama.replace(
+        researchers=("A Newcomer", *llama.researchers),
+        cities=("Paris", *llama.cities),
+        start_labs=("Meta", *llama.start_labs),
+        tenure_years=(1.0, *llama.tenure_years),
+        ties=sparse.csr_array(np.roll(np.roll(ties.toarray(), 1, axis=0), 1, axis=1)),
+        observed=None,
+    )
+    seeds = replicate_seeds(4, 200)
+    for engine, reps in (("ensemble", 200), ("mesa", 20)):
+        base = simulate(llama.compile("2025-12"), mobile_theta, seeds[:reps], engine=engine)
+        more = simulate(bigger.compile("2025-12"), mobile_theta, seeds[:reps], engine=engine)
+        np.testing.assert_array_equal(more.labs[:, :, 1:], base.labs)
+        assert more.labs[:, :, 0].std() > 0  # the newcomer moves too
+    assert n == len(bigger.researchers) - 1
+
+
+def test_chunks_are_sized_by_bytes(llama):
+    from sim.ensemble import chunk_size, replicate_bytes
+
+    world = llama.compile("2026-12")
+    assert replicate_bytes(world) > world.n_months * world.n_researchers
+    assert chunk_size(world, budget=10 * replicate_bytes(world)) == 10
+    assert chunk_size(world, budget=1) == 1

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sim.results import Trajectories, distinct_other_labs, exits_per_month
 from sim.streams import replicate_seeds
-from tests.conftest import run_sim
+from tests.conftest import bare_world, run_sim
 
 FILES = {
     "trajectories.parquet",
@@ -54,14 +54,7 @@ def test_exits_per_month_counts_each_departure_once():
     # two researchers starting at lab 0 over four months: one leaves in month 0, comes back in
     # month 2 and leaves again in month 3; the other leaves in month 1 and stays away
     labs = np.array([[[1, 0], [1, 2], [0, 2], [2, 2]]], dtype=np.int8)
-    traj = Trajectories(
-        labs,
-        np.zeros(1, np.uint64),
-        np.zeros((1, 12)),
-        ("A", "B", "C"),
-        ("p", "q"),
-        np.zeros(2, np.int64),
-    )
+    traj = Trajectories(labs, np.zeros(1, np.uint64), np.zeros((1, 12)), bare_world("ABC", "pq"))
     assert exits_per_month(traj)["mean"].tolist() == [1.0, 1.0, 0.0, 1.0]
 
 
@@ -70,9 +63,10 @@ def test_each_researcher_at_a_pooled_lab_counts_as_a_lab_of_their_own():
     # B, C, Other, A (replicate 1). "Other" pools many labs, so its two researchers are two labs.
     labs = np.array([[[1, 1, 3, 3]], [[1, 2, 3, 0]]], dtype=np.int8)
     names = ("A", "B", "C", "Other")
-    args = (np.zeros(2, np.uint64), np.zeros((2, 12)), names, tuple("pqrs"), np.zeros(4, np.int64))
-    pooled = Trajectories(labs, *args, pooled_labs=("Other",))
-    plain = Trajectories(labs, *args)
+    args = (np.zeros(2, np.uint64), np.zeros((2, 12)))
+    cities = [("X",), ("X",), ("X",), ("*",)]
+    pooled = Trajectories(labs, *args, bare_world(names, "pqrs", lab_cities=cities))
+    plain = Trajectories(labs, *args, bare_world(names, "pqrs"))
     month = "2023-02"  # month index 0, the only one
     np.testing.assert_array_equal(distinct_other_labs(pooled, (), month), [3, 3])
     np.testing.assert_array_equal(distinct_other_labs(plain, (), month), [2, 3])

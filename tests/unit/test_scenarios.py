@@ -14,7 +14,7 @@ import pytest
 
 from sim.behavior import PARAMETER_NAMES
 from sim.cli import main
-from sim.compare import STATISTICS, all_scenarios, compare
+from sim.compare import all_scenarios, compare, table_statistics
 from sim.errors import InputError
 from sim.params import prior_means
 from sim.results import destination_herfindahl, difference_curve, largest_group
@@ -51,15 +51,16 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(tmp_path):
     same = load_scenario(write_scenario(tmp_path, "no-change", "", extends=ref.path))
     comparison = compare([ref, ref, same], replicates=64, seed=11)
     assert comparison.labels == ("mobile", "mobile (2)", "no-change")
-    moved = comparison.reference.at_start_lab()[:, -1] < 14
+    moved = comparison.reference.at_focal()[:, -1] < 14
     assert moved.mean() > 0.5  # not trivially zero: most replicates have exits
     for traj in comparison.trajectories[1:]:
         np.testing.assert_array_equal(traj.labs, comparison.reference.labs)
         curve = difference_curve(traj, comparison.reference).drop(columns="month")
         assert (curve == 0.0).all().all()
     table = comparison.to_df()
-    paired = table[table["statistic"].isin([s.name for s in STATISTICS if s.paired])]
-    assert len(paired) == 3 * sum(s.paired for s in STATISTICS)
+    statistics = comparison.statistics
+    paired = table[table["statistic"].isin([s.name for s in statistics if s.paired])]
+    assert len(paired) == 3 * sum(s.paired for s in statistics)
     assert (paired[["diff_mean", "diff_low", "diff_high"]] == 0.0).all().all()
 
 
@@ -91,15 +92,17 @@ def test_every_scenario_gets_the_reference_seeds_and_parameter_draws(tmp_path):
     assert len(np.unique(base.theta[:, PARAMETER_NAMES.index("k0")])) > 1
 
 
-def test_compare_uses_the_earliest_horizon_and_needs_2025_05(tmp_path):
+def test_compare_uses_the_earliest_horizon_and_reports_what_it_simulated(tmp_path):
     ref = mobile(tmp_path)
     short = load_scenario(write_scenario(tmp_path, "short", 'horizon = "2025-12"'))
     comparison = compare([ref, short], replicates=8, seed=1)
     assert comparison.horizon == "2025-12"
     assert {t.shape[1] for t in comparison.trajectories} == {35}
     early = load_scenario(write_scenario(tmp_path, "early", 'horizon = "2024-06"'))
-    with pytest.raises(InputError, match="2025-05 or later"):
-        compare([ref, early], replicates=8, seed=1)
+    comparison = compare([ref, early], replicates=8, seed=1)
+    names = set(comparison.to_df()["statistic"])
+    assert "remaining_2024_06" in names and "remaining_2025_05" not in names  # not simulated
+    assert "p_at_focal_at_least_7" in names
     with pytest.raises(InputError, match="at least one scenario"):
         compare([], replicates=8, seed=1)
 
@@ -113,8 +116,8 @@ def test_clustering_statistics_on_a_known_history(tmp_path):
     labs[1, t] = meta  # nobody left
     labs[2, t] = [mistral] * 14
     traj = dataclasses.replace(traj, labs=labs)
-    np.testing.assert_array_equal(largest_group(traj)[:3], [6, 0, 14])
-    hhi = destination_herfindahl(traj)
+    np.testing.assert_array_equal(largest_group(traj, "2025-05")[:3], [6, 0, 14])
+    hhi = destination_herfindahl(traj, "2025-05")
     assert hhi[0] == pytest.approx((6 / 8) ** 2 + (2 / 8) ** 2)
     assert np.isnan(hhi[1]) and hhi[2] == 1.0
 
@@ -155,6 +158,7 @@ def test_mistral_never_founded_removes_the_lab_and_its_events():
 def test_provisional_is_inherited_and_parameter_errors_name_their_key(tmp_path):
     (tmp_path / "parent.toml").write_text(
         'description = "a provisional parent"\nprovisional = true\n[params]\nfrom = "prior-mean"\n'
+        '[world]\nname = "llama"\n'
     )
     assert load_scenario(write_scenario(tmp_path, "child", "", extends="parent")).spec.provisional
     undone = write_scenario(tmp_path, "undone", "provisional = false", extends="parent")
@@ -175,12 +179,24 @@ BAD_SCENARIOS = {
     "unknown top-level key": (
         'horizn = "2026-12"', r"at horizn: unknown key \(did you mean 'horizon'\?\)"),
     "unknown lab in remove_labs": (
-        '[world]\nremove_labs = ["Mistrall"]', r"unknown lab\(s\) \['Mistrall'\]"),
+        '[world]\nremove_labs = ["Mistrall"]',
+        r"at world.remove_labs\[0\]: unknown lab 'Mistrall'"),
+    "the focal lab removed": (
+        '[world]\nremove_labs = ["Meta"]', r"at world.remove_labs\[0\]: lab 'Meta' cannot be removed"),
+    "an added event without a value": (
+        '[world]\nadd_events = [{ id = "x", month = "2024-01", kind = "shift", lab = "Meta", '
+        'attribute = "pay" }]',
+        r"at world.add_events\[0\].value: a shift event needs a value"),
+    "an added event at an unknown lab": (
+        '[world]\nadd_events = [{ id = "x", month = "2024-01", kind = "shift", lab = "Metta", '
+        'attribute = "pay", value = 0.1 }]',
+        r"at world.add_events\[0\].lab: lab 'Metta' is not in labs.csv"),
+    "a boolean parameter": ("[params]\nb_peer = true", r"params.b_peer: expected a number"),
     "unknown event id": (
         '[world]\nremove_events = ["llama4_flopp"]',
         r"remove_events\[0\]: no event with id 'llama4_flopp' \(did you mean 'llama4_flop'\?\)"),
-    "horizon outside the window": (
-        'horizon = "2040-01"', r"at horizon: month 2040-01 is outside the model's window"),
+    "horizon outside the calendar": (
+        'horizon = "2022-01"', r"at horizon: month 2022-01 is outside this world's calendar"),
     "attribute outside [0, 1]": (
         "[world]\nattributes = { Meta = { culture = 1.5 } }",
         r"world.attributes.Meta.culture: value 1.5 is outside \[0, 1\]"),
@@ -235,7 +251,7 @@ def test_sim_compare_writes_every_output(tmp_path, capsys):
     }  # fmt: skip
     table = pd.read_csv(out / "comparison.csv")
     assert list(table["scenario"].unique()) == ["mobile", "mistral-never-founded", "no-peer-pull"]
-    assert len(table) == 3 * len(STATISTICS)
+    assert len(table) == 3 * len(table_statistics(load_scenario("baseline").world, 47))
     mistral = table[
         (table.scenario == "mistral-never-founded") & (table.statistic == "at_mistral_2025_05")
     ]
