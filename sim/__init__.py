@@ -1,7 +1,10 @@
-"""An agent-based model of why the authors of Meta's LLaMA paper left.
+"""An agent-based model of why researchers leave a lab, and what would have kept them.
 
-Researchers choose each month between Meta, Mistral and the other labs by a nested logit over
-openness, research culture, product pace, pay, colleagues and home city (:mod:`sim.behavior`).
+Researchers choose each month between their lab, its spin-outs and rival labs by a nested logit
+over openness, research culture, product pace, pay, colleagues and home city
+(:mod:`sim.behavior`). A world (a cohort, its labs, their dated events, the observed history and
+the statistics to read off it) is a folder of data files (:func:`load_world`); two are shipped in
+``sim/data``.
 Two engines run the same rule: the Mesa model (:mod:`sim.model`, the reference) and a compiled
 ensemble engine (:mod:`sim.ensemble`) that runs many replicates at once, move for move identical.
 """

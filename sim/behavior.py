@@ -29,7 +29,10 @@ broadcasts over any leading batch dimensions. For speed, :func:`decide` factors 
 into a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
 (:func:`fixed_utilities`: city, founding role, fit) and exp(b_peer * peer_ij / lam), which is 1 at
 every lab where the researcher has no colleagues; it equals :func:`move_probabilities` on the
-full utilities to rounding (tested).
+full utilities to rounding (tested). The personal factor changes only when the researcher or a
+colleague moves, and the inclusive value IV of the move nest only when that factor or the labs'
+month terms change, so :func:`decide` keeps both in a cache the caller invalidates: in most
+months a decision costs one stay utility, one exponential and one random number.
 """
 
 from __future__ import annotations
@@ -190,7 +193,45 @@ def peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, out
         out[labs[tie_indices[e]]] += tie_weights[e]
 
 
+#: States of a researcher's entry in :func:`decide`'s cache.
+STALE, WEIGHTS_CURRENT, ALL_CURRENT = 0, 1, 2
+
+
 @njit(cache=True)
+def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indices,
+                     tie_weights, peer, out):  # fmt: skip
+    """Fill ``out`` with the researcher's own factor of exp(V_ij / lam) at every lab.
+
+    ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam); ``peer`` gets the peer shares; the
+    return value is the peer share at the researcher's own lab. The factor changes only when the researcher or a colleague moves (the peer shares), so it can be
+    kept across months.
+    """
+    lam = theta[LAM]
+    peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, peer)
+    for j in range(out.shape[0]):
+        w = fixed_weight[researcher, j]
+        if peer[j] > 0.0:
+            w *= math.exp(theta[B_PEER] * peer[j] / lam)
+        out[j] = w
+    return peer[labs[researcher]]
+
+
+@njit(cache=True)
+def move_weights(current, base_weights, personal, out):
+    """Fill ``out[j]`` = exp(V_ij / lam - shift) at the other labs that exist; return the sum.
+
+    ``out`` is 0 at the current lab and at labs that do not exist; ``base_weights`` are the month's shared factors (:func:`month_weights`), ``personal`` the
+    researcher's own (:func:`personal_weights`).
+    """
+    total = 0.0
+    for j in range(out.shape[0]):
+        w = base_weights[j] * personal[j] if j != current else 0.0
+        out[j] = w
+        total += w
+    return total
+
+
+@njit(cache=True, inline="always")
 def decide(
     theta,
     researcher,
@@ -208,6 +249,10 @@ def decide(
     uniform,
     probabilities,
     peer,
+    cached_iv,
+    cached_peer,
+    cached_weights,
+    cache_state,
 ):
     """One researcher's choice for one month: the lab they end the month at.
 
@@ -229,30 +274,40 @@ def decide(
         uniform: the researcher's uniform draw in [0, 1) for this month.
         probabilities: scratch array [L], overwritten; holds the full distribution afterwards
             only when the researcher moves.
-        peer: scratch array [L], overwritten with the researcher's peer shares.
+        peer: scratch array [L], overwritten with the researcher's peer shares when they are
+            recomputed.
+        cached_iv: float array [N], each researcher's inclusive value IV when last computed.
+        cached_peer: float array [N], their peer share at their own lab then.
+        cached_weights: float array [N, L], their :func:`personal_weights` then.
+        cache_state: int8 array [N]: :data:`STALE` (recompute everything),
+            :data:`WEIGHTS_CURRENT` (the personal weights and own peer share hold, the IV
+            does not: the labs' month terms changed) or :data:`ALL_CURRENT`. The caller sets
+            a researcher to STALE when they or a colleague move, and everyone down to
+            WEIGHTS_CURRENT when the month terms change; a caller that sets everyone to STALE
+            every month recomputes everything. Either way the result is the same, bit for bit.
     """
     lam = theta[LAM]
     current = labs[researcher]
-    peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, peer)
-    total = 0.0
-    for j in range(base.shape[0]):
-        w = 0.0
-        if j != current and base_weights[j] > 0.0:
-            w = base_weights[j] * fixed_weight[researcher, j]
-            if peer[j] > 0.0:
-                w *= math.exp(theta[B_PEER] * peer[j] / lam)
-        probabilities[j] = w
-        total += w
-    inclusive = shift + math.log(total) if total > 0.0 else -math.inf
+    personal = cached_weights[researcher]
+    if cache_state[researcher] == STALE:
+        cached_peer[researcher] = personal_weights(
+            theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights, peer,
+            personal,
+        )  # fmt: skip
+    if cache_state[researcher] != ALL_CURRENT:
+        total = move_weights(current, base_weights, personal, probabilities)
+        cached_iv[researcher] = shift + math.log(total) if total > 0.0 else -math.inf
+        cache_state[researcher] = ALL_CURRENT
     v_stay = (
         base[current]
-        + theta[B_PEER] * peer[current]
+        + theta[B_PEER] * cached_peer[researcher]
         + fixed_utility[researcher, current]
         + stay_premium(theta, tenure_years, restlessness)
     )
-    p_move = move_probability(v_stay, lam, inclusive)
+    p_move = move_probability(v_stay, lam, cached_iv[researcher])
     if uniform < 1.0 - p_move:  # the common case: stay, without forming the move probabilities
         return current
+    total = move_weights(current, base_weights, personal, probabilities)
     fill_probabilities(probabilities, total, p_move, current, probabilities)
     return choose(probabilities, current, uniform)
 

@@ -71,11 +71,13 @@ class CurveTarget(StrictModel):
     At each of ``months``, the number at the focal lab must lie between the fewest and the most
     that the observed move intervals allow (the world's ``observed.csv``:
     :meth:`sim.observed.Observed.focal_bounds`). This uses the interval-censored move months, not
-    just the end count, without inventing precision.
+    just the end count, without inventing precision. ``tolerance`` widens the band on both
+    sides, for counts whose sources are weak.
     """
 
     curve: Literal["remaining"] = "remaining"
     months: list[str] = Field(min_length=1)
+    tolerance: int = Field(default=0, ge=0)
     why: str = Field(min_length=10)
     low: list[int] = Field(default_factory=list, exclude=True)
     high: list[int] = Field(default_factory=list, exclude=True)
@@ -89,7 +91,9 @@ class CurveTarget(StrictModel):
         """A copy holding the observed band at its months."""
         index = [world.calendar.index(m) for m in self.months]
         low, high = world.observed.focal_bounds(world)
-        return self.model_copy(update={"low": low[index].tolist(), "high": high[index].tolist()})
+        low = np.maximum(low[index] - self.tolerance, 0)
+        high = np.minimum(high[index] + self.tolerance, len(world.researchers))
+        return self.model_copy(update={"low": low.tolist(), "high": high.tolist()})
 
     def miss(self, traj: Trajectories) -> np.ndarray:
         """Sum over the months of how far each history's count lies outside the band."""

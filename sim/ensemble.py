@@ -20,7 +20,14 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit, prange
 
-from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
+from sim.behavior import (
+    SIGMA_U,
+    STALE,
+    WEIGHTS_CURRENT,
+    decide,
+    fixed_utilities,
+    month_weights,
+)
 from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
@@ -31,19 +38,23 @@ DEFAULT_BUDGET = 256 * 2**20
 @njit(cache=True, parallel=True, nogil=True)
 def _simulate_batch(
     theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
-    merge_into, tie_indptr, tie_indices, tie_weights, home, founder, out,
+    merge_into, tie_indptr, tie_indices, tie_weights, tied_indptr, tied_indices, home, founder,
+    out,
 ):  # fmt: skip
     n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
     for r in prange(n_reps):
         seed = seeds[r]
+        # one view per replicate: a slice per call would touch the shared array's reference
+        # count from every thread (atomic increments on one cache line; ~3x slower)
+        th = theta[r]
         labs = start_labs.copy()
         chosen = np.empty(n_people, dtype=np.int64)
         tenure = start_tenure.copy()
         restlessness = np.empty(n_people)
         fits = np.empty((n_people, n_labs))
         replicate_normals(seed, researcher_keys, lab_keys, restlessness, fits)
-        restlessness *= theta[r, SIGMA_U]
+        restlessness *= th[SIGMA_U]
         base = np.empty(n_labs)
         base_weights = np.empty(n_labs)
         probabilities = np.empty(n_labs)
@@ -51,24 +62,35 @@ def _simulate_batch(
         shift = 0.0
         fixed_utility = np.empty((n_people, n_labs))
         fixed_weight = np.empty((n_people, n_labs))
-        fixed_utilities(theta[r], home, founder, fits, start_labs, fixed_utility, fixed_weight)
+        fixed_utilities(th, home, founder, fits, start_labs, fixed_utility, fixed_weight)
+        cached_iv = np.empty(n_people)
+        cached_peer = np.empty(n_people)
+        cached_weights = np.empty((n_people, n_labs))
+        state = np.full(n_people, STALE, dtype=np.int8)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
                 if target >= 0:
                     labs[i] = target
+                    state[:] = STALE
             if changed[t]:  # the labs look as last month otherwise: same shared terms
-                shift = month_weights(theta[r], attributes[t], exists[t], base, base_weights)
+                shift = month_weights(th, attributes[t], exists[t], base, base_weights)
+                for i in range(n_people):
+                    state[i] = min(state[i], WEIGHTS_CURRENT)
             for i in range(n_people):
                 chosen[i] = decide(
-                    theta[r], i, labs, tenure[i], restlessness[i], base, base_weights, shift,
+                    th, i, labs, tenure[i], restlessness[i], base, base_weights, shift,
                     fixed_utility, fixed_weight, tie_indptr, tie_indices, tie_weights,
-                    choice_uniform(seed, t, researcher_keys[i]), probabilities, peer,
+                    choice_uniform(seed, t, researcher_keys[i]), probabilities, peer, cached_iv,
+                    cached_peer, cached_weights, state,
                 )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
                     labs[i] = chosen[i]
                     tenure[i] = 0.0
+                    state[i] = STALE  # a move changes the mover's and their colleagues' terms
+                    for e in range(tied_indptr[i], tied_indptr[i + 1]):
+                        state[tied_indices[e]] = STALE
                 else:
                     tenure[i] += 1.0 / 12.0
                 out[r, t, i] = labs[i]
@@ -77,7 +99,7 @@ def _simulate_batch(
 def replicate_bytes(world: CompiledWorld) -> int:
     """Bytes one replicate of a chunk takes: its output [T, N] int8 and its working arrays."""
     n_labs = world.timeline.attributes.shape[1]
-    return world.n_months * world.n_researchers + 8 * world.n_researchers * (3 * n_labs + 4)
+    return world.n_months * world.n_researchers + 8 * world.n_researchers * (4 * n_labs + 6)
 
 
 def chunk_size(world: CompiledWorld, budget: int = DEFAULT_BUDGET) -> int:
@@ -107,6 +129,6 @@ def _run(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarr
     _simulate_batch(
         theta, seeds, world.researcher_keys, world.lab_keys, world.start_labs, world.start_tenure,
         tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
-        world.tie_weights, world.home, world.founder, out,
+        world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder, out,
     )  # fmt: skip
     return out

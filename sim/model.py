@@ -22,7 +22,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.behavior import SIGMA_U, decide, fixed_utilities, month_weights
+from sim.behavior import SIGMA_U, STALE, decide, fixed_utilities, month_weights
 from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
@@ -65,7 +65,8 @@ class Researcher(mesa.Agent):
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
             m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, w.tie_indptr,
             w.tie_indices, w.tie_weights, choice_uniform(m.seed, m.month, self.key),
-            m.scratch[0], m.scratch[1],
+            m.scratch[0], m.scratch[1], m.cached_iv, m.cached_peer, m.cached_weights,
+            m.cache_state,
         )  # fmt: skip
 
     def advance(self) -> None:
@@ -94,6 +95,10 @@ class ExodusModel(mesa.Model):
         self.month = 0
         n_labs = world.timeline.attributes.shape[1]
         self.scratch = np.empty((2, n_labs))
+        # decide()'s cache, cleared every month: this engine recomputes every decision in full
+        self.cached_iv, self.cached_peer = np.empty((2, world.n_researchers))
+        self.cached_weights = np.empty((world.n_researchers, n_labs))
+        self.cache_state = np.zeros(world.n_researchers, dtype=np.int8)
         self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
         # The keyed normals of restlessness and fits (sim.streams); the monthly uniforms are
         # keyed by month and researcher and computed in the steps.
@@ -133,6 +138,7 @@ class ExodusModel(mesa.Model):
             self.base_weights,
         )
         self.labs_at_start = np.array([r.lab for r in self.researchers], dtype=np.int64)
+        self.cache_state[:] = STALE
         self.researchers.do("decide")
         self.researchers.do("advance")
         self.datacollector.collect(self)

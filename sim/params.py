@@ -8,7 +8,7 @@ Priors are truncated normals on the parameter's bounds (a uniform where ``sd`` i
 Scale: utilities are in logit units (the Gumbel scale is 1), attributes lie in [0, 1], so a
 coefficient b means that a lab one full unit better on that attribute is exp(b) times as
 attractive. The base rates behind the priors are in ``reference/literature.md`` and ``facts.md``:
-Meta-wide attrition ~0.018 a month (SignalFire 2025) means a stay premium k0 of about
+big-tech attrition of ~0.018 a month (SignalFire 2025) means a stay premium k0 of about
 log(1/0.018) ~ 4 over the best outside option; destination-pull odds ratios of 2-4 for a lab where
 a former colleague works (Glitz & Vejlin; Saygin et al. 2021).
 """
@@ -68,15 +68,16 @@ _INF = math.inf
 #: The parameter space, in the order of PARAMETER_NAMES.
 PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("b_open", 0.0, 6.0, 1.5, 1.5,
-              "weight on open weights and open research; reported as a reason to leave "
-              "(facts.md); sign fixed positive"),
+              "weight on open weights and open research; reported as a reason to leave in "
+              "both shipped cohorts (reference/); sign fixed positive"),
     Parameter("b_culture", 0.0, 6.0, 1.5, 1.5,
-              "weight on research freedom (FAIR-style bottom-up science); the most cited cause "
-              "in 2023 (TI-2023)"),
+              "weight on research freedom (bottom-up science); the most cited cause in the "
+              "press reports behind the shipped cohorts (reference/)"),
     Parameter("b_pace", 0.0, 6.0, 1.5, 1.5,
               "weight on product momentum and perceived progress"),
     Parameter("b_pay", 0.0, 6.0, 1.5, 1.5,
-              "weight on pay and equity upside; Mistral's valuations rose 25x in a year"),
+              "weight on pay and equity upside; AI start-up valuations rose ~25x in a year "
+              "(reference/facts.md)"),
     Parameter("b_peer", 0.0, 20.0, 6.0, 4.0,
               "pull of colleagues: one of ~13 ties at a lab (share ~0.08) with odds ratio 2-4 "
               "(Glitz & Vejlin; Saygin et al. 2021) gives b_peer ~ log(3)/0.08 ~ 14; centred lower "
@@ -88,13 +89,13 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("k0", 0.0, 10.0, 4.5, 1.5,
               "stay premium: monthly attrition ~0.018 (SignalFire 2025) implies ~log(1/0.018) ~ 4"),
     Parameter("k_tenure", -1.0, 2.0, 0.3, 0.4,
-              "extra attachment per log-year of tenure; departed authors averaged 5+ years "
-              "(BI-2025), so it may be small or negative"),
+              "extra attachment per log-year of tenure; leavers often had 5+ years (reference/), "
+              "so it may be small or negative"),
     Parameter("sigma_u", 0.0, 5.0, 1.0, 1.0,
               "spread of restlessness between researchers (mover-stayer; Artuc et al. 2010)"),
     Parameter("sigma_match", 0.0, 4.0, 1.0, 1.0,
               "spread of researchers' idiosyncratic fit with each lab (mixed logit, Train 2009 "
-              "ch. 6): the six non-Mistral leavers went to six different labs (BI-2025)"),
+              "ch. 6): leavers in the shipped cohorts scattered one per lab (reference/)"),
     Parameter("lam", 0.2, 1.0, 0.6, _INF,
               "nest parameter: 1 is plain logit; lower makes labs closer substitutes "
               "(McFadden 1978)"),

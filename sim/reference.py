@@ -1,10 +1,11 @@
-"""A yardstick for the predictive check: what an ideal model could predict from 14 histories.
+"""A yardstick for the predictive check: what an ideal model could predict from N histories.
 
-The calibration conditions on a handful of counts (still at Meta at an early checkpoint and in
-2025-05). However well a model is specified, its posterior predictive of those counts is wider
-than the chance of one history alone, because the parameters are learnt from that same single
+The calibration conditions on a handful of counts (how many had left the focal lab by an early
+checkpoint, and how many are there at the end). However well a model is specified, its
+posterior predictive of those counts is wider than the chance of one history alone, because the parameters are learnt from that same single
 history. This module computes exactly how wide it is for the simplest model that could explain
-the counts: every author independently still at Meta at the checkpoint with probability ``s1``
+the counts: every member independently still at the focal lab at the checkpoint with probability
+``s1``
 and, if so, still there at the end with probability ``s2``; Beta priors on ``s1`` and ``s2``; no
 peers, no covariates, nothing else to learn. Its predictive is a beta-binomial compounded with
 a beta-binomial.
@@ -13,7 +14,7 @@ To predict more narrowly than this yardstick, a richer model needs prior informa
 narrows the survival probabilities or covariates that tell the stayers from the leavers; peer
 contagion, which makes departures bunch, widens the predictive. The calibration report prints
 the yardstick beside the model's own predictive, so that a reader can tell a misfit from the
-limit of what 14 histories can say.
+limit of what N histories can say.
 """
 
 from __future__ import annotations

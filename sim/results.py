@@ -179,8 +179,8 @@ def gone_by(traj: Trajectories, month: str) -> np.ndarray:
 def distinct_other_labs(traj: Trajectories, exclude: tuple[str, ...], month: str):
     """Number of distinct labs, other than the focal lab and ``exclude``, holding a researcher.
 
-    A pooled lab (``traj.pooled_labs``, e.g. ``Other``) stands for many labs: each researcher
-    there counts as one more lab.
+    A pooled lab (``traj.pooled_labs``, a lab whose cities are ``*``) stands for many labs: each
+    researcher there counts as one more lab.
     """
     t = month_index(month, traj)
     skip = {traj.lab_code(x) for x in exclude} | {traj.focal}

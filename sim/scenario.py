@@ -3,28 +3,28 @@
 A scenario names a world and edits it, sets the parameters, the horizon, the replicates and the
 seed. A counterfactual is a small file that ``extends`` the baseline and changes a few things::
 
-    name = "mistral-never-founded"
-    description = "What if Mistral had never been founded? ..."
+    name = "spinout-never-founded"
+    description = "What if the spin-out had never been founded? ..."
     extends = "baseline"              # a name in scenarios/, or a path relative to this file
 
     [world]
-    name = "llama"                    # a packaged world, or a folder of CSV files (relative path)
-    remove_labs = ["Mistral"]         # the lab never exists
-    add_labs = [{ name = "FAIR Paris spin-off", cities = ["Paris"], founded = "2023-06",
-                  founders = ["Hugo Touvron"], attributes = { openness = 0.9, culture = 0.9,
+    name = "acme"                     # a packaged world, or a world folder (relative path)
+    remove_labs = ["Spinout"]         # the lab never exists
+    add_labs = [{ name = "Second spin-out", cities = ["Lyon"], founded = "2031-06",
+                  founders = ["A. Researcher"], attributes = { openness = 0.9, culture = 0.9,
                   pace = 0.5, pay = 0.6 } }]
-    remove_events = ["llama4_flop"]   # event ids from events.csv
-    add_events = [{ id = "x", month = "2024-01", kind = "shift", lab = "Meta",
+    remove_events = ["product_flop"]  # event ids from events.csv
+    add_events = [{ id = "x", month = "2032-01", kind = "shift", lab = "Acme",
                     attribute = "pay", value = 0.2 }]
     change_events = [{ id = "pineau_leaves", value = 0.0 }]
-    attributes = { Meta = { culture = 0.8 } }    # starting attributes
-    founded = { Mistral = "2024-06" }             # founding months
+    attributes = { Acme = { culture = 0.8 } }    # starting attributes
+    founded = { Spinout = "2032-06" }             # founding months
 
     [params]
     from = "posterior"                # or "prior-mean", or omit and give every parameter
     b_peer = 0.0                      # fixed values override the posterior's
 
-    horizon = "2026-12"
+    horizon = "2033-12"               # default: the world's (world.toml)
     replicates = 2000
     seed = 20230224
 

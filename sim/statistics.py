@@ -5,10 +5,10 @@ targets and reports all read them by name, with their labels; nothing in ``sim/`
 month or a count of a particular cohort::
 
     [[statistic]]
-    name = "remaining_2025_05"          # lowercase letters, digits, underscores
+    name = "remaining_2031_06"          # lowercase letters, digits, underscores
     kind = "at_focal"                   # see KINDS
-    month = "2025-05"                   # the end of this month
-    label = "still at Meta in 2025-05"  # for tables and figure axes (default: made from the kind)
+    month = "2031-06"                   # the end of this month
+    label = "still at Acme in 2031-06"  # for tables and figure axes (default: made from the kind)
     ranges = [[3, 3], [2, 4]]           # summaries also report P(low <= value <= high)
 
 Kinds (:data:`KINDS`): ``at_focal`` (the cohort at the focal lab; returners count), ``at_lab``
@@ -66,7 +66,7 @@ class Statistic(StrictModel):
         return value
 
     def describe(self, focal_lab: str) -> str:
-        """The label, or one made from the kind: 'at Meta in 2025-05'."""
+        """The label, or one made from the kind: 'at Acme in 2031-06'."""
         if self.label:
             return self.label
         return {

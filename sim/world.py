@@ -99,7 +99,7 @@ class World:
     events: tuple[Event, ...] = ()
     ties: object = field(default=None, repr=False)  # csr_array [N, N] or None (all tied)
     source: str = "<memory>"
-    calendar: Calendar = field(default_factory=lambda: Calendar("2023-02"))
+    calendar: Calendar | None = None  # required: month 0 and the observed history's end
     focal_lab: str = ""  # "" = the start lab everyone shares
     title: str = ""
     description: str = ""
@@ -108,6 +108,8 @@ class World:
     folder: str | None = None  # the world's folder, where it was loaded from one
 
     def __post_init__(self):
+        if not isinstance(self.calendar, Calendar):
+            raise InputError("a world needs a calendar (world.toml: start)", source=self.source)
         if self.ties is not None and not sparse.issparse(self.ties):
             object.__setattr__(self, "ties", sparse.csr_array(np.asarray(self.ties, float)))
         if not self.focal_lab and self.start_labs and len(set(self.start_labs)) == 1:
@@ -190,7 +192,7 @@ class World:
 
     @property
     def pooled_labs(self) -> tuple[str, ...]:
-        """Catch-all labs (cities ``*``) standing for many real labs, such as ``Other``.
+        """Catch-all labs (cities ``*``) standing for many real labs ("any other lab").
 
         Counting distinct destinations, each researcher at a pooled lab counts as a lab of their
         own: two authors at "any other lab or startup" are almost surely at two different ones.
@@ -270,6 +272,8 @@ class World:
             for person in self.founders[j]:
                 founder[self.researchers.index(person), j] = 1.0
         indptr, indices, weights = tie_rows(self.ties, n)
+        tied = sparse.csr_array((weights, indices, indptr), shape=(n, n)).T.tocsr()
+        tied.sort_indices()
         return CompiledWorld(
             world=self,
             horizon=horizon,
@@ -278,6 +282,8 @@ class World:
             tie_indptr=indptr,
             tie_indices=indices,
             tie_weights=weights,
+            tied_indptr=tied.indptr.astype(np.int64),
+            tied_indices=tied.indices.astype(np.int64),
             home=home,
             founder=founder,
             timeline=timeline,
@@ -303,6 +309,8 @@ class CompiledWorld:
     tie_indptr: np.ndarray  # int64 [N + 1]
     tie_indices: np.ndarray  # int64 [E]
     tie_weights: np.ndarray  # float64 [E], each row sums to 1 (or is empty)
+    tied_indptr: np.ndarray  # int64 [N + 1]: the transposed pattern, who counts i as a colleague
+    tied_indices: np.ndarray  # int64 [E]
     home: np.ndarray  # float64 [N, L]
     founder: np.ndarray  # float64 [N, L]
     timeline: LabTimeline
@@ -456,7 +464,7 @@ def read_world_toml(path: Path) -> dict:
     if not path.exists():
         raise InputError(
             "missing file: a world folder needs world.toml with at least title, start "
-            '(e.g. start = "2023-02") and, unless everyone starts at one lab, focal_lab',
+            '(start = "YYYY-MM") and, unless everyone starts at one lab, focal_lab',
             source=str(path),
         )
     raw = read_toml(path)

@@ -11,6 +11,7 @@ import pytest
 
 from sim.behavior import PARAMETER_NAMES
 from sim.params import prior_means
+from sim.timeline import Calendar
 from sim.world import Event, World, load_world
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +74,7 @@ def make_world(
         attributes=rng.random((len(labs), 4)),
         events=events,
         ties=ties + ties.T,
+        calendar=Calendar("2023-02"),
     )
 
 
@@ -94,6 +96,7 @@ def bare_world(labs, people, statistics=(), lab_cities=None) -> World:
         founded=("",) * len(labs),
         founders=((),) * len(labs),
         attributes=np.full((len(labs), 4), 0.5),
+        calendar=Calendar("2023-02"),
         statistics=tuple(
             Statistic(name=n, kind=k, month=m, **extra) for n, k, m, extra in statistics
         ),

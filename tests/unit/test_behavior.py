@@ -66,7 +66,7 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     fixed_utilities(theta, home, founder, match, np.zeros(n, dtype=np.int64), fixed_u, fixed_w)
     decide(
         theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, indptr, indices, ties,
-        1.0, p, peer,
+        1.0, p, peer, np.empty(n), np.empty(n), np.empty((n, n_labs)), np.zeros(n, np.int8),
     )  # fmt: skip
     v = np.array(
         [

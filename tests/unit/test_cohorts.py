@@ -1,0 +1,259 @@
+"""Any cohort, any calendar, any focal lab: a synthetic world made here goes through every command.
+
+The world "acme" runs from 2009-01, its history is known through 2011-12, its focal lab is Acme,
+a spin-out is founded mid-window and one researcher leaves and comes back. Nothing in ``sim/``
+may know a shipped cohort: the last test scans the package for their lab names and months.
+"""
+
+import re
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import InputError
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+from sim.streams import replicate_seeds
+from sim.world import load_world
+from tests.conftest import REPO, run_sim
+from tests.unit.test_engines import _check_invariants
+
+WORLD_TOML = """
+title = "The Acme five"
+start = "2009-01"
+observed_until = "2011-12"
+focal_lab = "Acme"
+horizon = "2013-12"
+
+[[statistic]]
+name = "at_acme_2011_12"
+kind = "at_focal"
+month = "2011-12"
+ranges = [[2, 4]]
+
+[[statistic]]
+name = "at_spinout_2011_12"
+kind = "at_lab"
+lab = "Spinout"
+month = "2011-12"
+
+[[statistic]]
+name = "left_by_2010_06"
+kind = "left_by"
+month = "2010-06"
+
+[[statistic]]
+name = "destinations_2011_12"
+kind = "destinations"
+month = "2011-12"
+"""
+COHORT = """name,city,start_lab,tenure_years
+Ada,Lyon,Acme,2
+Ben,Lyon,Acme,
+Cyd,Oslo,Acme,7
+Dee,,Acme,1
+Eve,Oslo,Acme,4
+"""
+LABS = """name,cities,founded,founders
+Acme,Lyon;Oslo,,
+Rival,Oslo,,
+Spinout,Lyon,2010-03,Ada
+Elsewhere,*,,
+"""
+EVENTS = """id,month,kind,lab,attribute,value,into
+acme_cuts,2009-06,shift,Acme,culture,-0.2,
+spinout_round,2011-01,shift,Spinout,pay,0.1,
+"""
+OBSERVED = """name,earliest,latest,from,to
+Ada,2010-03,2010-05,Acme,Spinout
+Ben,2009-08,2009-08,Acme,Rival
+Ben,2011-02,2011-02,Rival,Acme
+Cyd,2010-01,2011-06,Acme,Elsewhere
+Dee,,,,
+Eve,,,,
+"""
+TARGETS = """
+[[target]]
+summary = "at_acme_2011_12"
+observed = 3
+tolerance = 1
+why = "the synthetic anchor, one either way"
+
+[[curve]]
+months = ["2010-06", "2011-06"]
+tolerance = 1
+why = "the band the observed intervals allow, one either way"
+"""
+
+
+def write_acme(folder):
+    """Write the synthetic world's files into ``folder``; returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "world.toml").write_text(WORLD_TOML)
+    (folder / "cohort.csv").write_text(COHORT)
+    (folder / "labs.csv").write_text(LABS)
+    (folder / "events.csv").write_text(EVENTS)
+    (folder / "observed.csv").write_text(OBSERVED)
+    (folder / "targets.toml").write_text(TARGETS)
+    rows = [f"{lab},{a},{v}" for lab, v in (("Acme", 0.6), ("Rival", 0.5), ("Spinout", 0.7),
+            ("Elsewhere", 0.4)) for a in ("openness", "culture", "pace", "pay")]  # fmt: skip
+    (folder / "attributes.csv").write_text("lab,attribute,value\n" + "\n".join(rows) + "\n")
+    return folder
+
+
+def write_scenarios(tmp_path):
+    """A baseline at prior means on the acme world, and a counterfactual in another folder."""
+    write_acme(tmp_path / "worlds" / "acme")
+    (tmp_path / "scen").mkdir()
+    (tmp_path / "scen" / "base.toml").write_text(
+        'description = "Acme at prior means"\nreplicates = 200\nseed = 7\n'
+        '[world]\nname = "../worlds/acme"\n[params]\nfrom = "prior-mean"\n'
+    )
+    (tmp_path / "other").mkdir()
+    counterfactual = tmp_path / "other" / "no-spinout.toml"
+    counterfactual.write_text(
+        'description = "What if the spin-out had never been founded?"\n'
+        'extends = "../scen/base.toml"\n[world]\nremove_labs = ["Spinout"]\n'
+    )
+    return tmp_path / "scen" / "base.toml", counterfactual
+
+
+@pytest.fixture
+def acme(tmp_path):
+    return load_world(write_acme(tmp_path / "acme"))
+
+
+def test_the_world_declares_its_calendar_focus_and_statistics(acme):
+    assert acme.calendar.start == "2009-01" and acme.calendar.observed_until == "2011-12"
+    assert acme.focal_lab == "Acme" and acme.default_horizon == "2013-12"
+    assert [s.name for s in acme.statistics][:2] == ["at_acme_2011_12", "at_spinout_2011_12"]
+    assert acme.tenure_years[1] == 3.0  # unknown: the median of 2, 7, 1, 4
+
+
+def test_the_observed_history_with_a_return(acme):
+    readings = acme.observed.readings(acme)
+    acme_code = acme.labs.index("Acme")
+    ben = acme.researchers.index("Ben")
+    t = acme.calendar.index
+    assert readings.labs[0, t("2009-07"), ben] == acme_code
+    assert readings.labs[0, t("2009-08"), ben] == acme.labs.index("Rival")
+    assert readings.labs[:, t("2011-02"), ben].tolist() == [acme_code, acme_code]
+    low, high = acme.observed.focal_bounds(acme)
+    # 2010-06: Ada gone (latest 2010-05), Ben away, Cyd maybe; Dee and Eve there
+    assert (low[t("2010-06")], high[t("2010-06")]) == (2, 3)
+    # 2011-12: Ben back, Dee and Eve: exactly 3
+    assert (low[t("2011-12")], high[t("2011-12")]) == (3, 3)
+    values = {s.name: s.evaluate(readings).tolist() for s in acme.statistics}
+    assert values["at_spinout_2011_12"] == [1, 1]
+    assert values["left_by_2010_06"] == [3, 2]  # Cyd's exit may come after 2010-06
+    assert values["destinations_2011_12"] == [2, 2]  # Spinout and Elsewhere
+
+
+def test_invariants_and_engine_identity_on_another_calendar(acme, mobile_theta):
+    world = acme.compile()
+    assert world.n_months == 60  # 2009-01 .. 2013-12
+    seeds = replicate_seeds(3, 150)
+    ens = simulate(world, mobile_theta, seeds)
+    _check_invariants(world, ens)
+    np.testing.assert_array_equal(
+        ens.labs, simulate(world, mobile_theta, seeds, engine="mesa").labs
+    )
+    spinout = acme.labs.index("Spinout")
+    assert (ens.labs[:, : acme.calendar.index("2010-03"), :] != spinout).all()
+    assert (ens.labs == spinout).any()
+    returns = (ens.labs[:, :-1] != 0) & (ens.labs[:, 1:] == 0)
+    assert returns.any()  # researchers do come back to the focal lab in the model too
+
+
+def test_run_compare_and_calibrate_name_the_worlds_own_lab_and_months(tmp_path):
+    base, counterfactual = write_scenarios(tmp_path)
+    out = tmp_path / "out"
+    done = run_sim("run", base, "--out", out / "run")
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(out / "run" / "summary.csv")
+    assert "still at Acme" not in " ".join(summary["label"])  # no label of another world
+    assert "at Acme in 2011-12" in set(summary["label"])
+    assert "P(2 <= at Acme in 2011-12 <= 4)" in set(summary["label"])
+    assert pd.read_csv(out / "run" / "retention.csv")["month"].iloc[0] == "2009-01"
+    done = run_sim("compare", base, counterfactual, "--out", out / "cmp")
+    assert done.returncode == 0, done.stderr
+    report = (out / "cmp" / "report.md").read_text()
+    assert "at Acme in 2011-12" in report and "simulated from 2009-01 to 2013-12" in report
+    assert "Observed (observed.csv): at Acme in 2011-12: 3" in report
+    table = pd.read_csv(out / "cmp" / "comparison.csv")
+    spin = table[(table.scenario == "no-spinout") & (table.statistic == "at_spinout_2011_12")]
+    assert spin["estimate"].item() == 0.0
+    done = run_sim(
+        "calibrate", "--scenario", base, "--out", out / "cal", "--population", 100,
+        "--batch", 4000, "--predictive-replicates", 500, "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = (out / "cal" / "report.md").read_text()
+    assert report.startswith("# Calibration report: The Acme five")
+    assert "2009-01 .. 2011-12 history" in report and "at Acme in 2011-12" in report
+    assert {p.name for p in (out / "cal").iterdir()} >= {"posterior.parquet", "ppc.png"}
+
+
+def test_a_world_folder_named_relative_to_a_parent_scenario_resolves_there(tmp_path):
+    base, counterfactual = write_scenarios(tmp_path)
+    scenario = load_scenario(counterfactual)
+    assert scenario.world.calendar.start == "2009-01"
+    assert scenario.world.founded[scenario.world.labs.index("Spinout")] == "never"
+
+
+BAD_OBSERVED = {
+    "a move before the start": ("Ada,2010-03,2010-05", "Ada,2008-03,2010-05",
+                                r"row 2, column earliest.*expected 2009-01 or later"),
+    "a move to a lab not yet founded": ("Ada,2010-03,2010-05", "Ada,2010-01,2010-05",
+                                        r"row 2.*'Spinout' does not exist throughout"),
+    "rows out of order": ("Ben,2011-02,2011-02", "Ben,2009-05,2009-06",
+                          r"row 4.*chronological order"),
+    "a researcher missing": ("Eve,,,,\n", "", r"no row for Eve"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_OBSERVED))
+def test_bad_observed_histories_name_the_file_and_row(tmp_path, case):
+    old, new, message = BAD_OBSERVED[case]
+    folder = write_acme(tmp_path / "acme")
+    (folder / "observed.csv").write_text(OBSERVED.replace(old, new))
+    with pytest.raises(InputError, match=rf"observed.csv.*{message}"):
+        load_world(folder)
+
+
+def test_bad_world_declarations_exit_2_from_the_command_line(tmp_path):
+    base, _ = write_scenarios(tmp_path)
+    toml = tmp_path / "worlds" / "acme" / "world.toml"
+    toml.write_text(WORLD_TOML.replace('month = "2010-06"', 'month = "2008-06"'))
+    done = run_sim("run", base, "--out", tmp_path / "out")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "world.toml" in done.stderr and "statistic[2].month" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _shipped_world_constants():
+    """Every lab name, researcher name and declared month of the shipped worlds."""
+    names, months = set(), set()
+    for folder in (REPO / "sim" / "data").iterdir():
+        declared = tomllib.loads((folder / "world.toml").read_text())
+        months |= {declared["start"], declared.get("observed_until", ""), declared["horizon"]}
+        months |= {s["month"] for s in declared.get("statistic", [])}
+        names |= set(pd.read_csv(folder / "labs.csv")["name"])
+        names |= set(pd.read_csv(folder / "cohort.csv")["name"])
+    return names - {""}, months - {""}
+
+
+def test_no_code_in_the_package_knows_a_shipped_cohort():
+    names, months = _shipped_world_constants()
+    found = []
+    for path in (REPO / "sim").rglob("*.py"):
+        text = path.read_text()
+        for name in names:
+            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+                found.append(f"{path.name}: {name}")
+        for month in months:
+            if month in text:
+                found.append(f"{path.name}: {month}")
+    assert not found, f"cohort constants in the package: {found}"
