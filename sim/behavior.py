@@ -203,8 +203,8 @@ def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indi
     """Fill ``out`` with the researcher's own factor of exp(V_ij / lam) at every lab.
 
     ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam); ``peer`` gets the peer shares; the
-    return value is the peer share at the researcher's own lab. The factor changes only when the researcher or a colleague moves (the peer shares), so it can be
-    kept across months.
+    return value is the peer share at the researcher's own lab. The factor changes only when the
+    researcher or a colleague moves (the peer shares), so it can be kept across months.
     """
     lam = theta[LAM]
     peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, peer)
@@ -220,8 +220,9 @@ def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indi
 def move_weights(current, base_weights, personal, out):
     """Fill ``out[j]`` = exp(V_ij / lam - shift) at the other labs that exist; return the sum.
 
-    ``out`` is 0 at the current lab and at labs that do not exist; ``base_weights`` are the month's shared factors (:func:`month_weights`), ``personal`` the
-    researcher's own (:func:`personal_weights`).
+    ``out`` is 0 at the current lab and at labs that do not exist; ``base_weights`` are the
+    month's shared factors (:func:`month_weights`), ``personal`` the researcher's own
+    (:func:`personal_weights`).
     """
     total = 0.0
     for j in range(out.shape[0]):

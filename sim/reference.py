@@ -2,10 +2,10 @@
 
 The calibration conditions on a handful of counts (how many had left the focal lab by an early
 checkpoint, and how many are there at the end). However well a model is specified, its
-posterior predictive of those counts is wider than the chance of one history alone, because the parameters are learnt from that same single
-history. This module computes exactly how wide it is for the simplest model that could explain
-the counts: every member independently still at the focal lab at the checkpoint with probability
-``s1``
+posterior predictive of those counts is wider than the chance of one history alone, because
+the parameters are learnt from that same single history. This module computes exactly how wide
+it is for the simplest model that could explain the counts: every member independently still at
+the focal lab at the checkpoint with probability ``s1``
 and, if so, still there at the end with probability ``s2``; Beta priors on ``s1`` and ``s2``; no
 peers, no covariates, nothing else to learn. Its predictive is a beta-binomial compounded with
 a beta-binomial.
