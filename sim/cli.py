@@ -18,10 +18,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.run import run_scenario, write_run
     from sim.scenario import load_scenario
 
+    from sim.store import check_out_folder
+
     scenario = load_scenario(args.scenario)
     seed = scenario.spec.seed if args.seed is None else args.seed
+    out = check_out_folder(Path(args.out or Path("out") / scenario.name))
     traj = run_scenario(scenario, args.replicates, seed, engine=args.engine, progress=None)
-    out = Path(args.out or Path("out") / scenario.name)
     written = write_run(
         scenario, traj, out, seed=seed, engine=args.engine,
         trajectories=not args.no_trajectories,
@@ -68,7 +70,10 @@ def _extensions():
 
 def positive_int(text: str) -> int:
     """An argparse ``type``: a whole number >= 1 (a usage error otherwise)."""
-    value = non_negative_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value

@@ -273,6 +273,10 @@ def compare(
         raise InputError(f"expected at least 1 replicate, got {replicates}")
     _check_same_cohort(scenarios)
     horizon = min((s.horizon for s in scenarios), key=ref.world.calendar.index)
+    from sim.simulate import check_fits
+
+    world = ref.world.compile(horizon)
+    check_fits(world, replicates * len(scenarios))
     overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
     theta, draw = ref.parameters(replicates, seed)
     seeds = ref.seeds(replicates, seed)
@@ -388,11 +392,17 @@ def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- writing
 def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
-    """Write the comparison's tables, figures, report and manifest into ``out`` (atomically)."""
+    """Write the comparison's tables, figures, report and manifest: into a fresh folder swapped
+    in for ``out`` whole (:func:`sim.store.replace_folder`)."""
+    from sim.store import replace_folder
+
+    return replace_folder(Path(out), lambda folder: _write_comparison_files(comparison, folder))
+
+
+def _write_comparison_files(comparison: Comparison, out: Path) -> list[Path]:
     from sim.plot import destinations_figure, difference_figure, retention_figure
     from sim.store import provenance, save_figure, write_frame, write_json, write_text
 
-    out = Path(out)
     ref = comparison.labels[0]
     table = comparison.to_df()
     retention = comparison.retention()
@@ -661,8 +671,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             continue
         seen.add(str(scenario.path))
         scenarios.append(scenario)
+    from sim.store import check_out_folder
+
+    out = check_out_folder(Path(args.out))
     comparison = compare(scenarios, args.replicates, args.seed, progress=None)
-    out = Path(args.out)
     written = write_comparison(comparison, out)
     print(
         f"compared {len(scenarios)} scenarios ({', '.join(comparison.labels)}) with "

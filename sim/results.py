@@ -123,6 +123,16 @@ class Trajectories:
             frame.insert(2, "posterior_draw", self.draw)
         return frame
 
+    def subset(self, part: slice) -> Trajectories:
+        """The replicates ``part`` (a view of the lab codes, not a copy)."""
+        return Trajectories(
+            labs=self.labs[part],
+            seeds=self.seeds[part],
+            theta=self.theta[part],
+            world=self.world,
+            draw=None if self.draw is None else self.draw[part],
+        )
+
     @classmethod
     def concatenate(cls, parts: list[Trajectories]) -> Trajectories:
         """Join chunks of one run (same world) along the replicate axis."""

@@ -12,8 +12,11 @@ from sim.results import (
     summary_table,
 )
 from sim.scenario import Scenario
-from sim.simulate import simulate
-from sim.store import provenance, save_figure, write_frame, write_json
+from sim.simulate import check_fits, simulate
+from sim.store import provenance, replace_folder, save_figure, write_atomic, write_frame, write_json
+
+#: Replicates per row group of trajectories.parquet: each is converted to a table on its own.
+TRAJECTORY_BLOCK = 2048
 
 
 def run_scenario(
@@ -27,9 +30,11 @@ def run_scenario(
     """Simulate a scenario: its replicate seeds, its parameters (posterior draws or values)."""
     replicates = replicates or scenario.spec.replicates
     seed = scenario.spec.seed if seed is None else seed
+    world = scenario.compile()
+    check_fits(world, replicates)
     theta, draw = scenario.parameters(replicates, seed)
     return simulate(
-        scenario.compile(), theta, scenario.seeds(replicates, seed),
+        world, theta, scenario.seeds(replicates, seed),
         engine=engine, draw=draw, progress=progress,
     )  # fmt: skip
 
@@ -38,15 +43,43 @@ def write_run(
     scenario: Scenario, traj: Trajectories, out: Path, *, seed: int, engine: str,
     trajectories: bool = True,
 ) -> list[Path]:  # fmt: skip
-    """Write a run's files into ``out``: tables, the figure and the manifest (each atomically)."""
+    """Write a run's files: tables, the figure and the manifest, into a fresh folder swapped in
+    for ``out`` whole (:func:`sim.store.replace_folder`), so ``out`` holds one complete run."""
+    return replace_folder(
+        Path(out),
+        lambda folder: _write_run_files(scenario, traj, folder, seed, engine, trajectories),
+    )
+
+
+def write_trajectories(path: Path, traj: Trajectories) -> Path:
+    """Write the tidy trajectories to Parquet block by block (bounded memory), atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for start in range(0, max(traj.shape[0], 1), TRAJECTORY_BLOCK):
+                part = traj.subset(slice(start, start + TRAJECTORY_BLOCK))
+                frame = part.to_df()
+                frame["replicate"] += start
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                writer = writer or pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return write_atomic(path, write)
+
+
+def _write_run_files(scenario, traj, out: Path, seed: int, engine: str, trajectories: bool):
     from sim.plot import retention_figure
 
-    out = Path(out)
     curve = retention_curve(traj)
     written = []
     if trajectories:
-        frame = traj.to_df()
-        written.append(write_frame(out / "trajectories.parquet", frame))
+        written.append(write_trajectories(out / "trajectories.parquet", traj))
         written.append(write_frame(out / "parameters.parquet", traj.parameters_df()))
     written.append(write_frame(out / "retention.csv", curve))
     written.append(write_frame(out / "summary.csv", summary_table(traj)))

@@ -249,6 +249,16 @@ def load_posterior(path: Path) -> pd.DataFrame:
             f"expected a column for each parameter and at least one row; missing {missing}",
             source=str(path),
         )
+    if "weight" in frame:
+        weights = frame["weight"].to_numpy(dtype=np.float64)
+        if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0):
+            raise InputError(
+                "column weight: expected finite, non-negative weights with a positive sum",
+                source=str(path),
+            )
+    values = frame[list(PARAMETER_NAMES)].to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise InputError("expected finite parameter values (found NaN or inf)", source=str(path))
     return frame
 
 
@@ -290,9 +300,14 @@ def load_scenario(ref: str | Path) -> Scenario:
 def read_toml(path: Path) -> dict:
     """The content of a TOML file; a missing file or a syntax error is an InputError naming it."""
     try:
-        return tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (FileNotFoundError, IsADirectoryError):
         raise InputError("no such file", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): save the "
+            "file as UTF-8", source=str(path),
+        ) from None  # fmt: skip
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML ({exc})", source=str(path)) from None
 
@@ -315,7 +330,10 @@ def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...
     parent_ref = raw.get("extends")
     if not parent_ref:
         return raw, (str(path),)
-    parent_path = find_scenario(parent_ref, relative_to=path.parent)
+    try:
+        parent_path = find_scenario(parent_ref, relative_to=path.parent)
+    except InputError as exc:
+        raise InputError(str(exc), source=str(path), key="extends") from None
     parent, chain = _load_chain(parent_path, (*seen, str(path)))
     parent = {k: v for k, v in parent.items() if k not in _NOT_INHERITED}
     return _merge(parent, raw), (str(path), *chain)

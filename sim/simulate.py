@@ -7,6 +7,8 @@ inputs; the ensemble engine runs in chunks, so memory stays bounded for any numb
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -16,6 +18,46 @@ from sim.results import Trajectories
 from sim.world import CompiledWorld
 
 ENGINES = ("ensemble", "mesa")
+#: Share of the available memory a run may plan to use.
+MEMORY_SHARE = 0.8
+
+
+def run_bytes(world: CompiledWorld, replicates: int) -> int:
+    """Bytes a run of ``replicates`` keeps: lab codes [R, T, N] (int8), the focal-lab counts
+    [R, T] (int16), seeds, parameter vectors and per-replicate summaries, plus one chunk's
+    working arrays."""
+    from sim import ensemble
+
+    per_replicate = world.n_months * (world.n_researchers + 2) + 8 * (1 + 2 * 12 + 16)
+    chunk = ensemble.chunk_size(world) * ensemble.replicate_bytes(world)
+    return replicates * per_replicate + min(chunk, replicates * ensemble.replicate_bytes(world))
+
+
+def available_bytes() -> int:
+    """Memory available to this process now (MemAvailable of /proc/meminfo where there is one)."""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_fits(world: CompiledWorld, replicates: int, option: str = "--replicates") -> None:
+    """Refuse, before allocating anything, a run that would not fit in memory; say what fits."""
+    need = run_bytes(world, replicates)
+    have = MEMORY_SHARE * available_bytes()
+    if need > have:
+        per = run_bytes(world, 1_000_000) / 1_000_000
+        fits = max(int(have // per), 0)
+        raise InputError(
+            f"{replicates:,} replicates of {world.n_researchers:,} researchers over "
+            f"{world.n_months} months need about {need / 2**30:,.1f} GiB, more than the "
+            f"{have / 2**30:,.1f} GiB this machine has free; about {fits:,} fit: use fewer "
+            "(several runs with different seeds can be pooled)",
+            key=option,
+        )
 
 
 def simulate(
@@ -43,6 +85,7 @@ def simulate(
     from sim import ensemble  # imported here: numba compiles lazily, keep `import sim` light
     from sim.model import simulate_mesa
 
+    check_fits(world, len(seeds), option="replicates")
     seeds = np.asarray(seeds, dtype=np.uint64)
     theta = np.asarray(theta, dtype=np.float64)
     theta = np.broadcast_to(np.atleast_2d(theta), (len(seeds), theta.shape[-1]))

@@ -81,7 +81,7 @@ from sim.scenario import (
     read_toml,
 )
 from sim.statistics import find_statistic
-from sim.store import provenance, write_frame, write_json
+from sim.store import provenance, write_frame, write_json, write_text
 from sim.streams import replicate_seeds
 from sim.world import CompiledWorld
 
@@ -90,6 +90,8 @@ DEFAULT_OUTPUTS = ("remaining_2025_05", "at_mistral_2025_05", "half_gone_month")
 #: Outputs that may not happen within the horizon, computed with "never" counted as T months
 #: (:func:`sim.results.half_gone_month` with ``never=T``).
 CENSORED_AT_HORIZON: dict[str, Callable[..., np.ndarray]] = {"half_gone_month": half_gone_month}
+#: The most points a sweep's design may have (a design of 10 million points is ~0.5 GB).
+MAX_POINTS = 10_000_000
 #: Design options and the designs they belong to.
 _OPTIONS = {
     "levels": ("grid",),
@@ -253,6 +255,18 @@ def _check_spec(spec: SweepSpec, where: str) -> None:
     if spec.design == "grid" and spec.levels is None:
         raise InputError("design 'grid' needs levels (values per parameter, >= 2)",
                          source=where, key="levels")  # fmt: skip
+    if spec.design == "grid" and spec.levels ** len(spec.parameters) > MAX_POINTS:
+        raise InputError(
+            f"a grid of {spec.levels} levels over {len(spec.parameters)} parameters has "
+            f"{spec.levels ** len(spec.parameters):,} points, more than the {MAX_POINTS:,} a "
+            "sweep may have: use fewer levels or a sampled design (lhs, sobol, morris)",
+            source=where, key="levels",
+        )  # fmt: skip
+    if spec.samples is not None and spec.samples * (2 * len(spec.parameters) + 2) > MAX_POINTS:
+        raise InputError(
+            f"{spec.samples:,} samples over {len(spec.parameters)} parameters make more than "
+            f"the {MAX_POINTS:,} points a sweep may have", source=where, key="samples",
+        )  # fmt: skip
     if spec.design != "grid" and spec.samples is None:
         raise InputError(f"design {spec.design!r} needs samples (N)", source=where, key="samples")
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
@@ -388,6 +402,15 @@ def chunk_path(out: Path, index: int) -> Path:
     return Path(out) / "chunks" / f"chunk-{index:05d}.parquet"
 
 
+def _checksum_path(path: Path) -> Path:
+    """The SHA-256 of a chunk, written after it: a chunk without one is not finished."""
+    return path.with_suffix(".sha256")
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _manifest(sweep: Sweep, design: pd.DataFrame, seeds: np.ndarray) -> dict:
     digest = hashlib.sha256(
         np.ascontiguousarray(design[sweep.names].to_numpy()).tobytes()
@@ -474,9 +497,12 @@ def _finished_chunk(path: Path, expected: pd.DataFrame, columns: list[str]) -> b
     if not path.exists():
         return False
     try:
+        recorded = _checksum_path(path).read_text().strip() if _checksum_path(path).exists() else ""
         frame = pd.read_parquet(path)
         problem_ = None
-        if list(frame.columns) != columns:
+        if recorded != _file_digest(path):
+            problem_ = "its checksum differs from the one recorded when it was written"
+        elif list(frame.columns) != columns:
             problem_ = f"columns {list(frame.columns)}"
         elif not np.array_equal(frame["point"].to_numpy(), expected["point"].to_numpy()):
             problem_ = "other point ids"
@@ -490,6 +516,7 @@ def _finished_chunk(path: Path, expected: pd.DataFrame, columns: list[str]) -> b
         return True
     warnings.warn(f"{path}: damaged chunk ({problem_}); recomputing it", stacklevel=3)
     path.unlink()
+    _checksum_path(path).unlink(missing_ok=True)
     return False
 
 
@@ -524,6 +551,8 @@ def run_sweep(
     if workers is not None and workers < 1:
         raise InputError(f"workers must be >= 1, got {workers}")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file: expected a folder for the sweep", key="--out")
     design = design_points(sweep)
     seeds = sweep.seeds()
     manifest = _manifest(sweep, design, seeds)
@@ -554,7 +583,8 @@ def run_sweep(
                unit="point", desc=f"sweep {sweep.name}", disable=_quiet(progress))  # fmt: skip
 
     def done(k: int, frame: pd.DataFrame) -> None:
-        write_frame(chunk_path(out, k), frame)
+        path = write_frame(chunk_path(out, k), frame)
+        write_text(_checksum_path(path), _file_digest(path) + "\n")
         bar.update(len(frame))
 
     try:
