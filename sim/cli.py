@@ -17,7 +17,6 @@ from sim.errors import InputError
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.run import run_scenario, write_run
     from sim.scenario import load_scenario
-
     from sim.store import check_out_folder
 
     scenario = load_scenario(args.scenario)

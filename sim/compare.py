@@ -392,8 +392,10 @@ def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- writing
 def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
-    """Write the comparison's tables, figures, report and manifest: into a fresh folder swapped
-    in for ``out`` whole (:func:`sim.store.replace_folder`)."""
+    """Write the comparison's tables, figures, report and manifest into ``out``.
+
+    They go into a fresh folder swapped in for ``out`` whole (:func:`sim.store.replace_folder`).
+    """
     from sim.store import replace_folder
 
     return replace_folder(Path(out), lambda folder: _write_comparison_files(comparison, folder))

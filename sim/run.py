@@ -43,8 +43,11 @@ def write_run(
     scenario: Scenario, traj: Trajectories, out: Path, *, seed: int, engine: str,
     trajectories: bool = True,
 ) -> list[Path]:  # fmt: skip
-    """Write a run's files: tables, the figure and the manifest, into a fresh folder swapped in
-    for ``out`` whole (:func:`sim.store.replace_folder`), so ``out`` holds one complete run."""
+    """Write a run's files (tables, the figure and the manifest) into ``out``.
+
+    They go into a fresh folder swapped in for ``out`` whole (:func:`sim.store.replace_folder`),
+    so ``out`` holds one complete run.
+    """
     return replace_folder(
         Path(out),
         lambda folder: _write_run_files(scenario, traj, folder, seed, engine, trajectories),

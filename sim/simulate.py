@@ -23,9 +23,11 @@ MEMORY_SHARE = 0.8
 
 
 def run_bytes(world: CompiledWorld, replicates: int) -> int:
-    """Bytes a run of ``replicates`` keeps: lab codes [R, T, N] (int8), the focal-lab counts
-    [R, T] (int16), seeds, parameter vectors and per-replicate summaries, plus one chunk's
-    working arrays."""
+    """Bytes a run of ``replicates`` keeps, as planned before it starts.
+
+    Lab codes [R, T, N] (int8), the focal-lab counts [R, T] (int16), seeds, parameter vectors
+    and per-replicate summaries, plus one chunk's working arrays.
+    """
     from sim import ensemble
 
     per_replicate = world.n_months * (world.n_researchers + 2) + 8 * (1 + 2 * 12 + 16)

@@ -173,7 +173,10 @@ def test_points_use_common_random_numbers(tmp_path):
     assert (results["seed"] == 5).all() and (results["replicates"] == 6).all()
     manifest = __import__("json").loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["replicate_seeds"] == [int(s) for s in replicate_seeds(5, 6)]
-    assert manifest["chunks"] == 5 and len(list((tmp_path / "out" / "chunks").iterdir())) == 5
+    assert (
+        manifest["chunks"] == 5 and len(list((tmp_path / "out" / "chunks").glob("*.parquet"))) == 5
+    )
+    assert len(list((tmp_path / "out" / "chunks").glob("*.sha256"))) == 5
 
 
 def test_same_results_whatever_the_executor(tmp_path):
