@@ -23,12 +23,18 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+OPENAI := scenarios/openai-founders/baseline.toml
+
 run: venv
 	$(VENV)/bin/sim run baseline --replicates $(REPLICATES) --out $(OUT)/baseline
-	$(VENV)/bin/sim compare --all --replicates $(REPLICATES) --out $(OUT)
+	$(VENV)/bin/sim compare --all --replicates $(REPLICATES) --out $(OUT)/compare
+	$(VENV)/bin/sim run $(OPENAI) --replicates $(REPLICATES) --out $(OUT)/openai-founders/baseline
+	$(VENV)/bin/sim compare --all --reference $(OPENAI) --replicates $(REPLICATES) \
+		--out $(OUT)/openai-founders/compare
 
 calibrate: venv
 	$(VENV)/bin/sim calibrate
+	$(VENV)/bin/sim calibrate --scenario $(OPENAI) --population 1000 --max-simulations 40000000
 
 sobol: venv
 	$(VENV)/bin/sim sensitivity sweeps/sobol-baseline.toml --out $(OUT)/sobol-baseline

@@ -1,114 +1,166 @@
-"""Throughput of the two engines on the baseline world, measured in one process.
+"""Throughput and memory of the engines, from the shipped cohort up to 10,000 researchers.
 
-Prints researcher-months per second for the Mesa reference model and the ensemble engine
-(median of repeats, after a warm-up that compiles the kernels), their ratio, and where the
-ensemble's time goes (random draws vs the compiled loop). The Mesa model calls the compiled
-kernel; for the rate of a plain Mesa model it is also timed with the same kernel interpreted
-(NUMBA_DISABLE_JIT=1, in a child process): the same code, run as ordinary Python.
-Run: ``make bench`` or
-``python benchmarks/engines.py [--mesa-reps 200] [--ensemble-reps 100000] [--repeats 5]``.
+For synthetic worlds made of K copies of the LLaMA cohort (ties within each copy, the labs and
+events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it prints:
+
+* the ensemble engine's researcher-months per second (median of repeats, after a warm-up that
+  compiles the kernels), at the same number of researcher-replicates for every size;
+* the wall time and peak memory (the child's maximum resident set) of ``sim run
+  --no-trajectories`` at the replicate counts the README quotes (a million at 14 researchers,
+  2,000 at 10,000);
+* at 14 researchers, the Mesa reference model's rate, with the compiled kernel and with it
+  interpreted (``NUMBA_DISABLE_JIT=1``: plain Python, as a straightforward Mesa model runs), and
+  the ratios.
+
+Parameters are the committed posterior's draws (the baseline scenario). Run: ``make bench`` or
+``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run; the machine is
+shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numba
 import numpy as np
+import pandas as pd
 
-from sim.ensemble import _draws, _run
-from sim.params import prior_means
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 
+ROOT = Path(__file__).resolve().parent.parent
+LLAMA = ROOT / "sim" / "data" / "llama"
 
-def _rate(fn, researcher_months: int, repeats: int) -> float:
+
+def copy_world(copies: int, folder: Path) -> Path:
+    """A world of ``copies`` copies of the LLaMA cohort, tied within each copy, in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("labs.csv", "attributes.csv", "events.csv"):
+        (folder / name).write_text((LLAMA / name).read_text())
+    (folder / "world.toml").write_text((LLAMA / "world.toml").read_text())
+    cohort = pd.read_csv(LLAMA / "cohort.csv", dtype=str, keep_default_na=False)
+    ties = pd.read_csv(LLAMA / "ties.csv", dtype=str, keep_default_na=False)
+    labs = pd.read_csv(LLAMA / "labs.csv", dtype=str, keep_default_na=False)
+
+    def named(k):
+        return (lambda n: n) if k == 0 else (lambda n: f"{n} #{k}")
+
+    pd.concat([cohort.assign(name=cohort["name"].map(named(k))) for k in range(copies)]).to_csv(
+        folder / "cohort.csv", index=False
+    )
+    pd.concat(
+        [ties.assign(a=ties["a"].map(named(k)), b=ties["b"].map(named(k))) for k in range(copies)]
+    ).to_csv(folder / "ties.csv", index=False)
+    labs["founders"] = labs["founders"].map(
+        lambda f: ";".join(named(k)(p) for k in range(copies) for p in f.split(";") if p)
+    )
+    labs.to_csv(folder / "labs.csv", index=False)
+    return folder
+
+
+def scenario_for(world: Path, folder: Path) -> Path:
+    """The baseline's parameters (posterior draws) on another world."""
+    path = folder / f"{world.name}.toml"
+    path.write_text(
+        f'description = "benchmark world {world.name}"\nextends = "{ROOT / "scenarios" / "baseline.toml"}"\n'
+        f'[world]\nname = "{world}"\n'
+    )
+    return path
+
+
+def rate(world, theta, replicates: int, repeats: int, engine: str = "ensemble") -> float:
+    seeds = replicate_seeds(1, replicates)
+    simulate(world, theta[: min(replicates, 64)], seeds[:64], engine=engine)  # warm up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
+        simulate(world, theta, seeds, engine=engine)
         times.append(time.perf_counter() - start)
-    return researcher_months / statistics.median(times)
+    return replicates * world.n_months * world.n_researchers / statistics.median(times)
+
+
+def run_peak(scenario: Path, replicates: int, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident GiB of ``sim run --no-trajectories`` in a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replicates", str(replicates),
+         "--no-trajectories", "--out", str(out)],
+        check=True, capture_output=True, env={**os.environ, "CI": "1"},
+    )  # fmt: skip
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:
+        print("  (peak memory not measurable: an earlier child used more)")
+    return wall, peak * 1024 / 2**30
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mesa-reps", type=int, default=200)
-    parser.add_argument("--ensemble-reps", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--mesa-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    quick = args.quick
+    budget = 280_000 if quick else 2_800_000  # researcher-replicates per rate measurement
+    runs = {1: 100_000 if quick else 1_000_000, 72: 2_000 if quick else 20_000,
+            715: 200 if quick else 2_000}  # fmt: skip
+    print(f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # largest first: each child's peak memory is then its own (ru_maxrss is a maximum)
+        for copies in sorted(runs, reverse=True):
+            folder = copy_world(copies, tmp / f"world-{copies}")
+            scenario = load_scenario(scenario_for(folder, tmp))
+            world = scenario.compile()
+            n = world.n_researchers
+            replicates = max(budget // n, 20)
+            theta, _ = scenario.parameters(replicates, scenario.spec.seed)
+            ens = rate(world, theta, replicates, args.repeats)
+            wall, peak = run_peak(scenario.path, runs[copies], tmp / f"out-{copies}")
+            rows.append((n, ens, runs[copies], wall, peak))
+            print(f"{n:>6} researchers: {ens:14,.0f} researcher-months/s ({replicates:,} reps); "
+                  f"sim run --no-trajectories, {runs[copies]:,} replicates: {wall:6.1f} s, "
+                  f"peak {peak:.2f} GiB", flush=True)  # fmt: skip
+        base = load_scenario("baseline")
+        world = base.compile()
+        reps = 40 if quick else 200
+        theta, _ = base.parameters(reps, base.spec.seed)
+        mesa = rate(world, theta, reps, args.repeats, engine="mesa")
+        child = subprocess.run(
+            [sys.executable, "-c", _PLAIN_MESA.format(reps=max(reps // 10, 4))],
+            env={**os.environ, "NUMBA_DISABLE_JIT": "1"}, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        plain = float(child.stdout.strip().splitlines()[-1])
+    small = next(r for r in rows if r[0] == 14)
+    large = max(rows, key=lambda r: r[0])
+    print(f"mesa engine (compiled kernel): {mesa:14,.0f} researcher-months/s")
+    print(f"mesa engine (kernel interpreted, plain Mesa): {plain:14,.0f} researcher-months/s")
+    print(f"ratio ensemble / mesa: {small[1] / mesa:,.0f}x; ensemble / plain mesa: "
+          f"{small[1] / plain:,.0f}x")  # fmt: skip
+    print(f"rate at {large[0]:,} researchers / rate at 14: {large[1] / small[1]:.2f}")
 
-    scenario = load_scenario("baseline")
-    world = scenario.compile()
-    theta = np.array(list(prior_means().values()))
-    t_, n_ = world.n_months, world.n_researchers
-    print(
-        f"world: {n_} researchers, {t_} months, {len(world.world.labs)} labs; "
-        f"cores: {os.cpu_count()}, numba threads: {numba.get_num_threads()}"
-    )
 
-    simulate(world, theta, replicate_seeds(0, 2), engine="mesa")
-    mesa_seeds = replicate_seeds(1, args.mesa_reps)
-    if args.mesa_only:
-        rate = _rate(
-            lambda: simulate(world, theta, mesa_seeds, engine="mesa"),
-            args.mesa_reps * t_ * n_,
-            args.repeats,
-        )
-        print(f"{rate:.1f}")
-        return
-    simulate(world, theta, replicate_seeds(0, 64))  # compile / load the cached kernels
-
-    ens_seeds = replicate_seeds(1, args.ensemble_reps)
-    mesa = _rate(
-        lambda: simulate(world, theta, mesa_seeds, engine="mesa"),
-        args.mesa_reps * t_ * n_,
-        args.repeats,
-    )
-    ens = _rate(
-        lambda: simulate(world, theta, ens_seeds), args.ensemble_reps * t_ * n_, args.repeats
-    )
-    print(f"mesa engine:     {mesa:14,.0f} researcher-months/s  ({args.mesa_reps} replicates)")
-    print(f"ensemble engine: {ens:14,.0f} researcher-months/s  ({args.ensemble_reps} replicates)")
-    print(f"ratio ensemble / mesa: {ens / mesa:,.0f}x")
-    child = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--mesa-only",
-            "--mesa-reps",
-            str(max(args.mesa_reps // 10, 5)),
-            "--repeats",
-            "3",
-        ],
-        env={**os.environ, "NUMBA_DISABLE_JIT": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    plain = float(child.stdout.strip().splitlines()[-1])
-    print(f"mesa engine, kernel interpreted (plain Mesa): {plain:14,.0f} researcher-months/s")
-    print(f"ratio ensemble / plain mesa: {ens / plain:,.0f}x")
-
-    # where the ensemble's time goes, on one chunk
-    seeds = ens_seeds[:8192]
-    start = time.perf_counter()
-    draws_of_chunk = _draws(world, seeds)
-    draws = time.perf_counter() - start
-    start = time.perf_counter()
-    out = _run(world, theta, draws_of_chunk)
-    loop = time.perf_counter() - start
-    print(
-        f"one chunk of {len(seeds)}: random draws {draws * 1e3:.0f} ms, "
-        f"compiled loop {loop * 1e3:.0f} ms ({out.size / loop:,.0f} researcher-months/s)"
-    )
+_PLAIN_MESA = """
+import time
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+s = load_scenario("baseline"); w = s.compile(); theta, _ = s.parameters({reps}, 1)
+from sim.streams import replicate_seeds
+seeds = replicate_seeds(1, {reps})
+start = time.perf_counter(); simulate(w, theta, seeds, engine="mesa")
+print({reps} * w.n_months * w.n_researchers / (time.perf_counter() - start))
+"""
 
 
 if __name__ == "__main__":

@@ -202,7 +202,11 @@ class Scenario:
         return np.broadcast_to(theta, (replicates, len(theta))).copy(), None
 
     def posterior_path(self) -> Path:
-        """The posterior file: relative paths are taken from the project root."""
+        """The posterior file, where the parameter draws come from.
+
+        ``posterior_file`` (a relative path is taken from the scenario file that gives it), else
+        where ``sim calibrate`` writes the world's by default.
+        """
         path = Path(self.spec.posterior_file or default_posterior(self.world.name))
         return path if path.is_absolute() else PROJECT_ROOT / path
 
@@ -322,6 +326,9 @@ def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...
     except ValidationError as exc:
         raise explain_validation_error(exc, path) from None
     raw.setdefault("name", path.stem)
+    posterior = raw.get("posterior_file")
+    if isinstance(posterior, str) and not Path(posterior).is_absolute():
+        raw["posterior_file"] = str((path.parent / posterior).resolve())  # relative to this file
     world = raw.get("world")
     if isinstance(world, dict) and isinstance(world.get("name"), str):
         folder = path.parent / world["name"]  # a world folder named relative to this file

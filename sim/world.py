@@ -265,12 +265,13 @@ class World:
         n, n_labs = len(self.researchers), len(self.labs)
         home = np.zeros((n, n_labs))
         founder = np.zeros((n, n_labs))
+        row = {name: i for i, name in enumerate(self.researchers)}
         for j, cities in enumerate(self.lab_cities):
             for i, city in enumerate(self.cities):
                 # An unknown city is neutral: the same home term at every lab.
                 home[i, j] = float(not city or "*" in cities or city in cities)
             for person in self.founders[j]:
-                founder[self.researchers.index(person), j] = 1.0
+                founder[row[person], j] = 1.0
         indptr, indices, weights = tie_rows(self.ties, n)
         tied = sparse.csr_array((weights, indices, indptr), shape=(n, n)).T.tocsr()
         tied.sort_indices()

@@ -1,11 +1,12 @@
 """Any cohort, any calendar, any focal lab: a synthetic world made here goes through every command.
 
-The world "acme" runs from 2009-01, its history is known through 2011-12, its focal lab is Acme,
+The world "acme" (``examples/acme``, the README's walk-through) runs from 2009-01, its history is known through 2011-12, its focal lab is Acme,
 a spin-out is founded mid-window and one researcher leaves and comes back. Nothing in ``sim/``
 may know a shipped cohort: the last test scans the package for their lab names and months.
 """
 
 import re
+import shutil
 import tomllib
 
 import numpy as np
@@ -20,86 +21,14 @@ from sim.world import load_world
 from tests.conftest import REPO, run_sim
 from tests.unit.test_engines import _check_invariants
 
-WORLD_TOML = """
-title = "The Acme five"
-start = "2009-01"
-observed_until = "2011-12"
-focal_lab = "Acme"
-horizon = "2013-12"
-
-[[statistic]]
-name = "at_acme_2011_12"
-kind = "at_focal"
-month = "2011-12"
-ranges = [[2, 4]]
-
-[[statistic]]
-name = "at_spinout_2011_12"
-kind = "at_lab"
-lab = "Spinout"
-month = "2011-12"
-
-[[statistic]]
-name = "left_by_2010_06"
-kind = "left_by"
-month = "2010-06"
-
-[[statistic]]
-name = "destinations_2011_12"
-kind = "destinations"
-month = "2011-12"
-"""
-COHORT = """name,city,start_lab,tenure_years
-Ada,Lyon,Acme,2
-Ben,Lyon,Acme,
-Cyd,Oslo,Acme,7
-Dee,,Acme,1
-Eve,Oslo,Acme,4
-"""
-LABS = """name,cities,founded,founders
-Acme,Lyon;Oslo,,
-Rival,Oslo,,
-Spinout,Lyon,2010-03,Ada
-Elsewhere,*,,
-"""
-EVENTS = """id,month,kind,lab,attribute,value,into
-acme_cuts,2009-06,shift,Acme,culture,-0.2,
-spinout_round,2011-01,shift,Spinout,pay,0.1,
-"""
-OBSERVED = """name,earliest,latest,from,to
-Ada,2010-03,2010-05,Acme,Spinout
-Ben,2009-08,2009-08,Acme,Rival
-Ben,2011-02,2011-02,Rival,Acme
-Cyd,2010-01,2011-06,Acme,Elsewhere
-Dee,,,,
-Eve,,,,
-"""
-TARGETS = """
-[[target]]
-summary = "at_acme_2011_12"
-observed = 3
-tolerance = 1
-why = "the synthetic anchor, one either way"
-
-[[curve]]
-months = ["2010-06", "2011-06"]
-tolerance = 1
-why = "the band the observed intervals allow, one either way"
-"""
+EXAMPLE = REPO / "examples" / "acme"
+WORLD_TOML = (EXAMPLE / "world" / "world.toml").read_text()
+OBSERVED = (EXAMPLE / "world" / "observed.csv").read_text()
 
 
 def write_acme(folder):
-    """Write the synthetic world's files into ``folder``; returns it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "world.toml").write_text(WORLD_TOML)
-    (folder / "cohort.csv").write_text(COHORT)
-    (folder / "labs.csv").write_text(LABS)
-    (folder / "events.csv").write_text(EVENTS)
-    (folder / "observed.csv").write_text(OBSERVED)
-    (folder / "targets.toml").write_text(TARGETS)
-    rows = [f"{lab},{a},{v}" for lab, v in (("Acme", 0.6), ("Rival", 0.5), ("Spinout", 0.7),
-            ("Elsewhere", 0.4)) for a in ("openness", "culture", "pace", "pay")]  # fmt: skip
-    (folder / "attributes.csv").write_text("lab,attribute,value\n" + "\n".join(rows) + "\n")
+    """Copy the example world (the README's walk-through) into ``folder``; returns it."""
+    shutil.copytree(EXAMPLE / "world", folder)
     return folder
 
 
@@ -210,7 +139,7 @@ BAD_OBSERVED = {
                                         r"row 2.*'Spinout' does not exist throughout"),
     "rows out of order": ("Ben,2011-02,2011-02", "Ben,2009-05,2009-06",
                           r"row 4.*chronological order"),
-    "a researcher missing": ("Eve,,,,\n", "", r"no row for Eve"),
+    "a researcher missing": ("Eve,,,,,stayed\n", "", r"no row for Eve"),
 }  # fmt: skip
 
 
