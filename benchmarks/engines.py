@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import numba
-import numpy as np
 import pandas as pd
 
 from sim.scenario import load_scenario
