@@ -69,8 +69,9 @@ def copy_world(copies: int, folder: Path) -> Path:
 def scenario_for(world: Path, folder: Path) -> Path:
     """The baseline's parameters (posterior draws) on another world."""
     path = folder / f"{world.name}.toml"
+    baseline = ROOT / "scenarios" / "baseline.toml"
     path.write_text(
-        f'description = "benchmark world {world.name}"\nextends = "{ROOT / "scenarios" / "baseline.toml"}"\n'
+        f'description = "benchmark world {world.name}"\nextends = "{baseline}"\n'
         f'[world]\nname = "{world}"\n'
     )
     return path
