@@ -788,9 +788,19 @@ def _cmd_calibrate(args) -> int:
 
 def register_cli(sub) -> None:
     """Add ``sim calibrate`` to the command line."""
-    from sim.cli import non_negative_int
+    from sim.cli import add_command, non_negative_int
 
-    cmd = sub.add_parser("calibrate", help="fit the parameters to the observed history (ABC-SMC)")
+    cmd = add_command(
+        sub, "calibrate", "fit the parameters to the observed history (ABC-SMC)",
+        "Calibrates the behavioural parameters of a scenario's world to its observed history\n"
+        "(the world's observed.csv) by rejection ABC refined by ABC-SMC on the targets of the\n"
+        "world's targets.toml, and writes posterior.parquet, generations.csv,\n"
+        "identifiability.csv, report.md (targets, sampler, prior vs posterior, predictive\n"
+        "checks with p-values) and the figures ppc.png and pairs.png.",
+        ["sim calibrate",
+         "sim calibrate --scenario scenarios/openai-founders/baseline.toml --population 1000",
+         "sim calibrate --priors calibration/priors-wide.toml --out calibration/llama/wide"],
+    )  # fmt: skip
     cmd.add_argument(
         "--out",
         default=None,
@@ -828,10 +838,17 @@ def register_cli(sub) -> None:
     cmd.add_argument(
         "--targets", default=None, help="targets file (default: targets.toml in the world's folder)"
     )
-    cmd.add_argument("--priors", default=None, help="TOML file overriding the declared priors")
+    cmd.add_argument(
+        "--priors",
+        default=None,
+        metavar="FILE",
+        help="TOML file overriding the declared priors (default: sim/params.py's)",
+    )
     cmd.add_argument(
         "--predictive-replicates", type=int, default=20_000,
         help="histories simulated for the posterior predictive check (default %(default)s)",
     )  # fmt: skip
-    cmd.add_argument("--quiet", action="store_true", help="no progress lines")
+    cmd.add_argument(
+        "--quiet", action="store_true", help="no progress lines (default: one line per generation)"
+    )
     cmd.set_defaults(func=_cmd_calibrate)

@@ -1,4 +1,4 @@
-"""The ``sim`` command: run, compare, sweep, sensitivity, calibrate.
+"""The sim command: run, compare, sweep, sensitivity, calibrate.
 
 Bad input (a malformed scenario, an unknown lab or parameter, a date outside the window, a
 corrupt results file) prints one paragraph naming the file, the key and what was expected, and
@@ -33,19 +33,71 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and examples (each option's help gives its default)."""
+
+
+def add_command(sub, name: str, summary: str, description: str, examples: list[str]):
+    """A subcommand with a one-line summary, a description and examples in its epilog."""
+    return sub.add_parser(
+        name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.\n\n{description}",
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+        formatter_class=HelpFormatter,
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands register themselves here)."""
-    parser = argparse.ArgumentParser(prog="sim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="sim",
+        description=(
+            "Simulate researchers leaving a lab: run scenarios, compare counterfactuals under "
+            "common random\nnumbers, sweep parameters and calibrate them to an observed history. "
+            "'sim COMMAND --help' says more.\nBad input exits with status 2 and one paragraph "
+            "naming the file, the key and what was expected."
+        ),
+        epilog="examples:\n  sim run baseline\n  sim compare --all\n  sim calibrate --quiet",
+        formatter_class=HelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one scenario and write its outputs")
+    run = add_command(
+        sub, "run", "run one scenario and write its outputs",
+        "Simulates the scenario's replicates (each with its own parameter draw where the scenario\n"
+        "takes its parameters from a posterior) and writes, into a folder that is replaced whole,\n"
+        "trajectories.parquet, parameters.parquet, retention.csv, summary.csv, destinations.csv,\n"
+        "exits.csv, retention.png and manifest.json. Months are YYYY-MM in the world's calendar.",
+        ["sim run baseline", "sim run scenarios/culture-kept.toml --replicates 10000 --seed 1",
+         "sim run baseline --replicates 1000000 --no-trajectories --out out/million"],
+    )  # fmt: skip
     run.add_argument("scenario", help="a scenario file, or a name in scenarios/ (e.g. baseline)")
-    run.add_argument("--replicates", type=positive_int, default=None)
-    run.add_argument("--seed", type=non_negative_int, default=None)
-    run.add_argument("--out", default=None, help="output folder (default out/SCENARIO)")
-    run.add_argument("--engine", choices=("ensemble", "mesa"), default="ensemble")
+    run.add_argument(
+        "--replicates",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="number of simulated histories (default: the scenario's replicates)",
+    )
+    run.add_argument("--seed", type=non_negative_int, default=None, metavar="SEED",
+                     help="seed of the replicate seeds and posterior draws (default: the "
+                          "scenario's seed)")  # fmt: skip
+    run.add_argument(
+        "--out",
+        default=None,
+        metavar="FOLDER",
+        help="output folder, replaced whole (default: out/SCENARIO)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("ensemble", "mesa"),
+        default="ensemble",
+        help="ensemble: compiled, many replicates at once; mesa: the reference "
+        "Mesa model, one agent at a time (same histories, much slower; "
+        "default: ensemble)",
+    )
     run.add_argument("--no-trajectories", action="store_true",
-                     help="skip trajectories.parquet (for very many replicates)")  # fmt: skip
+                     help="skip trajectories.parquet and parameters.parquet (for very many "
+                          "replicates; default: write them)")  # fmt: skip
     run.set_defaults(func=_cmd_run)
 
     for register in _extensions():

@@ -633,15 +633,21 @@ def _month(r, horizon: str, calendar) -> str:
 # --------------------------------------------------------------------------- command line
 def register_cli(subparsers) -> None:
     """Add ``sim compare`` to the ``sim`` command."""
-    cmd = subparsers.add_parser(
-        "compare",
-        help="compare scenarios under common random numbers (the first is the reference)",
-        description=(
-            "Run scenarios with the same replicate seeds and parameter draws as the first one "
-            "(the reference) and write comparison.csv, retention.png, difference.png, "
-            "destinations.png and report.md."
-        ),
-    )
+    from sim.cli import add_command
+
+    cmd = add_command(
+        subparsers, "compare",
+        "compare scenarios under common random numbers (the first is the reference)",
+        "Runs every scenario with the reference's replicate seeds and parameter draws (its own\n"
+        "fixed [params] values on top), so each difference is paired replicate by replicate, and\n"
+        "writes comparison.csv, replicates.csv, retention.csv/.png, difference.csv/.png,\n"
+        "destinations.csv/.png, report.md and manifest.json into a folder replaced whole. All\n"
+        "scenarios run to the earliest of their horizons (months are YYYY-MM).",
+        ["sim compare --all",
+         "sim compare baseline culture-kept mistral-never-founded --replicates 5000",
+         "sim compare --all --reference scenarios/openai-founders/baseline.toml "
+         "--out out/openai"],
+    )  # fmt: skip
     cmd.add_argument(
         "scenarios", nargs="*", metavar="SCENARIO",
         help="scenario files or names in scenarios/; the first is the reference",
@@ -652,12 +658,21 @@ def register_cli(subparsers) -> None:
     cmd.add_argument("--reference", default=BASELINE,
                      help=f"the reference scenario of --all (default {BASELINE}; e.g. "
                           "scenarios/openai-founders/baseline.toml)")  # fmt: skip
-    cmd.add_argument("--replicates", type=positive_int, default=None,
-                     help="replicates per scenario (default: the reference's)")  # fmt: skip
-    cmd.add_argument("--seed", type=non_negative_int, default=None,
-                     help="seed (default: the reference's)")  # fmt: skip
     cmd.add_argument(
-        "--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})"
+        "--replicates",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="replicates per scenario (default: the reference's)",
+    )
+    cmd.add_argument("--seed", type=non_negative_int, default=None, metavar="SEED",
+                     help="seed of the replicate seeds and the posterior draws (default: the "
+                          "reference's)")  # fmt: skip
+    cmd.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        metavar="FOLDER",
+        help=f"output folder, replaced whole (default {DEFAULT_OUT})",
     )
     cmd.set_defaults(func=_cmd_compare)
 

@@ -660,21 +660,35 @@ def _execute_dask(world, todo, task, done, scheduler) -> None:
 # --------------------------------------------------------------------------- command line
 def register_cli(subparsers) -> None:
     """Add ``sim sweep`` and ``sim sensitivity`` to the command line."""
-    from sim.cli import positive_int
+    from sim.cli import add_command, positive_int
 
     commands = (
-        ("sweep", _cmd_sweep, "run (or resume) a parameter sweep"),
+        ("sweep", _cmd_sweep, "run (or resume) a parameter sweep",
+         "Simulates every point of the sweep file's design (grid, lhs, sobol or morris) with the\n"
+         "same replicate seeds (common random numbers), one Parquet chunk per finished chunk of\n"
+         "points with its checksum, then results.parquet (the mean and sd of each output per\n"
+         "point). A killed sweep resumes where it stopped when run again into the same folder.",
+         ["sim sweep sweeps/grid-peer-culture.toml",
+          "sim sweep sweeps/sobol-baseline.toml --scheduler tcp://127.0.0.1:8786"]),
         ("sensitivity", _cmd_sensitivity,
-         "run a sobol or morris sweep (or reuse it) and write sensitivity indices"),
+         "run a sobol or morris sweep (or reuse it) and write sensitivity indices",
+         "Runs (or resumes) the sweep, then SALib's Sobol or Morris analysis of each output:\n"
+         "sensitivity.csv, sensitivity.png and sensitivity.md, with the share of the output\n"
+         "variance due to chance (the seed-noise points).",
+         ["sim sensitivity sweeps/morris-quick.toml",
+          "sim sensitivity sweeps/sobol-baseline.toml --workers 2"]),
     )  # fmt: skip
-    for name, func, text in commands:
-        cmd = subparsers.add_parser(name, help=text, description=text)
+    for name, func, text, description, examples in commands:
+        cmd = add_command(subparsers, name, text, description, examples)
         cmd.add_argument("spec", help="a sweep file (TOML), e.g. sweeps/morris-quick.toml")
-        cmd.add_argument("--out", default=None, help="output folder (default out/sweeps/NAME)")
-        cmd.add_argument("--workers", type=positive_int, default=None,
+        cmd.add_argument("--out", default=None, metavar="FOLDER",
+                         help="output folder; an existing one is resumed if it holds the same "
+                              "sweep (default: out/sweeps/NAME)")  # fmt: skip
+        cmd.add_argument("--workers", type=positive_int, default=None, metavar="N",
                          help="local worker processes (default: the number of cores)")  # fmt: skip
-        cmd.add_argument("--scheduler", default=None,
-                         help="a Dask scheduler address, e.g. tcp://host:8786")  # fmt: skip
+        cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="a Dask scheduler address, e.g. tcp://host:8786 (default: run "
+                              "locally)")  # fmt: skip
         cmd.set_defaults(func=func)
 
 
