@@ -209,3 +209,20 @@ def test_chunks_are_sized_by_bytes(llama):
     assert replicate_bytes(world) > world.n_months * world.n_researchers
     assert chunk_size(world, budget=10 * replicate_bytes(world)) == 10
     assert chunk_size(world, budget=1) == 1
+
+
+def test_common_random_numbers_survive_a_lab_added_in_front(llama, mobile_theta):
+    """Fits are keyed by lab names: a lab inserted first (shifting every code) that never opens
+    within the horizon leaves every history the same, lab for lab."""
+    idle = llama.replace(
+        labs=("Dormant", *llama.labs),
+        lab_cities=(("Paris",), *llama.lab_cities),
+        founded=("2030-01", *llama.founded),
+        founders=((), *llama.founders),
+        attributes=np.vstack([np.full((1, 4), 0.9), llama.attributes]),
+        observed=None,
+    )
+    seeds = replicate_seeds(6, 200)
+    base = simulate(llama.compile("2026-12"), mobile_theta, seeds)
+    more = simulate(idle.compile("2026-12"), mobile_theta, seeds)
+    np.testing.assert_array_equal(more.labs.astype(int) - 1, base.labs)
