@@ -41,31 +41,71 @@ def _observed_band(ax, world: World, n_months: int, label: str = "observed") -> 
             label=f"{label} (earliest reading)")  # fmt: skip
 
 
+def _band(ax, x, curve, colour, label, alpha=(0.15, 0.3)) -> None:
+    """A curve's 90% and 50% bands and its mean line."""
+    ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=alpha[0], linewidth=0)
+    ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=alpha[1], linewidth=0)
+    ax.plot(x, curve["mean"], color=colour, lw=1.8, label=label)
+
+
+def _panels(n: int, width: float = 12.0):
+    """A grid of ``n`` panels with shared axes, two or three to a row; unused cells hidden."""
+    cols = 1 if n == 1 else 2 if n <= 4 else 3
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width if cols > 1 else 9, 3.4 * rows + 0.8),
+                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+#: Scenario colours after the reference's grey (matplotlib's tab10 without its grey).
+_PALETTE = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9", "#17becf", "#bcbd22", "#8c564b")
+REFERENCE_COLOUR = "0.45"
+
+
+def scenario_colours(labels) -> dict[str, str]:
+    """One colour per scenario, the same in every figure of a comparison: the first (the
+    reference) grey, the others from a palette without grey, in order.
+    """
+    labels = list(labels)
+    return {labels[0]: REFERENCE_COLOUR} | {
+        label: _PALETTE[k % len(_PALETTE)] for k, label in enumerate(labels[1:])
+    }
+
+
 def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str | None = None):
-    """Retention bands (50% and 90%) and means, one colour per curve, observed history on top.
+    """Retention bands (50% and 90%) and means, with the observed history on top.
+
+    One curve: a single panel. Several: small multiples, one panel per scenario against the
+    first (the reference), shared axes, each scenario in its own colour (:func:`scenario_colours`).
 
     Args:
-        curves: label -> :func:`sim.results.retention_curve` table.
+        curves: label -> :func:`sim.results.retention_curve` table; the first is the reference.
         world: the world (its focal lab, cohort size, calendar and observed history).
         title: figure title (default: names the world and its focal lab).
     """
-    fig, ax = plt.subplots(figsize=(9, 5))
-    months = None
-    for k, (label, curve) in enumerate(curves.items()):
-        months = list(curve["month"])
+    labels = list(curves)
+    colours = scenario_colours(labels)
+    reference = labels[0]
+    others = labels[1:] or labels
+    fig, axes = _panels(len(others))
+    for ax, label in zip(axes, others, strict=True):
+        months = list(curves[label]["month"])
         x = np.arange(len(months))
-        colour = f"C{k}"
-        ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.15, linewidth=0)
-        ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.3, linewidth=0)
-        ax.plot(x, curve["mean"], color=colour, label=f"{label} (mean, 50% and 90% bands)")
-    if months is not None:
+        if label != reference:
+            _band(ax, x, curves[reference], colours[reference], reference, alpha=(0.12, 0.22))
+        _band(ax, x, curves[label], colours[label], label)
         _observed_band(ax, world, len(months))
-    ax.set_ylim(0, 1.02)
-    ax.set_ylabel(f"share of the cohort at {world.focal_lab}")
-    ax.set_title(title or f"{world.title}: share still at {world.focal_lab}")
-    if months:
+        ax.set_ylim(0, 1.02)
+        ax.set_title(label if label == reference else f"{label} vs {reference}", fontsize=11)
         _month_ticks(ax, months)
-    ax.legend(loc="upper right", fontsize=8)
+        ax.tick_params(labelsize=9)
+    for ax in axes[:: 1 if len(axes) == 1 else (2 if len(axes) <= 4 else 3)]:
+        ax.set_ylabel(f"share at {world.focal_lab}", fontsize=10)
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle(title or f"{world.title}: share still at {world.focal_lab}", fontsize=13)
     fig.tight_layout()
     return fig
 
@@ -73,33 +113,33 @@ def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str |
 def difference_figure(curves: dict[str, pd.DataFrame], world: World, reference: str):
     """Paired difference of each scenario's retention curve from the reference's.
 
-    One colour per scenario: the mean line with the 50% and 90% bands of the per-replicate
-    difference; a right-hand axis reads the difference in researchers.
+    Small multiples, one panel per scenario with shared axes, in the scenario's colour: the
+    mean line with the 50% and 90% bands of the per-replicate difference, in researchers.
     """
     cohort_size = len(world.researchers)
-    fig, ax = plt.subplots(figsize=(9, 6), layout="constrained")
-    months: list[str] = []
-    for k, (label, curve) in enumerate(curves.items()):
+    labels = list(curves)
+    colours = scenario_colours([reference, *labels])
+    fig, axes = _panels(max(len(labels), 1))
+    for ax, label in zip(axes, labels, strict=False):
+        curve = curves[label]
         months = list(curve["month"])
         x = np.arange(len(months))
-        colour = f"C{k + 1}"  # C0 is the reference's colour in the retention figure
-        ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=0.08, linewidth=0)
-        ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=0.18, linewidth=0)
-        ax.plot(x, curve["mean"], color=colour, label=label)
-    ax.axhline(0.0, color="black", lw=0.8)
-    if months:
+        scaled = curve[["mean", "q05", "q25", "q75", "q95"]] * cohort_size
+        _band(ax, x, scaled, colours[label], label)
+        ax.axhline(0.0, color="black", lw=0.8)
         if world.calendar.observed_until:
-            ax.axvline(world.calendar.index(world.calendar.observed_until), color="grey", lw=0.8,
-                       ls=":")  # fmt: skip
+            ax.axvline(world.calendar.index(world.calendar.observed_until), color="grey",
+                       lw=0.8, ls=":")  # fmt: skip
+        ax.set_title(label, fontsize=11)
         _month_ticks(ax, months)
-    ax.set_ylabel(f"share at {world.focal_lab}: scenario - {reference}")
-    right = ax.secondary_yaxis(
-        "right", functions=(lambda s: s * cohort_size, lambda n: n / cohort_size)
+        ax.tick_params(labelsize=9)
+    for ax in axes[:: 1 if len(axes) == 1 else (2 if len(axes) <= 4 else 3)]:
+        ax.set_ylabel(f"more at {world.focal_lab}\n(researchers)", fontsize=10)
+    fig.suptitle(
+        f"Paired difference from {reference}: mean, 50% and 90% bands across replicates",
+        fontsize=13,
     )
-    right.set_ylabel("researchers")
-    ax.set_title(f"Paired difference from {reference} (mean, 50% and 90% bands across replicates)")
-    if curves:  # below the axes: the bands can fill any part of the plot
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -118,11 +158,12 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
     ratios = [max(len(home), 1), max(len(other), 1) + 1]
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": ratios})
     width = 0.8 / len(scenarios)
+    colours = scenario_colours(scenarios)
     for ax, part in zip(axes, (wide.loc[home], other), strict=True):
         x = np.arange(len(part))
         for k, label in enumerate(scenarios):
             ax.bar(x + (k - (len(scenarios) - 1) / 2) * width, part[label], width,
-                   color=f"C{k}", label=label)  # fmt: skip
+                   color=colours[label], label=label)  # fmt: skip
         ax.set_xticks(x)
         ax.set_xticklabels(part.index, rotation=30, ha="right")
     axes[0].set_ylabel(f"mean number of the cohort there in {month}")
