@@ -66,8 +66,9 @@ REFERENCE_COLOUR = "0.45"
 
 
 def scenario_colours(labels) -> dict[str, str]:
-    """One colour per scenario, the same in every figure of a comparison: the first (the
-    reference) grey, the others from a palette without grey, in order.
+    """One colour per scenario, the same in every figure of a comparison.
+
+    The first (the reference) is grey, the others take a palette without grey, in order.
     """
     labels = list(labels)
     return {labels[0]: REFERENCE_COLOUR} | {
