@@ -48,6 +48,17 @@ def available_bytes() -> int:
 
 def check_fits(world: CompiledWorld, replicates: int, option: str = "--replicates") -> None:
     """Refuse, before allocating anything, a run that would not fit in memory; say what fits."""
+    from sim import ensemble
+
+    one = ensemble.replicate_bytes(world)
+    if one > ensemble.DEFAULT_BUDGET:
+        raise InputError(
+            f"one replicate of this world ({world.n_researchers:,} researchers, "
+            f"{len(world.world.labs)} labs, {world.n_months} months) needs "
+            f"{one / 2**20:,.0f} MiB of working arrays, more than the engine's chunk budget of "
+            f"{ensemble.DEFAULT_BUDGET / 2**20:,.0f} MiB: shorten the horizon or split the cohort",
+            key=option,
+        )
     need = run_bytes(world, replicates)
     have = MEMORY_SHARE * available_bytes()
     if need > have:

@@ -312,3 +312,13 @@ def test_mutated_world_files_exit_0_or_2_and_never_damage_results(tmp_path, data
 def test_the_cli_subprocess_reports_bad_input_without_traceback(tmp_path):
     done = run_sim("run", scenario_file(tmp_path, "[params]\nb_peer = true"), "--out", tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_a_world_too_large_for_one_chunk_is_refused_before_simulating(monkeypatch, llama):
+    from sim import ensemble
+    from sim.simulate import check_fits
+
+    world = llama.compile("2026-12")
+    monkeypatch.setattr(ensemble, "DEFAULT_BUDGET", ensemble.replicate_bytes(world) - 1)
+    with pytest.raises(InputError, match="more than the engine's chunk budget"):
+        check_fits(world, 1)
