@@ -8,6 +8,7 @@ exits with status 2; it never leaves a traceback and never overwrites earlier re
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -15,19 +16,33 @@ from sim.errors import InputError
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.run import run_scenario, write_run
+    import tempfile
+
+    from sim.run import run_streamed, write_run
     from sim.scenario import load_scenario
     from sim.store import check_out_folder
 
     scenario = load_scenario(args.scenario)
     seed = scenario.spec.seed if args.seed is None else args.seed
     out = check_out_folder(Path(args.out or Path("out") / scenario.name))
-    traj = run_scenario(scenario, args.replicates, seed, engine=args.engine, progress=None)
-    written = write_run(
-        scenario, traj, out, seed=seed, engine=args.engine,
-        trajectories=not args.no_trajectories,
-    )  # fmt: skip
-    print(f"{scenario.name}: {traj.shape[0]} replicates, {len(written)} files in {out}/")
+    histories = None
+    if not args.no_trajectories:  # written beside the folder, moved in with the rest
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".parquet", dir=out.parent)
+        os.close(handle)
+        histories = Path(name)
+    try:
+        summary = run_streamed(
+            scenario, args.replicates, seed, engine=args.engine, trajectories=histories,
+            progress=None,
+        )  # fmt: skip
+        written = write_run(
+            scenario, summary, out, seed=seed, engine=args.engine, trajectories=histories or False
+        )
+    finally:
+        if histories is not None:
+            histories.unlink(missing_ok=True)
+    print(f"{scenario.name}: {summary.replicates} replicates, {len(written)} files in {out}/")
     if scenario.spec.provisional:
         print("note: this scenario's parameters are provisional (not calibrated).")
     return 0
@@ -109,7 +124,7 @@ def _extensions():
     """Subcommands defined beside their drivers (compare, sweep, calibrate), where present."""
     import importlib
 
-    for module in ("sim.compare", "sim.sweep", "sim.calibrate"):
+    for module in ("sim.compare", "sim.sweep", "sim.calibrate", "sim.explain", "sim.app"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

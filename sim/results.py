@@ -305,12 +305,11 @@ def _curve(values: np.ndarray, months: list[str], scale: float = 1.0) -> pd.Data
     return pd.DataFrame({"month": months, **columns})
 
 
-def exits_per_month(traj: Trajectories) -> pd.DataFrame:
-    """Researchers leaving the focal lab in each month (at it the month before, not now).
+def exit_counts(traj: Trajectories) -> np.ndarray:
+    """Researchers leaving the focal lab in each month of each replicate, int16 [R, T].
 
-    Month 0 compares with the start. Columns: month, mean and the :data:`QUANTILES` across
-    replicates; a return to the focal lab followed by a second exit counts twice. Month 0
-    compares with the start labs.
+    A researcher leaves in month t if at the focal lab the month before (month 0 compares with
+    the start labs) and not at its end; a return followed by a second exit counts twice.
     """
     n_reps, n_months, _ = traj.shape
     exits = np.empty((n_reps, n_months), dtype=np.int16)
@@ -319,12 +318,20 @@ def exits_per_month(traj: Trajectories) -> pd.DataFrame:
         first = np.broadcast_to(traj.start_labs == traj.focal, here[:, :1].shape)
         was = np.concatenate([first, here[:, :-1]], axis=1)
         exits[start : start + _CHUNK] = (was & ~here).sum(axis=2)
-    return _curve(exits, traj.month_labels())
+    return exits
 
 
-def retention_curve(traj: Trajectories) -> pd.DataFrame:
-    """Share of the cohort at the focal lab by month: mean and the QUANTILES across replicates."""
-    return _curve(traj.at_focal(), traj.month_labels(), scale=traj.shape[2])
+def exits_per_month(traj: Trajectories) -> pd.DataFrame:
+    """Exits from the focal lab by month (:func:`exit_counts`): mean and the QUANTILES."""
+    return RunSummary.of(traj).exits_per_month()
+
+
+def retention_curve(traj) -> pd.DataFrame:
+    """Share of the cohort at the focal lab by month: mean and the QUANTILES across replicates.
+
+    ``traj`` is a :class:`Trajectories` or a :class:`RunSummary`.
+    """
+    return _curve(traj.at_focal(), traj.month_labels(), scale=len(traj.world.researchers))
 
 
 def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFrame:
@@ -344,20 +351,32 @@ def difference_curve(traj: Trajectories, reference: Trajectories) -> pd.DataFram
     return _curve(difference, traj.month_labels())
 
 
+def lab_counts(traj: Trajectories, month: str) -> np.ndarray:
+    """The number of the cohort at each lab at the end of ``month``, int16 [R, L]."""
+    t = month_index(month, traj)
+    counts = np.zeros((traj.shape[0], len(traj.lab_names)), dtype=np.int16)
+    for code in range(len(traj.lab_names)):
+        counts[:, code] = (traj.labs[:, t, :] == code).sum(axis=1)
+    return counts
+
+
 def destination_counts(traj: Trajectories, month: str | None = None) -> pd.DataFrame:
     """Per lab: mean number of the cohort there at ``month``, and P(at least one).
 
     ``month`` defaults to the checkpoint month (:func:`checkpoint_month`).
     """
-    t = month_index(month or checkpoint_month(traj), traj)
-    rows = []
-    for code, lab in enumerate(traj.lab_names):
-        counts = (traj.labs[:, t, :] == code).sum(axis=1)
-        rows.append({"lab": lab, "mean": counts.mean(), "p_any": (counts > 0).mean()})
+    return _destination_table(lab_counts(traj, month or checkpoint_month(traj)), traj.lab_names)
+
+
+def _destination_table(counts: np.ndarray, labs: tuple[str, ...]) -> pd.DataFrame:
+    rows = [
+        {"lab": lab, "mean": counts[:, code].mean(), "p_any": (counts[:, code] > 0).mean()}
+        for code, lab in enumerate(labs)
+    ]
     return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True)
 
 
-def checkpoint_month(traj: Trajectories) -> str:
+def checkpoint_month(traj) -> str:
     """The month headline numbers are read at.
 
     The world's last observed month where it is simulated, else the last simulated month.
@@ -370,19 +389,121 @@ def checkpoint_month(traj: Trajectories) -> str:
 
 
 def summary_table(traj: Trajectories) -> pd.DataFrame:
-    """The headline numbers, one row per statistic: mean, 5% and 95% quantiles, and its label.
+    """The headline numbers, one row per statistic (:meth:`RunSummary.summary_table`)."""
+    return RunSummary.of(traj).summary_table()
 
-    Every summary of the world (:func:`summary_functions`) whose month is simulated, then for
-    each declared ``ranges`` entry the probability P(low <= value <= high), and each ``at_focal``
-    statistic's most likely value.
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run's tables are made of, per replicate, without the lab codes [R, T, N].
+
+    Built chunk by chunk (:meth:`of`, :meth:`concatenate`), so a run of any size keeps only
+    [R, T] counts and [R] statistics in memory (:func:`sim.run.run_streamed`).
+
+    Attributes:
+        world: the world simulated.
+        seeds, theta, draw: as in :class:`Trajectories`.
+        focal_counts: the cohort at the focal lab after each month, int16 [R, T].
+        exits: exits from the focal lab in each month (:func:`exit_counts`), int16 [R, T].
+        checkpoint: the month of ``destinations`` (:func:`checkpoint_month`).
+        destinations: the cohort at each lab at the checkpoint, int16 [R, L].
+        statistics: each of the world's summaries whose month is simulated, [R] each.
     """
-    world = traj.world
+
+    world: World
+    seeds: np.ndarray
+    theta: np.ndarray
+    draw: np.ndarray | None
+    focal_counts: np.ndarray
+    exits: np.ndarray
+    checkpoint: str
+    destinations: np.ndarray
+    statistics: dict
+
+    @classmethod
+    def of(cls, traj: Trajectories) -> RunSummary:
+        """The summary of a block of histories."""
+        world = traj.world
+        declared = {s.name: s for s in world.statistics}
+        functions = summary_functions(world)
+        names = [n for n in functions if n not in declared or _simulated(declared[n], traj)]
+        checkpoint = checkpoint_month(traj)
+        return cls(
+            world=world,
+            seeds=traj.seeds,
+            theta=traj.theta,
+            draw=traj.draw,
+            focal_counts=np.array(traj.at_focal()),
+            exits=exit_counts(traj),
+            checkpoint=checkpoint,
+            destinations=lab_counts(traj, checkpoint),
+            statistics={n: np.asarray(functions[n](traj)) for n in names},
+        )
+
+    @classmethod
+    def concatenate(cls, parts: list[RunSummary]) -> RunSummary:
+        """Join the summaries of consecutive blocks of one run."""
+        first = parts[0]
+        return cls(
+            world=first.world,
+            seeds=np.concatenate([p.seeds for p in parts]),
+            theta=np.concatenate([p.theta for p in parts]),
+            draw=None if first.draw is None else np.concatenate([p.draw for p in parts]),
+            focal_counts=np.concatenate([p.focal_counts for p in parts]),
+            exits=np.concatenate([p.exits for p in parts]),
+            checkpoint=first.checkpoint,
+            destinations=np.concatenate([p.destinations for p in parts]),
+            statistics={n: np.concatenate([p.statistics[n] for p in parts])
+                        for n in first.statistics},
+        )  # fmt: skip
+
+    @property
+    def replicates(self) -> int:
+        """R."""
+        return len(self.seeds)
+
+    def at_focal(self) -> np.ndarray:
+        """As :meth:`Trajectories.at_focal`."""
+        return self.focal_counts
+
+    def month_labels(self) -> list[str]:
+        """``YYYY-MM`` of every simulated month."""
+        return self.world.calendar.labels(self.focal_counts.shape[1])
+
+    def exits_per_month(self) -> pd.DataFrame:
+        """Exits from the focal lab by month: mean and the QUANTILES across replicates."""
+        return _curve(self.exits, self.month_labels())
+
+    def destination_counts(self) -> pd.DataFrame:
+        """Per lab: mean number of the cohort there at the checkpoint, and P(at least one)."""
+        return _destination_table(self.destinations, self.world.labs)
+
+    def parameters_df(self) -> pd.DataFrame:
+        """One row per replicate: seed, posterior draw (if any) and parameter values."""
+        return Trajectories(
+            np.empty((len(self.seeds), 0, 0), np.int8), self.seeds, self.theta, self.world,
+            self.draw,
+        ).parameters_df()  # fmt: skip
+
+    def summary_table(self) -> pd.DataFrame:
+        """The headline numbers, one row per statistic: mean, 5% and 95% quantiles, its label.
+
+        Every summary of the world (:func:`summary_functions`) whose month is simulated, then for
+        each declared ``ranges`` entry the probability P(low <= value <= high), and each
+        ``at_focal`` statistic's most likely value.
+        """
+        return _summary_rows(self)
+
+
+def _summary_rows(summary: RunSummary) -> pd.DataFrame:
+    world = summary.world
     declared = {s.name: s for s in world.statistics}
-    names = [n for n in summary_names(world) if n not in declared or _simulated(declared[n], traj)]
-    stats = replicate_summaries(traj, names)
+    stats = summary.statistics
+    names = list(stats)
+    n_people = len(world.researchers)
     rows = []
     for name in names:
-        values = stats[name].to_numpy()
+        values = stats[name]
         valid = values[values >= 0] if name == "half_gone_month" else values
         label = (
             declared[name].describe(world.focal_lab)
@@ -405,9 +526,9 @@ def summary_table(traj: Trajectories) -> pd.DataFrame:
         stat = declared.get(name)
         if stat is None:
             continue
-        values = stats[name].to_numpy()
+        values = stats[name]
         if stat.kind == "at_focal":
-            counts = np.bincount(values, minlength=traj.shape[2] + 1)
+            counts = np.bincount(values, minlength=n_people + 1)
             rows.append(
                 {
                     "statistic": f"mode_{name}",
@@ -421,7 +542,9 @@ def summary_table(traj: Trajectories) -> pd.DataFrame:
                 "mean": float(((values >= low) & (values <= high)).mean()),
                 "label": f"P({low} <= {stat.describe(world.focal_lab)} <= {high})",
             })  # fmt: skip
-    rows.append({"statistic": "replicates", "mean": float(traj.shape[0]), "label": "replicates"})
+    rows.append(
+        {"statistic": "replicates", "mean": float(summary.replicates), "label": "replicates"}
+    )
     return pd.DataFrame(rows)
 
 

@@ -22,7 +22,7 @@ ENGINES = ("ensemble", "mesa")
 MEMORY_SHARE = 0.8
 
 
-def run_bytes(world: CompiledWorld, replicates: int) -> int:
+def run_bytes(world: CompiledWorld, replicates: int, keep_histories: bool = True) -> int:
     """Bytes a run of ``replicates`` keeps, as planned before it starts.
 
     Lab codes [R, T, N] (int8), the focal-lab counts [R, T] (int16), seeds, parameter vectors
@@ -30,7 +30,9 @@ def run_bytes(world: CompiledWorld, replicates: int) -> int:
     """
     from sim import ensemble
 
-    per_replicate = world.n_months * (world.n_researchers + 2) + 8 * (1 + 2 * 12 + 16)
+    n_labs = len(world.world.labs)
+    kept = world.n_researchers + 2 if keep_histories else 4  # lab codes, or two [R, T] counts
+    per_replicate = world.n_months * kept + 2 * n_labs + 8 * (1 + 2 * 12 + 16)
     chunk = ensemble.chunk_size(world) * ensemble.replicate_bytes(world)
     return replicates * per_replicate + min(chunk, replicates * ensemble.replicate_bytes(world))
 
@@ -46,8 +48,14 @@ def available_bytes() -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def check_fits(world: CompiledWorld, replicates: int, option: str = "--replicates") -> None:
-    """Refuse, before allocating anything, a run that would not fit in memory; say what fits."""
+def check_fits(
+    world: CompiledWorld, replicates: int, option: str = "--replicates", keep_histories=True
+) -> None:
+    """Refuse, before allocating anything, a run that would not fit in memory; say what fits.
+
+    ``keep_histories`` False plans a streamed run (:func:`sim.run.run_streamed`), which keeps
+    [R, T] counts instead of the lab codes [R, T, N].
+    """
     from sim import ensemble
 
     one = ensemble.replicate_bytes(world)
@@ -59,10 +67,10 @@ def check_fits(world: CompiledWorld, replicates: int, option: str = "--replicate
             f"{ensemble.DEFAULT_BUDGET / 2**20:,.0f} MiB: shorten the horizon or split the cohort",
             key=option,
         )
-    need = run_bytes(world, replicates)
+    need = run_bytes(world, replicates, keep_histories)
     have = MEMORY_SHARE * available_bytes()
     if need > have:
-        per = run_bytes(world, 1_000_000) / 1_000_000
+        per = run_bytes(world, 1_000_000, keep_histories) / 1_000_000
         fits = max(int(have // per), 0)
         raise InputError(
             f"{replicates:,} replicates of {world.n_researchers:,} researchers over "
