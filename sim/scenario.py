@@ -6,27 +6,36 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     name = "spinout-never-founded"
     description = "What if the spin-out had never been founded? ..."
     extends = "baseline"              # a name in scenarios/, or a path relative to this file
+    horizon = "2033-12"               # default: the world's (world.toml)
+    replicates = 2000
+    seed = 20230224
 
     [world]
     name = "acme"                     # a packaged world, or a world folder (relative path)
     remove_labs = ["Spinout"]         # the lab never exists
-    add_labs = [{ name = "Second spin-out", cities = ["Lyon"], founded = "2031-06",
-                  founders = ["A. Researcher"], attributes = { openness = 0.9, culture = 0.9,
-                  pace = 0.5, pay = 0.6 } }]
     remove_events = ["product_flop"]  # event ids from events.csv
-    add_events = [{ id = "x", month = "2032-01", kind = "shift", lab = "Acme",
-                    attribute = "pay", value = 0.2 }]
-    change_events = [{ id = "pineau_leaves", value = 0.0 }]
+    change_events = [{ id = "acme_cuts", value = 0.0 }]
     attributes = { Acme = { culture = 0.8 } }    # starting attributes
-    founded = { Spinout = "2032-06" }             # founding months
+    founded = { Rival = "2032-06" }               # founding months
+
+    [[world.add_labs]]
+    name = "Second spin-out"
+    cities = ["Lyon"]
+    founded = "2031-06"
+    founders = ["A. Researcher"]
+    attributes = { openness = 0.9, culture = 0.9, pace = 0.5, pay = 0.6 }
+
+    [[world.add_events]]
+    id = "x"
+    month = "2032-01"
+    kind = "shift"
+    lab = "Acme"
+    attribute = "pay"
+    value = 0.2
 
     [params]
     from = "posterior"                # or "prior-mean", or omit and give every parameter
     b_peer = 0.0                      # fixed values override the posterior's
-
-    horizon = "2033-12"               # default: the world's (world.toml)
-    replicates = 2000
-    seed = 20230224
 
 Merging: a child's tables merge into the parent's key by key; the lists ``add_labs``,
 ``remove_labs``, ``remove_events``, ``add_events`` and ``change_events`` are appended to the

@@ -52,6 +52,7 @@ kept, damaged ones are recomputed; a different sweep in the same folder is an er
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -81,7 +82,7 @@ from sim.scenario import (
     read_toml,
 )
 from sim.statistics import find_statistic
-from sim.store import provenance, write_frame, write_json, write_text
+from sim.store import provenance, write_atomic, write_frame, write_json, write_text
 from sim.streams import replicate_seeds
 from sim.world import CompiledWorld
 
@@ -583,8 +584,13 @@ def run_sweep(
                unit="point", desc=f"sweep {sweep.name}", disable=_quiet(progress))  # fmt: skip
 
     def done(k: int, frame: pd.DataFrame) -> None:
-        path = write_frame(chunk_path(out, k), frame)
-        write_text(_checksum_path(path), _file_digest(path) + "\n")
+        # the checksum goes first: a chunk on disk always has one (a killed run leaves at most
+        # a checksum without its chunk, which is recomputed)
+        data = io.BytesIO()
+        frame.to_parquet(data, index=False)
+        path = chunk_path(out, k)
+        write_text(_checksum_path(path), hashlib.sha256(data.getvalue()).hexdigest() + "\n")
+        write_atomic(path, lambda tmp: tmp.write_bytes(data.getvalue()))
         bar.update(len(frame))
 
     try:
