@@ -9,7 +9,7 @@ REPLICATES ?= 2000
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: run test venv lint bench calibrate sobol clean
+.PHONY: run test venv lint bench calibrate sobol clean app docs
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -34,16 +34,34 @@ run: venv
 
 calibrate: venv
 	$(VENV)/bin/sim calibrate
-	$(VENV)/bin/sim calibrate --scenario $(OPENAI) --population 1000 --max-simulations 40000000
+	$(VENV)/bin/sim calibrate --scenario $(OPENAI) --final-tolerance 1
 
 sobol: venv
 	$(VENV)/bin/sim sensitivity sweeps/sobol-baseline.toml --out $(OUT)/sobol-baseline
+
+# The interactive page (sim app) on http://127.0.0.1:$(PORT)/; Ctrl-C stops it.
+PORT ?= 8765
+app: venv
+	$(VENV)/bin/sim app --port $(PORT)
+
+# The browser tests (tests/browser, marker browser) drive a Chromium: SIM_CHROMIUM if set, else
+# chromium on PATH (Debian's: apt-get install chromium). Without one they skip, and this says so.
+CHROMIUM ?= $(firstword $(SIM_CHROMIUM) $(shell command -v chromium chromium-browser 2>/dev/null))
 
 # numba's cache is keyed on each file's own timestamp, not on the functions it inlines from other
 # files: clear it so the tests always run the compiled form of the current source.
 test: venv
 	find sim -name '*.nbi' -delete -o -name '*.nbc' -delete
-	$(PY) -m pytest -q
+	@if [ -n "$(CHROMIUM)" ] && [ -x "$(CHROMIUM)" ]; then \
+		echo "browser tests: running them with $(CHROMIUM)"; \
+	else \
+		echo "browser tests: SKIPPED, no Chromium found (apt-get install chromium, or set SIM_CHROMIUM)"; fi
+	SIM_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -q -rs tests --nbmake docs/tutorial.ipynb
+
+# The documentation site (mkdocs.yml, docs/) into site/: installs the docs extra into .venv, then
+# builds with --strict, so a broken link, anchor or API reference fails the build, naming the page.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: venv
 	$(VENV)/bin/ruff check sim tests benchmarks

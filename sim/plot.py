@@ -19,7 +19,15 @@ from sim.world import World  # noqa: E402
 
 
 def _month_ticks(ax, months: list[str]) -> None:
-    ticks = [k for k, m in enumerate(months) if m.endswith("-01") or k == 0]
+    """Month ticks at Januaries (every second one past eight years).
+
+    The start month gets a tick too, unless a January follows within three months.
+    """
+    step = 2 if len(months) > 96 else 1
+    januaries = [k for k, m in enumerate(months) if m.endswith("-01")]
+    ticks = januaries[::step]
+    if not januaries or januaries[0] > 3:
+        ticks = [0, *ticks]
     ax.set_xticks(ticks)
     ax.set_xticklabels([months[k] for k in ticks], rotation=45, ha="right")
 
@@ -250,4 +258,91 @@ def pairs_figure(posterior: pd.DataFrame, max_points: int = 1500):
                 ax.set_ylabel(names[i], fontsize=7)
     fig.suptitle("Posterior pairs (points resampled by weight)")
     fig.tight_layout()
+    return fig
+
+
+# --- attribution (sim explain)
+def waterfall_figure(
+    frame: pd.DataFrame, levels: dict[str, tuple[float, float]], label: str, title: str
+):
+    """Waterfalls from every cause off to the scenario: one panel per parameter source.
+
+    Args:
+        frame: one statistic's rows of ``attribution.csv`` (source, group, mean, low, high), the
+            ``total`` row included (it is not drawn: the last bar is the scenario).
+        levels: source -> (value with every cause off, value in the scenario).
+        label: the statistic, for the y axis.
+        title: the figure's title.
+    """
+    sources = list(levels)
+    fig, axes = plt.subplots(1, len(sources), figsize=(6 + 3 * len(sources), 5.5), sharey=True,
+                             squeeze=False, layout="constrained")  # fmt: skip
+    for ax, source in zip(axes[0], sources, strict=True):
+        rows = frame[(frame["source"] == source) & (frame["group"] != "total")]
+        start, end = levels[source]
+        names = ["every cause off", *rows["group"], "scenario"]
+        x = np.arange(len(names))
+        ax.bar(x[0], start, color="grey", width=0.7)
+        running = start
+        for k, row in enumerate(rows.itertuples(index=False), start=1):
+            colour = "C3" if row.mean > 0 else "C2"
+            ax.bar(x[k], row.mean, bottom=running, color=colour, width=0.7)
+            top = running + row.mean
+            ax.errorbar(x[k], top, yerr=[[row.mean - row.low], [row.high - row.mean]],
+                        color="black", capsize=3, lw=1)  # fmt: skip
+            ax.plot([x[k - 1] - 0.35, x[k] + 0.35], [running, running], color="black", lw=0.5)
+            running = top
+        ax.plot([x[-2] - 0.35, x[-1] + 0.35], [running, running], color="black", lw=0.5)
+        ax.bar(x[-1], end, color="C0", width=0.7)
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, rotation=40, ha="right", fontsize=8)
+        ax.set_title(source)
+        ax.axhline(0.0, color="black", lw=0.8)
+    axes[0][0].set_ylabel(label)
+    fig.suptitle(f"{title}\n(red: the cause pushed researchers out; green: it kept them; "
+                 "90% Monte Carlo intervals)", fontsize=10)  # fmt: skip
+    return fig
+
+
+def attribution_by_month_figure(frame: pd.DataFrame, focal_lab: str, title: str):
+    """Stacked contributions of each cause to the retention curve, month by month.
+
+    Args:
+        frame: the curve's rows of ``attribution.csv`` with a ``month`` column (``YYYY-MM``):
+            source, group, month, mean; the ``total`` rows are drawn as a line.
+        focal_lab: the focal lab, for the axis.
+        title: the figure's title.
+    """
+    sources = list(dict.fromkeys(frame["source"]))
+    groups = [g for g in dict.fromkeys(frame["group"]) if g != "total"]
+    fig, axes = plt.subplots(len(sources), 1, figsize=(10, 3.6 * len(sources) + 1.2),
+                             sharex=True, squeeze=False, layout="constrained")  # fmt: skip
+    colours = plt.get_cmap("tab20").colors
+    months: list[str] = []
+    for ax, source in zip(axes[:, 0], sources, strict=True):
+        part = frame[frame["source"] == source]
+        wide = part.pivot(index="month", columns="group", values="mean")
+        months = list(wide.index)
+        x = np.arange(len(months))
+        up = np.zeros(len(months))
+        down = np.zeros(len(months))
+        for k, group in enumerate(groups):
+            values = wide[group].to_numpy()
+            positive = np.clip(values, 0, None)
+            negative = np.clip(values, None, 0)
+            colour = colours[k % len(colours)]
+            ax.bar(x, positive, bottom=up, color=colour, width=0.9, label=group)
+            ax.bar(x, negative, bottom=down, color=colour, width=0.9)
+            up += positive
+            down += negative
+        ax.plot(x, wide["total"].to_numpy(), color="black", lw=1.5,
+                label="total (scenario - every cause off)")  # fmt: skip
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_ylabel(f"share at {focal_lab}")
+        ax.set_title(source, fontsize=10)
+    if months:
+        _month_ticks(axes[-1, 0], months)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", fontsize=8, ncol=4)
+    fig.suptitle(title, fontsize=10)
     return fig
