@@ -70,9 +70,10 @@ def scenario_for(world: Path, folder: Path) -> Path:
     """The baseline's parameters (posterior draws) on another world."""
     path = folder / f"{world.name}.toml"
     baseline = ROOT / "scenarios" / "baseline.toml"
+    posterior = ROOT / "calibration" / "llama" / "posterior.parquet"
     path.write_text(
         f'description = "benchmark world {world.name}"\nextends = "{baseline}"\n'
-        f'[world]\nname = "{world}"\n'
+        f'posterior_file = "{posterior}"\n[world]\nname = "{world}"\n'
     )
     return path
 

@@ -194,4 +194,3 @@ def _write_run_files(scenario, run, out: Path, seed: int, engine: str, trajector
     }
     written.append(write_json(out / "manifest.json", manifest))
     return written
-
