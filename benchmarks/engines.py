@@ -12,7 +12,9 @@ events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it 
   interpreted (``NUMBA_DISABLE_JIT=1``: plain Python, as a straightforward Mesa model runs), and
   the ratios.
 
-Parameters are the committed posterior's draws (the baseline scenario). Run: ``make bench`` or
+Parameters are the committed posterior's draws (the baseline scenario; about 40 moves per
+replicate, so most decisions recompute their cached terms); at 14 researchers the rate at the
+prior means (few moves) is printed too. Run: ``make bench`` or
 ``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run; the machine is
 shared and noisy.
 """
@@ -32,6 +34,8 @@ from pathlib import Path
 import numba
 import pandas as pd
 
+from sim.behavior import PARAMETER_NAMES
+from sim.params import prior_means
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
@@ -134,6 +138,11 @@ def main() -> None:
                   f"peak {peak:.2f} GiB", flush=True)  # fmt: skip
         base = load_scenario("baseline")
         world = base.compile()
+        means = np.array([prior_means()[n] for n in PARAMETER_NAMES])
+        replicates = budget // world.n_researchers
+        at_means = rate(world, np.tile(means, (replicates, 1)), replicates, args.repeats)
+        print(f"    14 researchers at the prior means (few moves, as the earlier benchmark): "
+              f"{at_means:14,.0f} researcher-months/s", flush=True)  # fmt: skip
         reps = 40 if quick else 200
         theta, _ = base.parameters(reps, base.spec.seed)
         mesa = rate(world, theta, reps, args.repeats, engine="mesa")
@@ -154,6 +163,8 @@ def main() -> None:
 
 _PLAIN_MESA = """
 import time
+from sim.behavior import PARAMETER_NAMES
+from sim.params import prior_means
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 s = load_scenario("baseline"); w = s.compile(); theta, _ = s.parameters({reps}, 1)
