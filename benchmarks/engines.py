@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numba
+import numpy as np
 import pandas as pd
 
 from sim.behavior import PARAMETER_NAMES
@@ -163,8 +164,6 @@ def main() -> None:
 
 _PLAIN_MESA = """
 import time
-from sim.behavior import PARAMETER_NAMES
-from sim.params import prior_means
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 s = load_scenario("baseline"); w = s.compile(); theta, _ = s.parameters({reps}, 1)
