@@ -136,10 +136,14 @@ def test_parameters_from_the_prior_mean_apply_to_the_reference_too(reference):
     assert tomllib.loads(result.toml)["params"] == {"from": "prior-mean"}
 
 
-def test_a_world_without_a_posterior_opens_on_the_prior_means(monkeypatch, tmp_path):
-    reference = logic.load_reference(OPENAI)
-    if reference.posterior_available:
-        pytest.skip("the openai-founders posterior exists now")
+def test_a_world_without_a_posterior_opens_on_the_prior_means(tmp_path):
+    path = tmp_path / "no-posterior.toml"
+    path.write_text(
+        f'description = "the co-founders without a posterior"\nextends = "{OPENAI}"\n'
+        f'posterior_file = "{tmp_path / "missing.parquet"}"\n'
+    )
+    reference = logic.load_reference(path)
+    assert not reference.posterior_available
     settings = logic.initial_settings(reference, 50)
     assert settings.params_from == "prior-mean"
     result = logic.compute(settings, reference)
