@@ -198,21 +198,35 @@ STALE, WEIGHTS_CURRENT, ALL_CURRENT = 0, 1, 2
 
 
 @njit(cache=True)
+def tie_factors_into(theta, tie_weights, out):
+    """``out[e]`` = exp(b_peer * w_e / lam) for every tie e: the pull of one colleague.
+
+    A researcher's peer factor at lab j, exp(b_peer * peer_ij / lam), is the product of these
+    over the colleagues at j (peer_ij is the sum of their weights), so a recomputation needs no
+    exponential. Computed once per replicate.
+    """
+    scale = theta[B_PEER] / theta[LAM]
+    for e in range(tie_weights.shape[0]):
+        out[e] = math.exp(scale * tie_weights[e])
+
+
+@njit(cache=True)
 def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indices,
-                     tie_weights, peer, out):  # fmt: skip
+                     tie_weights, tie_factors, peer, out):  # fmt: skip
     """Fill ``out`` with the researcher's own factor of exp(V_ij / lam) at every lab.
 
-    ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam); ``peer`` gets the peer shares; the
-    return value is the peer share at the researcher's own lab. The factor changes only when the
-    researcher or a colleague moves (the peer shares), so it can be kept across months.
+    ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam), formed as the fixed weight times the
+    ``tie_factors`` of the colleagues at j (:func:`tie_factors_into`); ``peer`` gets the peer
+    shares; the return value is the peer share at the researcher's own lab. The factor changes
+    only when the researcher or a colleague moves, so it can be kept across months.
     """
-    lam = theta[LAM]
-    peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, peer)
     for j in range(out.shape[0]):
-        w = fixed_weight[researcher, j]
-        if peer[j] > 0.0:
-            w *= math.exp(theta[B_PEER] * peer[j] / lam)
-        out[j] = w
+        peer[j] = 0.0
+        out[j] = fixed_weight[researcher, j]
+    for e in range(tie_indptr[researcher], tie_indptr[researcher + 1]):
+        j = labs[tie_indices[e]]
+        peer[j] += tie_weights[e]
+        out[j] *= tie_factors[e]
     return peer[labs[researcher]]
 
 
@@ -247,6 +261,7 @@ def decide(
     tie_indptr,
     tie_indices,
     tie_weights,
+    tie_factors,
     uniform,
     probabilities,
     peer,
@@ -272,6 +287,7 @@ def decide(
         tie_indptr: int array [N + 1], where each researcher's ties start in the two below.
         tie_indices: int array [E], the colleague of each tie.
         tie_weights: float array [E], the row-normalised weight of each tie.
+        tie_factors: float array [E], their pulls (:func:`tie_factors_into`).
         uniform: the researcher's uniform draw in [0, 1) for this month.
         probabilities: scratch array [L], overwritten; holds the full distribution afterwards
             only when the researcher moves.
@@ -292,8 +308,8 @@ def decide(
     personal = cached_weights[researcher]
     if cache_state[researcher] == STALE:
         cached_peer[researcher] = personal_weights(
-            theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights, peer,
-            personal,
+            theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights,
+            tie_factors, peer, personal,
         )  # fmt: skip
     if cache_state[researcher] != ALL_CURRENT:
         total = move_weights(current, base_weights, personal, probabilities)

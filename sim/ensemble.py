@@ -27,6 +27,7 @@ from sim.behavior import (
     decide,
     fixed_utilities,
     month_weights,
+    tie_factors_into,
 )
 from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
@@ -63,6 +64,8 @@ def _simulate_batch(
         fixed_utility = np.empty((n_people, n_labs))
         fixed_weight = np.empty((n_people, n_labs))
         fixed_utilities(th, home, founder, fits, start_labs, fixed_utility, fixed_weight)
+        tie_factors = np.empty(tie_weights.shape[0])
+        tie_factors_into(th, tie_weights, tie_factors)
         cached_iv = np.empty(n_people)
         cached_peer = np.empty(n_people)
         cached_weights = np.empty((n_people, n_labs))
@@ -80,7 +83,7 @@ def _simulate_batch(
             for i in range(n_people):
                 chosen[i] = decide(
                     th, i, labs, tenure[i], restlessness[i], base, base_weights, shift,
-                    fixed_utility, fixed_weight, tie_indptr, tie_indices, tie_weights,
+                    fixed_utility, fixed_weight, tie_indptr, tie_indices, tie_weights, tie_factors,
                     choice_uniform(seed, t, researcher_keys[i]), probabilities, peer, cached_iv,
                     cached_peer, cached_weights, state,
                 )  # fmt: skip
@@ -99,7 +102,10 @@ def _simulate_batch(
 def replicate_bytes(world: CompiledWorld) -> int:
     """Bytes one replicate of a chunk takes: its output [T, N] int8 and its working arrays."""
     n_labs = world.timeline.attributes.shape[1]
-    return world.n_months * world.n_researchers + 8 * world.n_researchers * (4 * n_labs + 6)
+    ties = world.tie_weights.shape[0]
+    return world.n_months * world.n_researchers + 8 * (
+        world.n_researchers * (4 * n_labs + 6) + ties
+    )
 
 
 def chunk_size(world: CompiledWorld, budget: int = DEFAULT_BUDGET) -> int:

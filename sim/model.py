@@ -22,7 +22,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.behavior import SIGMA_U, STALE, decide, fixed_utilities, month_weights
+from sim.behavior import SIGMA_U, STALE, decide, fixed_utilities, month_weights, tie_factors_into
 from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
@@ -64,7 +64,7 @@ class Researcher(mesa.Agent):
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
             m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, w.tie_indptr,
-            w.tie_indices, w.tie_weights, choice_uniform(m.seed, m.month, self.key),
+            w.tie_indices, w.tie_weights, m.tie_factors, choice_uniform(m.seed, m.month, self.key),
             m.scratch[0], m.scratch[1], m.cached_iv, m.cached_peer, m.cached_weights,
             m.cache_state,
         )  # fmt: skip
@@ -111,6 +111,8 @@ class ExodusModel(mesa.Model):
             self.theta, world.home, world.founder, match, world.start_labs,
             self.fixed_utility, self.fixed_weight,
         )  # fmt: skip
+        self.tie_factors = np.empty(world.tie_weights.shape[0])
+        tie_factors_into(self.theta, world.tie_weights, self.tie_factors)
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
         for i, name in enumerate(world.world.researchers):
             Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])

@@ -13,6 +13,7 @@ from sim.behavior import (
     lab_base_utility,
     month_weights,
     move_probabilities,
+    tie_factors_into,
 )
 from sim.params import prior_means
 from sim.world import tie_rows
@@ -64,9 +65,11 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     fixed_u, fixed_w = np.empty(home.shape), np.empty(home.shape)
     match = np.random.default_rng(len(labs)).standard_normal(home.shape)
     fixed_utilities(theta, home, founder, match, np.zeros(n, dtype=np.int64), fixed_u, fixed_w)
+    factors = np.empty(len(ties))
+    tie_factors_into(theta, ties, factors)
     decide(
         theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, indptr, indices, ties,
-        1.0, p, peer, np.empty(n), np.empty(n), np.empty((n, n_labs)), np.zeros(n, np.int8),
+        factors, 1.0, p, peer, np.empty(n), np.empty(n), np.empty((n, n_labs)), np.zeros(n, np.int8),
     )  # fmt: skip
     v = np.array(
         [
