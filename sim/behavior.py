@@ -193,6 +193,23 @@ def peer_shares_into(researcher, tie_indptr, tie_indices, tie_weights, labs, out
         out[labs[tie_indices[e]]] += tie_weights[e]
 
 
+@njit(cache=True, inline="always")
+def inclusive_value(shift, total):
+    """IV = log sum_j exp(V_ij / lam) from :func:`move_weights`' sum (-inf: no other lab)."""
+    return shift + math.log(total) if total > 0.0 else -math.inf
+
+
+@njit(cache=True, inline="always")
+def stay_utility(theta, base_current, peer_current, fixed_current, tenure_years, restlessness):
+    """V_stay = V_ic + k0 + k_tenure*log1p(tenure) - u_i, from V_ic's parts at the own lab c."""
+    return (
+        base_current
+        + theta[B_PEER] * peer_current
+        + fixed_current
+        + stay_premium(theta, tenure_years, restlessness)
+    )
+
+
 #: States of a researcher's entry in :func:`decide`'s cache.
 STALE, WEIGHTS_CURRENT, ALL_CURRENT = 0, 1, 2
 
@@ -313,20 +330,47 @@ def decide(
         )  # fmt: skip
     if cache_state[researcher] != ALL_CURRENT:
         total = move_weights(current, base_weights, personal, probabilities)
-        cached_iv[researcher] = shift + math.log(total) if total > 0.0 else -math.inf
+        cached_iv[researcher] = inclusive_value(shift, total)
         cache_state[researcher] = ALL_CURRENT
-    v_stay = (
-        base[current]
-        + theta[B_PEER] * cached_peer[researcher]
-        + fixed_utility[researcher, current]
-        + stay_premium(theta, tenure_years, restlessness)
-    )
+    v_stay = stay_utility(
+        theta, base[current], cached_peer[researcher], fixed_utility[researcher, current],
+        tenure_years, restlessness,
+    )  # fmt: skip
     p_move = move_probability(v_stay, lam, cached_iv[researcher])
     if uniform < 1.0 - p_move:  # the common case: stay, without forming the move probabilities
         return current
     total = move_weights(current, base_weights, personal, probabilities)
     fill_probabilities(probabilities, total, p_move, current, probabilities)
     return choose(probabilities, current, uniform)
+
+
+@njit(cache=True)
+def choice_probability(
+    theta, researcher, labs, tenure_years, restlessness, base, base_weights, shift, fixed_utility,
+    fixed_weight, tie_indptr, tie_indices, tie_weights, tie_factors, chosen, probabilities, peer,
+    personal,
+):  # fmt: skip
+    """The probability that the researcher ends the month at lab ``chosen``.
+
+    The distribution :func:`decide` draws from, built from the same parts (and no cache):
+    1 - P(move) for the own lab, P(move) * P(j | move) for another. The arguments are those of
+    :func:`decide`; ``probabilities``, ``peer`` and ``personal`` are scratch arrays [L]. For the
+    likelihood of an observed history (:mod:`sim.likelihood`).
+    """
+    current = labs[researcher]
+    peer_current = personal_weights(
+        theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights, tie_factors,
+        peer, personal,
+    )  # fmt: skip
+    total = move_weights(current, base_weights, personal, probabilities)
+    v_stay = stay_utility(
+        theta, base[current], peer_current, fixed_utility[researcher, current], tenure_years,
+        restlessness,
+    )  # fmt: skip
+    p_move = move_probability(v_stay, theta[LAM], inclusive_value(shift, total))
+    if chosen == current:
+        return 1.0 - p_move
+    return p_move * probabilities[chosen] / total if total > 0.0 else 0.0
 
 
 @guvectorize(
