@@ -38,7 +38,7 @@ from sim.params import PARAMETER_SPACE, log_prior, parameter, sample_prior, sugg
 from sim.results import Trajectories, summary_functions
 from sim.scenario import StrictModel, load_scenario, read_toml
 from sim.simulate import simulate
-from sim.statistics import find_statistic
+from sim.statistics import find_statistic, latest_at_focal
 from sim.streams import replicate_seeds
 from sim.world import CompiledWorld, World
 
@@ -473,15 +473,9 @@ def anchor_target(targets: list, world: World):
 
     Returns ``(statistic, target)`` or None.
     """
-    found = []
-    for t in targets:
-        stat = find_statistic(world, getattr(t, "summary", ""))
-        if isinstance(t, Target) and stat is not None and stat.kind == "at_focal":
-            found.append((world.calendar.index(stat.month), stat, t))
-    if not found:
-        return None
-    _, stat, target = max(found, key=lambda x: x[0])
-    return stat, target
+    by_name = {t.summary: t for t in targets if isinstance(t, Target)}
+    stat = latest_at_focal(s for s in world.statistics if s.name in by_name)
+    return None if stat is None else (stat, by_name[stat.name])
 
 
 # --------------------------------------------------------------------------- outputs and CLI

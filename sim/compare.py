@@ -63,6 +63,7 @@ from sim.results import (
 )
 from sim.scenario import Scenario, fixed_parameters, load_scenario
 from sim.simulate import simulate
+from sim.statistics import latest_at_focal, simulated
 
 DEFAULT_OUT = Path("out") / "compare"
 #: The counterfactual everything is compared with when ``--all`` is given.
@@ -99,17 +100,12 @@ def table_statistics(world, n_months: int) -> tuple[TableStatistic, ...]:
     month where simulated) and the month by which half had gone.
     """
     focal = world.focal_lab
-    calendar = world.calendar
-    last = n_months - 1
-    checkpoint = calendar.observed_until
-    if checkpoint is None or calendar.index(checkpoint) > last:
-        checkpoint = calendar.label(last)
+    checkpoint = world.calendar.checkpoint(n_months)
     half = math.ceil(len(world.researchers) / 2)
-    t_check = calendar.index(checkpoint)
+    t_check = world.calendar.index(checkpoint)
     out = [
         TableStatistic(s.name, s.describe(focal), "count", True, s.evaluate)
-        for s in world.statistics
-        if calendar.index(s.month) <= last
+        for s in simulated(world, n_months)
     ]
     out += [
         TableStatistic("remaining_at_horizon", f"at {focal} at the horizon", "count", True,
@@ -509,7 +505,10 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
                 text += f"; {_diff(r)}" if stat.kind != "probability" else f"; {r.diff_mean:+.2f}"
             row.append(text)
         lines.append("| " + " | ".join(row) + " |")
-    headline = _headline(statistics, month)
+    headline = latest_at_focal(simulated(world, comparison.reference.shape[1]))
+    headline = next(
+        s for s in statistics if s.name == (headline.name if headline else "remaining_at_horizon")
+    )
     lines += [
         "",
         "Each cell: mean (90% interval); after the semicolon, the paired difference from the "
@@ -569,13 +568,6 @@ def observed_lines(world, n_months: int) -> list[str]:
         return []
     return [f"Observed ({world.observed.source.rsplit('/', 1)[-1]}): " + "; ".join(parts) + ".",
             ""]  # fmt: skip
-
-
-def _headline(statistics, month: str):
-    """The count at the focal lab at the checkpoint month, else the first count statistic."""
-    counts = [s for s in statistics if s.kind == "count"]
-    return next((s for s in counts if s.name != "remaining_at_horizon" and month in s.label),
-                counts[0])  # fmt: skip
 
 
 def _sentence(label, scenario, cell, ref, horizon, headline, focal) -> str:

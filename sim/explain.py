@@ -163,19 +163,11 @@ class Causes:
         """
         off = [g for g, state in zip(self.groups, on, strict=True) if not state]
         gone_events = {e for g in off for e in g.events}
-        gone_labs = {lab for g in off for lab in g.labs}
-        founded = tuple(
-            NEVER if lab in gone_labs else f
-            for lab, f in zip(self.world.labs, self.world.founded, strict=True)
+        gone_labs = sorted({lab for g in off for lab in g.labs})
+        world = self.world.replace(
+            events=tuple(e for e in self.world.events if e.id not in gone_events)
         )
-        never = {lab for lab, f in zip(self.world.labs, founded, strict=True) if f == NEVER}
-        events = tuple(
-            e
-            for e in self.world.events
-            if e.id not in gone_events
-            and not (e.kind == "merge" and (e.lab in never or e.into in never))
-        )
-        return self.world.replace(founded=founded, events=events)
+        return world.without_labs(gone_labs) if gone_labs else world
 
     def first_month(self, group: Group) -> int:
         """The first month index at which the group changes anything (peer pull: 0)."""
@@ -234,9 +226,7 @@ def default_causes(world: World) -> Causes:
                 )
             )
     window = founded_in_window(world)
-    others = [
-        lab for lab in world.labs if lab != focal and world.founded[world.labs.index(lab)] != NEVER
-    ]
+    others = [lab for lab in world.existing_labs if lab != focal]
     owner = {}
     for e in world.events:
         if e.kind == "merge":
@@ -324,7 +314,7 @@ def load_causes(path: str | Path, world: World) -> Causes:
     focal = world.focal_lab
     ids = [e.id for e in world.events]
     by_id = {e.id: e for e in world.events}
-    existing = [lab for lab in world.labs if world.founded[world.labs.index(lab)] != NEVER]
+    existing = list(world.existing_labs)
     window = set(founded_in_window(world))
     names: dict[str, int] = {}
     lab_group: dict[str, int] = {}
@@ -762,8 +752,7 @@ def checkpoint(world: World, horizon: str, month: str | None = None) -> str:
     calendar = world.calendar
     last = calendar.index(horizon)
     if month is None:
-        observed = calendar.observed_until
-        return observed if observed is not None and calendar.index(observed) <= last else horizon
+        return calendar.checkpoint(last + 1)
     try:
         t = calendar.index(month)
     except ValueError as exc:

@@ -38,7 +38,6 @@ class Move:
     researcher: int
     earliest: int
     latest: int
-    origin: str
     to: str
     row: int
 
@@ -47,7 +46,6 @@ class Move:
 class Observed:
     """A world's observed moves (month indices in its calendar) through ``n_months`` months."""
 
-    researchers: tuple[str, ...]
     moves: tuple[Move, ...]
     n_months: int  # start .. observed_until
     source: str
@@ -109,11 +107,6 @@ class Observed:
                 low[t] += places == {focal}
                 high[t] += focal in places
         return low, high
-
-    def count_at(self, world: World, lab: str) -> int:
-        """How many were at ``lab`` at the end of the observed history (certain by then)."""
-        code = world.labs.index(lab)
-        return int((self.lab_matrix(world, "latest")[-1] == code).sum())
 
 
 def _after_merges(lab: int, t: int, timeline) -> int:
@@ -215,7 +208,7 @@ def load_observed(path: str | Path, world: World) -> Observed:
                 f"(founded {first}; merged or removed labs end): narrow the interval to months "
                 "when the lab exists", source=source, key=key,
             )  # fmt: skip
-        moves.append(Move(i, earliest, latest, rec["from"], rec["to"], row))
+        moves.append(Move(i, earliest, latest, rec["to"], row))
         where[i] = (to, latest)
     absent = [name for name, i in index.items() if i not in seen]
     if absent:
@@ -224,7 +217,6 @@ def load_observed(path: str | Path, world: World) -> Observed:
             "columns blank: stayed at the start lab)", source=source,
         )  # fmt: skip
     return Observed(
-        researchers=world.researchers,
         moves=tuple(moves),
         n_months=calendar.observed_months,
         source=source,

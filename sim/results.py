@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
+from sim.statistics import simulated
 from sim.world import World
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -256,22 +257,20 @@ def destination_herfindahl(traj: Trajectories, month: str) -> np.ndarray:
         return np.where(n_away > 0, total / n_away.astype(np.float64) ** 2, np.nan)
 
 
-def summary_functions(world: World) -> dict[str, Callable[[Trajectories], np.ndarray]]:
+def summary_functions(
+    world: World, n_months: int | None = None
+) -> dict[str, Callable[[Trajectories], np.ndarray]]:
     """A world's per-replicate summaries by name: its declared statistics, then the built-in ones.
 
-    Used by run summaries, sweep outputs and calibration targets alike.
+    Used by run summaries, sweep outputs and calibration targets alike. With ``n_months``, only
+    the declared statistics read within that many simulated months (:func:`simulated`).
     """
     functions: dict[str, Callable[[Trajectories], np.ndarray]] = {
-        s.name: s.evaluate for s in world.statistics
+        s.name: s.evaluate for s in simulated(world, n_months)
     }
     functions["remaining_at_horizon"] = lambda tr: tr.at_focal()[:, -1]
     functions["half_gone_month"] = half_gone_month
     return functions
-
-
-def summary_names(world: World) -> list[str]:
-    """Names of a world's per-replicate summaries."""
-    return list(summary_functions(world))
 
 
 def replicate_summaries(traj: Trajectories, names: list[str] | None = None) -> pd.DataFrame:
@@ -381,11 +380,7 @@ def checkpoint_month(traj) -> str:
 
     The world's last observed month where it is simulated, else the last simulated month.
     """
-    calendar = traj.world.calendar
-    last = traj.shape[1] - 1
-    if calendar.observed_until and calendar.index(calendar.observed_until) <= last:
-        return calendar.observed_until
-    return calendar.label(last)
+    return traj.world.calendar.checkpoint(traj.shape[1])
 
 
 def summary_table(traj: Trajectories) -> pd.DataFrame:
@@ -424,9 +419,7 @@ class RunSummary:
     def of(cls, traj: Trajectories) -> RunSummary:
         """The summary of a block of histories."""
         world = traj.world
-        declared = {s.name: s for s in world.statistics}
-        functions = summary_functions(world)
-        names = [n for n in functions if n not in declared or _simulated(declared[n], traj)]
+        functions = summary_functions(world, traj.shape[1])
         checkpoint = checkpoint_month(traj)
         return cls(
             world=world,
@@ -437,7 +430,7 @@ class RunSummary:
             exits=exit_counts(traj),
             checkpoint=checkpoint,
             destinations=lab_counts(traj, checkpoint),
-            statistics={n: np.asarray(functions[n](traj)) for n in names},
+            statistics={n: np.asarray(f(traj)) for n, f in functions.items()},
         )
 
     @classmethod
@@ -546,7 +539,3 @@ def _summary_rows(summary: RunSummary) -> pd.DataFrame:
         {"statistic": "replicates", "mean": float(summary.replicates), "label": "replicates"}
     )
     return pd.DataFrame(rows)
-
-
-def _simulated(stat, traj: Trajectories) -> bool:
-    return traj.world.calendar.index(stat.month) < traj.shape[1]

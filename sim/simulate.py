@@ -12,6 +12,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
+from sim.behavior import PARAMETER_NAMES
 from sim.errors import InputError
 from sim.params import check_theta
 from sim.results import Trajectories
@@ -32,7 +33,8 @@ def run_bytes(world: CompiledWorld, replicates: int, keep_histories: bool = True
 
     n_labs = len(world.world.labs)
     kept = world.n_researchers + 2 if keep_histories else 4  # lab codes, or two [R, T] counts
-    per_replicate = world.n_months * kept + 2 * n_labs + 8 * (1 + 2 * 12 + 16)
+    # seed, parameter vector and its posterior copy, and about 16 per-replicate summaries
+    per_replicate = world.n_months * kept + 2 * n_labs + 8 * (1 + 2 * len(PARAMETER_NAMES) + 16)
     chunk = ensemble.chunk_size(world) * ensemble.replicate_bytes(world)
     return replicates * per_replicate + min(chunk, replicates * ensemble.replicate_bytes(world))
 

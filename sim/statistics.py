@@ -43,7 +43,7 @@ class Statistic(StrictModel):
     """One declared per-replicate statistic of a world (see the module docstring)."""
 
     name: str
-    kind: Literal["at_focal", "at_lab", "left_by", "destinations", "largest_group"]
+    kind: Literal[KINDS]
     month: str
     lab: str = ""
     exclude: list[str] = Field(default_factory=list)
@@ -137,9 +137,20 @@ def check_statistics(entries: list[tuple[str, int, dict]], world: World) -> tupl
     return tuple(out)
 
 
-def statistic_names(world: World) -> list[str]:
-    """Every statistic of a world: the declared ones, then the built-in ones."""
-    return [s.name for s in world.statistics] + list(BUILT_IN)
+def simulated(world: World, n_months: int | None = None) -> tuple[Statistic, ...]:
+    """The declared statistics read within ``n_months`` simulated months (all with None)."""
+    if n_months is None:
+        return world.statistics
+    return tuple(s for s in world.statistics if world.calendar.index(s.month) < n_months)
+
+
+def latest_at_focal(statistics) -> Statistic | None:
+    """Of ``statistics``, the count at the focal lab at the latest month (None if there is none).
+
+    The headline of comparisons and the anchor of calibrations.
+    """
+    focal = [s for s in statistics if s.kind == "at_focal"]
+    return max(focal, key=lambda s: s.month, default=None)  # YYYY-MM sorts as months do
 
 
 def find_statistic(world: World, name: str) -> Statistic | None:

@@ -92,6 +92,16 @@ class Calendar:
         """Months from ``start`` through ``observed_until`` (0 without an observed history)."""
         return 0 if self.observed_until is None else self.index(self.observed_until) + 1
 
+    def checkpoint(self, n_months: int) -> str:
+        """The month headline numbers are read at, for a run of ``n_months`` months.
+
+        The last observed month where it is simulated, else the last simulated month.
+        """
+        last = n_months - 1
+        if self.observed_until is not None and self.index(self.observed_until) <= last:
+            return self.observed_until
+        return self.label(last)
+
     def label(self, index: int) -> str:
         """The ``YYYY-MM`` label of month ``index``."""
         return format_month(index, self.start)

@@ -310,8 +310,11 @@ def test_mutated_world_files_exit_0_or_2_and_never_damage_results(tmp_path, data
 
 
 def test_the_cli_subprocess_reports_bad_input_without_traceback(tmp_path):
-    done = run_sim("run", scenario_file(tmp_path, "[params]\nb_peer = true"), "--out", tmp_path)
+    path = tmp_path / "s.toml"
+    path.write_text('description = "a test"\nextends = "baseline"\n[params]\nb_peer = true\n')
+    done = run_sim("run", path, "--out", tmp_path / "o")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "b_peer: expected a number, got true" in done.stderr, done.stderr
 
 
 def test_a_world_too_large_for_one_chunk_is_refused_before_simulating(monkeypatch, llama):

@@ -303,3 +303,16 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
         and "world.add_labs[0].attributes" in done.stderr
         and "Traceback" not in done.stderr
     )
+
+
+def test_the_report_headline_is_the_latest_count_at_the_focal_lab():
+    """Not the first statistic read at the checkpoint month (the co-founders' is a spread)."""
+    from sim.compare import report
+
+    folder = REPO / "scenarios" / "openai-founders"
+    comparison = compare(
+        [load_scenario(folder / "baseline.toml"), load_scenario(folder / "no-board-crisis.toml")],
+        replicates=20, seed=3,
+    )  # fmt: skip
+    text = report(comparison)
+    assert "**baseline** (the reference): at OpenAI in 2024-12:" in text
