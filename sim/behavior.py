@@ -120,16 +120,32 @@ def fixed_utilities(theta, home, founder, match_normals, start_labs, utility, we
             weight[i, j] = math.exp(utility[i, j] / lam)
 
 
+@njit(cache=True, inline="always")
+def move_logit(v_stay, lam, inclusive):
+    """The log odds of moving, lam*IV - V_stay (-inf where no other lab exists).
+
+    V_stay falls one for one with the restlessness u_i, so the log odds rise with it:
+    ``move_logit`` at restlessness u is the value at u = 0 plus u. The likelihood
+    (:mod:`sim.likelihood`) integrates u with that.
+    """
+    if inclusive == -math.inf:
+        return -math.inf
+    return lam * inclusive - v_stay
+
+
+@njit(cache=True, inline="always")
+def logistic(x):
+    """1 / (1 + exp(-x)), without overflow on either side (0 at -inf)."""
+    if x <= 0.0:
+        e = math.exp(x)
+        return e / (1.0 + e)
+    return 1.0 / (1.0 + math.exp(-x))
+
+
 @njit(cache=True)
 def move_probability(v_stay, lam, inclusive):
-    """P(move) = exp(lam*IV) / (exp(V_stay) + exp(lam*IV)), without overflow on either side."""
-    if inclusive == -math.inf:
-        return 0.0
-    gap = v_stay - lam * inclusive
-    if gap >= 0.0:
-        e = math.exp(-gap)
-        return e / (1.0 + e)
-    return 1.0 / (1.0 + math.exp(gap))
+    """P(move) = exp(lam*IV) / (exp(V_stay) + exp(lam*IV)): the logistic of :func:`move_logit`."""
+    return logistic(move_logit(v_stay, lam, inclusive))
 
 
 @njit(cache=True)
@@ -232,6 +248,7 @@ def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indi
                      tie_weights, tie_factors, peer, out):  # fmt: skip
     """Fill ``out`` with the researcher's own factor of exp(V_ij / lam) at every lab.
 
+    ``fixed_weight`` is the researcher's row [L] of :func:`fixed_utilities`' weights.
     ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam), formed as the fixed weight times the
     ``tie_factors`` of the colleagues at j (:func:`tie_factors_into`); ``peer`` gets the peer
     shares; the return value is the peer share at the researcher's own lab. The factor changes
@@ -239,7 +256,7 @@ def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indi
     """
     for j in range(out.shape[0]):
         peer[j] = 0.0
-        out[j] = fixed_weight[researcher, j]
+        out[j] = fixed_weight[j]
     for e in range(tie_indptr[researcher], tie_indptr[researcher + 1]):
         j = labs[tie_indices[e]]
         peer[j] += tie_weights[e]
@@ -325,8 +342,8 @@ def decide(
     personal = cached_weights[researcher]
     if cache_state[researcher] == STALE:
         cached_peer[researcher] = personal_weights(
-            theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights,
-            tie_factors, peer, personal,
+            theta, researcher, labs, fixed_weight[researcher], tie_indptr, tie_indices,
+            tie_weights, tie_factors, peer, personal,
         )  # fmt: skip
     if cache_state[researcher] != ALL_CURRENT:
         total = move_weights(current, base_weights, personal, probabilities)
@@ -359,8 +376,8 @@ def choice_probability(
     """
     current = labs[researcher]
     peer_current = personal_weights(
-        theta, researcher, labs, fixed_weight, tie_indptr, tie_indices, tie_weights, tie_factors,
-        peer, personal,
+        theta, researcher, labs, fixed_weight[researcher], tie_indptr, tie_indices, tie_weights,
+        tie_factors, peer, personal,
     )  # fmt: skip
     total = move_weights(current, base_weights, personal, probabilities)
     v_stay = stay_utility(

@@ -176,6 +176,8 @@ def load_priors(path: str | Path | None) -> tuple:
 
     Each table may set ``mean``, ``sd`` (a number, or ``"inf"`` for a uniform prior), ``low`` and
     ``high``; bounds may narrow the declared ones (the engines' valid range) but not widen them.
+    The texts ``source`` (the publication) and ``why`` (the arithmetic from its figure to the
+    prior) document a table; they become the parameter's justification.
     """
     if path is None:
         return PARAMETER_SPACE
@@ -186,20 +188,28 @@ def load_priors(path: str | Path | None) -> tuple:
         declared = parameter(name, source=str(path))
         if not isinstance(table, dict):
             raise InputError("expected a table of mean, sd, low, high", source=str(path), key=name)
-        unknown = set(table) - {"mean", "sd", "low", "high"}
+        unknown = set(table) - {"mean", "sd", "low", "high", "source", "why"}
         if unknown:
             raise InputError(
-                f"unknown key(s) {sorted(unknown)}; expected mean, sd, low, high",
+                f"unknown key(s) {sorted(unknown)}; expected mean, sd, low, high "
+                "(and the texts source, why)",
                 source=str(path), key=name,
             )  # fmt: skip
+        for key in ("source", "why"):
+            if key in table and not isinstance(table[key], str):
+                raise InputError("expected a text", source=str(path), key=f"{name}.{key}")
         values = {}
         for key, value in table.items():
+            if key in ("source", "why"):
+                continue
             try:
                 values[key] = float(value)
             except (TypeError, ValueError):
                 raise InputError(
                     f"expected a number, got {value!r}", source=str(path), key=f"{name}.{key}"
                 ) from None
+        if "source" in table or "why" in table:
+            values["why"] = "; ".join(table[k] for k in ("source", "why") if k in table)
         changed = dataclasses.replace(declared, **values)
         if not changed.low < changed.high:
             raise InputError(
@@ -505,6 +515,7 @@ def write_calibration(
     from sim.store import provenance, save_figure, write_frame, write_text
 
     out = Path(out)
+    full_information = not isinstance(result, CalibrationResult)
     table = identifiability(result)
     ppc = posterior_predictive(scenario, result.theta, result.weights, replicates, seed)
     prior_theta = sample_prior(2000, np.random.default_rng([seed, 3]), result.settings.priors)
@@ -516,7 +527,9 @@ def write_calibration(
     anchor = anchor_target(result.targets, world)
     written = [
         write_frame(out / "posterior.parquet", result.to_df()),
-        write_frame(
+        write_frame(out / "diagnostics.csv", result.diagnostics)
+        if full_information
+        else write_frame(
             out / "generations.csv",
             pd.DataFrame(
                 [
@@ -546,60 +559,46 @@ def write_calibration(
         ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
     ]
+    others = _other_posteriors(out, scenario.world, full_information)
     written.append(
         write_text(
             out / "report.md",
-            _report(result, table, stats, prior_stats, provenance(), world, refs),
+            _report(result, table, stats, prior_stats, provenance(), world, refs, others),
         )
     )
     return written
 
 
-def _report(result, table, stats, prior_stats, prov, world: World, refs: dict) -> str:
+def _other_posteriors(out: Path, world: World, full_information: bool) -> dict:
+    """The world's other committed posterior, for the side-by-side contraction table.
+
+    The ABC posterior lives in ``calibration/WORLD/`` and the full-information one in
+    ``calibration/WORLD/likelihood/``; each report shows the other's contraction where it exists.
+    """
+    folder = CALIBRATION_DIR / world.name
+    path, label = (
+        (folder / "posterior.parquet", "ABC")
+        if full_information
+        else (folder / "likelihood" / "posterior.parquet", "likelihood")
+    )
+    if not path.exists() or path.resolve().parent == out.resolve():
+        return {}
+    from sim.scenario import load_posterior
+
+    frame = load_posterior(path)
+    return {label: frame}
+
+
+def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, others) -> str:
     cohort = len(world.researchers)
-    calendar = world.calendar
+    full_information = not isinstance(result, CalibrationResult)
     lines = [
         f"# Calibration report: {world.title}",
         "",
-        f"Written by `sim calibrate` (seed {result.settings.seed}), package {prov['version']}, "
-        f"commit {prov['git_commit']}.",
+        f"Written by `sim calibrate{' --method likelihood' if full_information else ''}` "
+        f"(seed {result.settings.seed}), package {prov['version']}, commit {prov['git_commit']}.",
         "",
-        "## Method",
-        f"Rejection ABC on discrete summaries of the {calendar.start} .. "
-        f"{calendar.observed_until} history, refined by ABC-SMC "
-        "(Toni et al. 2009; Beaumont et al. 2009; adaptive tolerances, Del Moral et al. 2012) "
-        "on the ensemble engine; one simulated history per particle, one vectorised call per "
-        "batch. "
-        + (
-            "The final population meets every target (distance 0)."
-            if result.settings.final_tolerance == 0
-            else f"The final population's histories miss the targets by at most "
-            f"{result.settings.final_tolerance} in all (the distance: the sum over targets of "
-            "how far a summary lies outside its accepted set): an approximate ABC posterior, "
-            "chosen because exact acceptance was too rare for the budget."
-        ),
-        "",
-        "## Targets",
-        "| summary | observed | accepted when | why |",
-        "|---|---|---|---|",
-        *[
-            f"| {t.summary} | {t.observed} | {t.direction} within {t.tolerance} | {t.why} |"
-            if isinstance(t, Target)
-            else f"| {t.summary} | {t.low} .. {t.high} | inside the band | {t.why} |"
-            for t in result.targets
-        ],
-        "",
-        "## Sampler",
-        f"- population {result.settings.population}, effective sample size {result.ess():.0f}",
-        f"- simulations {result.simulations:,}, wall time {result.seconds:.1f} s",
-        "",
-        "| generation | tolerance | simulated | acceptance | seconds |",
-        "|---|---|---|---|---|",
-        *[
-            f"| {k} | {g.tolerance} | {g.simulations:,} | {g.acceptance:.4f} | {g.seconds:.1f} |"
-            for k, g in enumerate(result.generations)
-        ],
-        "",
+        *(_likelihood_method(result, world) if full_information else _abc_method(result, world)),
         "## Prior vs posterior",
         "Contraction = 1 - posterior variance / prior variance. Parameters below 0.3 are not "
         f"identified by the {cohort} histories: their posterior mostly repeats the prior, and "
@@ -616,6 +615,7 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict) -
             for r in table.itertuples()
         ],
         "",
+        *_side_by_side(table, others, result.settings.priors),
         f"## Posterior predictive check ({len(stats):,} replicates, posterior draws x chance)",
         *_predictive_lines(result.targets, stats, prior_stats, world),
         "",
@@ -629,6 +629,126 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict) -
         "",
     ]
     return "\n".join(lines)
+
+
+def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]:
+    """Each parameter's contraction under this posterior and the world's other one."""
+    if not others:
+        return []
+    prior = sample_prior(200_000, np.random.default_rng(0), priors)
+    columns = {}
+    for label, frame in others.items():
+        w = frame["weight"].to_numpy() if "weight" in frame else np.full(len(frame), 1 / len(frame))
+        w = w / w.sum()
+        columns[label] = [
+            1.0
+            - float(np.sum(w * (frame[p.name] - np.sum(w * frame[p.name])) ** 2))
+            / prior[:, k].var()
+            for k, p in enumerate(priors)
+        ]
+    return [
+        "### Contraction beside the world's other calibration",
+        "Both against the same prior; the other posterior is read from its committed file.",
+        "",
+        "| parameter | this calibration | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+        *[
+            f"| {r.parameter} | {r.contraction:.2f} | "
+            + " | ".join(f"{values[k]:.2f}" for values in columns.values())
+            + " |"
+            for k, r in enumerate(table.itertuples())
+        ],
+        "",
+    ]
+
+
+def _likelihood_method(result, world: World) -> list[str]:
+    calendar = world.calendar
+    s = result.settings
+    d = result.diagnostics
+    return [
+        "## Method",
+        f"The likelihood of the whole observed history {calendar.start} .. "
+        f"{calendar.observed_until}: every researcher's lab in every month, each move summed "
+        "over the months its interval allows (`sim.likelihood`: the panel mixed logit, "
+        "restlessness by Gauss-Hermite quadrature, fits by tilted quasi-Monte Carlo). Sampled "
+        "with emcee's affine-invariant ensemble on the prior-quantile logit scale, from the "
+        f"posterior mode; the chains use {s.quadrature} x {s.fit_points} integration points, "
+        f"and every retained draw is re-weighted to {s.final_quadrature} x "
+        f"{s.final_fit_points} points (importance sampling; `sim.posterior`).",
+        "",
+        "## Sampler",
+        f"- {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, every {s.thin}th step "
+        f"kept: {len(result.theta):,} draws; acceptance {result.acceptance:.2f}",
+        f"- likelihood evaluations {result.evaluations:,}, wall time {result.seconds:.1f} s",
+        f"- re-weighting to the accurate integration: effective sample size {result.ess():.0f} "
+        f"of {len(result.theta):,} (largest weight {result.weights.max():.4f})",
+        f"- largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS {d.ess_bulk.min():.0f}, "
+        f"chains {d.steps_per_autocorrelation.min():.0f} autocorrelation times long at the "
+        "shortest (emcee's authors ask for 50)",
+        "",
+        "| parameter | split R-hat | bulk ESS | autocorrelation (steps) |",
+        "|---|---|---|---|",
+        *[
+            f"| {r.parameter} | {r.r_hat:.3f} | {r.ess_bulk:.0f} | {r.autocorrelation_steps:.1f} |"
+            for r in d.itertuples()
+        ],
+        "",
+        "Walkers of one ensemble are not independent chains: R-hat near 1 is necessary, not "
+        "sufficient.",
+        "",
+        "The targets below are not fitted here; the predictive check reads them as ABC does.",
+        "",
+        *_target_lines(result),
+    ]
+
+
+def _abc_method(result, world: World) -> list[str]:
+    calendar = world.calendar
+    return [
+        "## Method",
+        f"Rejection ABC on discrete summaries of the {calendar.start} .. "
+        f"{calendar.observed_until} history, refined by ABC-SMC "
+        "(Toni et al. 2009; Beaumont et al. 2009; adaptive tolerances, Del Moral et al. 2012) "
+        "on the ensemble engine; one simulated history per particle, one vectorised call per "
+        "batch. "
+        + (
+            "The final population meets every target (distance 0)."
+            if result.settings.final_tolerance == 0
+            else f"The final population's histories miss the targets by at most "
+            f"{result.settings.final_tolerance} in all (the distance: the sum over targets of "
+            "how far a summary lies outside its accepted set): an approximate ABC posterior, "
+            "chosen because exact acceptance was too rare for the budget."
+        ),
+        "",
+        *_target_lines(result),
+        "## Sampler",
+        f"- population {result.settings.population}, effective sample size {result.ess():.0f}",
+        f"- simulations {result.simulations:,}, wall time {result.seconds:.1f} s",
+        "",
+        "| generation | tolerance | simulated | acceptance | seconds |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {k} | {g.tolerance} | {g.simulations:,} | {g.acceptance:.4f} | {g.seconds:.1f} |"
+            for k, g in enumerate(result.generations)
+        ],
+        "",
+    ]
+
+
+def _target_lines(result) -> list[str]:
+    return [
+        "## Targets",
+        "| summary | observed | accepted when | why |",
+        "|---|---|---|---|",
+        *[
+            f"| {t.summary} | {t.observed} | {t.direction} within {t.tolerance} | {t.why} |"
+            if isinstance(t, Target)
+            else f"| {t.summary} | {t.low} .. {t.high} | inside the band | {t.why} |"
+            for t in result.targets
+        ],
+        "",
+    ]
 
 
 def _predictive_lines(targets, stats, prior_stats, world: World) -> list[str]:
@@ -771,6 +891,8 @@ def _cmd_calibrate(args) -> int:
         )  # fmt: skip
     targets = load_targets(world, args.targets)
     check_observed_against_targets(world, targets, str(args.targets or targets_path(world)))
+    if args.method == "likelihood":
+        return _calibrate_likelihood(args, scenario, targets)
     out = Path(args.out or CALIBRATION_DIR / world.name)
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
@@ -790,26 +912,75 @@ def _cmd_calibrate(args) -> int:
     return 0
 
 
+def _calibrate_likelihood(args, scenario, targets) -> int:
+    """``sim calibrate --method likelihood``: the full-information posterior (sim.posterior)."""
+    from sim.likelihood import observed_panel
+    from sim.posterior import Cohort, LikelihoodSettings, sample_posterior
+
+    world = scenario.world
+    for name in ("walkers", "steps"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be a positive number, got {getattr(args, name)}")
+    out = Path(args.out or CALIBRATION_DIR / world.name / "likelihood")
+    settings = LikelihoodSettings(
+        walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed,
+        priors=load_priors(args.priors),
+    )  # fmt: skip
+    cohort = Cohort(world.name, world.compile(world.calendar.observed_until), observed_panel(world))
+    result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
+    result.targets = targets
+    written = write_calibration(result, scenario, out, args.seed, args.predictive_replicates)
+    d = result.diagnostics
+    print(
+        f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; "
+        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, largest R-hat "
+        f"{d.r_hat.max():.3f}); wrote {len(written)} files to {out}/"
+    )
+    return 0
+
+
 def register_cli(sub) -> None:
     """Add ``sim calibrate`` to the command line."""
     from sim.cli import add_command, non_negative_int
 
     cmd = add_command(
-        sub, "calibrate", "fit the parameters to the observed history (ABC-SMC)",
+        sub, "calibrate", "fit the parameters to the observed history (ABC-SMC or likelihood)",
         "Calibrates the behavioural parameters of a scenario's world to its observed history\n"
-        "(the world's observed.csv) by rejection ABC refined by ABC-SMC on the targets of the\n"
-        "world's targets.toml, and writes posterior.parquet, generations.csv,\n"
-        "identifiability.csv, report.md (targets, sampler, prior vs posterior, predictive\n"
-        "checks with p-values) and the figures ppc.png and pairs.png.",
+        "(the world's observed.csv). --method abc (default): rejection ABC refined by ABC-SMC\n"
+        "on the targets of the world's targets.toml. --method likelihood: the posterior given\n"
+        "the likelihood of everyone's lab in every observed month, sampled with emcee\n"
+        "(sim.posterior). Writes posterior.parquet, generations.csv (abc) or diagnostics.csv\n"
+        "(likelihood: R-hat, ESS, autocorrelation), identifiability.csv, report.md (method,\n"
+        "sampler, prior vs posterior, contraction beside the other method's, predictive checks\n"
+        "with p-values) and the figures ppc.png and pairs.png.",
         ["sim calibrate",
+         "sim calibrate --method likelihood",
          "sim calibrate --scenario scenarios/openai-founders/baseline.toml --population 1000",
          "sim calibrate --priors calibration/priors-wide.toml --out calibration/llama/wide"],
     )  # fmt: skip
     cmd.add_argument(
+        "--method", choices=("abc", "likelihood"), default="abc",
+        help="abc: ABC-SMC on the targets' counts; likelihood: the full-information posterior "
+             "of the whole observed panel, sampled with emcee (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
         "--out",
         default=None,
-        help="output folder (default calibration/WORLD, WORLD the scenario's world)",
+        help="output folder (default calibration/WORLD for abc, calibration/WORLD/likelihood "
+        "for likelihood; WORLD the scenario's world)",
     )
+    cmd.add_argument(
+        "--walkers", type=int, default=32,
+        help="likelihood: emcee walkers, at least twice the parameters (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--steps", type=int, default=1200,
+        help="likelihood: steps of every walker, burn-in included (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--burn", type=non_negative_int, default=200,
+        help="likelihood: steps dropped from the start of every walker (default %(default)s)",
+    )  # fmt: skip
     cmd.add_argument(
         "--seed",
         type=non_negative_int,

@@ -1,20 +1,27 @@
-"""The panel likelihood against the simulated frequency of the same history (sim.likelihood).
+"""The likelihood of observed histories (sim.likelihood) against simulated frequencies.
 
-On a small world (3 researchers, 3 labs, 5 months, moves frequent), the most common simulated
-histories are counted over 200,000 replicates of the ensemble engine; the likelihood of each must
-equal its frequency. Tolerance: 4 binomial standard errors of the frequency, plus, where the fits
-are integrated by quasi-Monte Carlo, 3% of the probability (1,024 Sobol points).
+Small worlds, moves frequent. The likelihood of a history must equal its frequency among the
+ensemble engine's replicates: within 4 binomial standard errors, plus, where the fits are
+integrated by quasi-Monte Carlo, 3% of the probability (1,024 Sobol points). Interval-censored
+moves are checked the same way: the probability that a researcher's move falls anywhere in an
+interval is the share of replicates where it does.
 """
+
+import itertools
 
 import numpy as np
 import pytest
 
-from sim.likelihood import panel_log_likelihood
+from sim.likelihood import Integration, complete_panel, log_likelihood, panel_from_chains
 from sim.simulate import simulate
 from sim.streams import replicate_seeds
 from tests.conftest import MOBILE, make_world, theta_of
 
 REPLICATES = 200_000
+
+
+def _integration(world, points=1024):
+    return Integration.build(world.timeline.attributes.shape[1], 20, points)
 
 
 def _most_common_histories(world, theta, k):
@@ -30,13 +37,80 @@ def _most_common_histories(world, theta, k):
 def test_the_likelihood_of_a_history_is_its_simulated_frequency(sigma_match, relative):
     world = make_world(n_people=3, labs=("A", "B", "C"), seed=4).compile("2023-06")
     theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": sigma_match})
-    for panel, frequency in _most_common_histories(world, theta, 4):
-        likelihood = np.exp(panel_log_likelihood(world, theta, panel, fit_points=1024).sum())
+    for labs, frequency in _most_common_histories(world, theta, 4):
+        panel = complete_panel(world, labs)
+        likelihood = np.exp(log_likelihood(world, theta, panel, _integration(world)).sum())
         error = 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES) + relative * frequency
-        assert abs(likelihood - frequency) < error, (panel.tolist(), likelihood, frequency)
+        assert abs(likelihood - frequency) < error, (labs.tolist(), likelihood, frequency)
+
+
+def _one_mover_world():
+    return make_world(n_people=1, labs=("A", "B", "C"), seed=2).compile("2023-07")
+
+
+def test_an_interval_censored_move_has_the_probability_of_its_interval():
+    """One researcher (no colleagues, nothing imputed): 'moved to B once, in months 1..4, and
+    stayed there through month 5' is summed exactly over the four months."""
+    world = _one_mover_world()
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.6})
+    labs = simulate(world, theta, replicate_seeds(5, REPLICATES)).labs[:, :, 0]
+    months = np.arange(labs.shape[1])
+    for to, (first, last) in [(1, (1, 4)), (2, (0, 5)), (1, (3, 3))]:
+        moved_at = np.argmax(labs != 0, axis=1)
+        once = np.all((labs == 0) | (labs == to), axis=1) & np.all(
+            (months[None, :] < moved_at[:, None]) == (labs == 0), axis=1
+        )
+        hit = once & (labs[:, -1] == to) & (moved_at >= first) & (moved_at <= last)
+        frequency = hit.mean()
+        panel = panel_from_chains(
+            world, labs.shape[1], np.array([0, 1]), np.array([to]), np.array([first]),
+            np.array([last]),
+        )
+        likelihood = np.exp(log_likelihood(world, theta, panel, _integration(world)).sum())
+        error = 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES) + 0.03 * frequency
+        assert abs(likelihood - frequency) < error, (to, first, last, likelihood, frequency)
+
+
+def test_imputing_colleagues_months_approximates_the_exact_joint_sum():
+    """Six tied researchers; two have a move to C known to four months each, the others stay.
+
+    The exact likelihood sums over all 16 joint timings (each a complete panel, whose likelihood
+    is exact) and must equal the simulated frequency within Monte Carlo error. The library sums
+    each researcher's own months exactly and reads the colleagues' at their interval middles:
+    an approximation whose size this test documents. Measured when written: 0.32 in log (the
+    imputed likelihood 38% above the exact one; a colleague is about a fifth of one's ties,
+    b_peer 1.5, near the shipped calibrations). The bound, 0.5 in log, keeps that size on
+    record and fails if it grows; it is not a claim that the approximation is good.
+    """
+    world = make_world(n_people=6, labs=("A", "B", "C"), seed=1).compile("2023-08")
+    theta = theta_of(**{**MOBILE, "k0": 2.0, "b_peer": 1.5, "sigma_u": 0.5, "sigma_match": 0.0})
+    n_months, intervals = 6, [(0, 3), (1, 4)]
+    exact = 0.0
+    for months in itertools.product(*(range(a, b + 1) for a, b in intervals)):
+        labs = np.zeros((n_months, 6), dtype=np.int64)
+        for i, t in enumerate(months):
+            labs[t:, i] = 2
+        exact += np.exp(log_likelihood(world, theta, complete_panel(world, labs),
+                                       _integration(world, 1)).sum())  # fmt: skip
+    panel = panel_from_chains(
+        world, n_months, np.array([0, 1, 2, 2, 2, 2, 2]), np.array([2, 2]),
+        np.array([a for a, _ in intervals]), np.array([b for _, b in intervals]),
+    )  # fmt: skip
+    imputed = np.exp(log_likelihood(world, theta, panel, _integration(world, 1)).sum())
+    sim_labs = simulate(world, theta, replicate_seeds(3, REPLICATES)).labs[:, :n_months]
+    hit = np.all(sim_labs[:, :, 2:] == 0, axis=(1, 2))
+    for i, (a, b) in enumerate(intervals):
+        path = sim_labs[:, :, i]
+        moved_at = np.argmax(path != 0, axis=1)
+        hit &= (path[:, -1] == 2) & (moved_at >= a) & (moved_at <= b)
+        hit &= np.all((path == 0) | (path == 2), axis=1) & np.all(np.diff(path, axis=1) >= 0, axis=1)
+    frequency = hit.mean()
+    assert abs(exact - frequency) < 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES)
+    assert abs(np.log(imputed / exact)) < 0.5, (imputed, exact, frequency)
 
 
 def test_an_impossible_history_has_likelihood_zero():
     world = make_world(n_people=2, labs=("A", "B"), founded=("", "2023-05")).compile("2023-04")
-    panel = np.array([[1, 0], [1, 0], [1, 0]])  # at B before it is founded
-    assert np.isneginf(panel_log_likelihood(world, theta_of(**MOBILE), panel).sum())
+    labs = np.array([[1, 0], [1, 0], [1, 0]])  # at B before it is founded
+    panel = complete_panel(world, labs)
+    assert np.isneginf(log_likelihood(world, theta_of(**MOBILE), panel).sum())
