@@ -171,13 +171,15 @@ def distances(traj: Trajectories, targets: list) -> np.ndarray:
     return sum(t.miss(traj) for t in targets)
 
 
-def load_priors(path: str | Path | None) -> tuple:
+def load_priors(path: str | Path | None, *, joint: bool = False) -> tuple:
     """The declared priors, with the overrides of a TOML file (one table per parameter).
 
     Each table may set ``mean``, ``sd`` (a number, or ``"inf"`` for a uniform prior), ``low`` and
     ``high``; bounds may narrow the declared ones (the engines' valid range) but not widen them.
     The texts ``source`` (the publication) and ``why`` (the arithmetic from its figure to the
-    prior) document a table; they become the parameter's justification.
+    prior) document a table; they become the parameter's justification. A table named
+    ``"k0[llama]"`` sets one cohort's prior of a per-cohort parameter: only in a joint
+    calibration (``joint``; read by :func:`load_cohort_priors`), an error otherwise.
     """
     if path is None:
         return PARAMETER_SPACE
@@ -185,47 +187,95 @@ def load_priors(path: str | Path | None) -> tuple:
     raw = read_toml(path)
     space = {p.name: p for p in PARAMETER_SPACE}
     for name, table in raw.items():
-        declared = parameter(name, source=str(path))
-        if not isinstance(table, dict):
-            raise InputError("expected a table of mean, sd, low, high", source=str(path), key=name)
-        unknown = set(table) - {"mean", "sd", "low", "high", "source", "why"}
-        if unknown:
-            raise InputError(
-                f"unknown key(s) {sorted(unknown)}; expected mean, sd, low, high "
-                "(and the texts source, why)",
-                source=str(path), key=name,
-            )  # fmt: skip
-        for key in ("source", "why"):
-            if key in table and not isinstance(table[key], str):
-                raise InputError("expected a text", source=str(path), key=f"{name}.{key}")
-        values = {}
-        for key, value in table.items():
-            if key in ("source", "why"):
-                continue
-            try:
-                values[key] = float(value)
-            except (TypeError, ValueError):
+        if "[" in name:
+            if not joint:
                 raise InputError(
-                    f"expected a number, got {value!r}", source=str(path), key=f"{name}.{key}"
-                ) from None
-        if "source" in table or "why" in table:
-            values["why"] = "; ".join(table[k] for k in ("source", "why") if k in table)
-        changed = dataclasses.replace(declared, **values)
-        if not changed.low < changed.high:
-            raise InputError(
-                f"inverted bounds: low {changed.low:g} must be below high {changed.high:g}",
-                source=str(path), key=name,
-            )  # fmt: skip
-        if changed.low < declared.low or changed.high > declared.high:
-            raise InputError(
-                f"bounds [{changed.low:g}, {changed.high:g}] exceed the declared range "
-                f"[{declared.low:g}, {declared.high:g}] in which the model is defined",
-                source=str(path), key=name,
-            )  # fmt: skip
-        if not changed.sd > 0:
-            raise InputError("sd must be > 0", source=str(path), key=f"{name}.sd")
-        space[name] = changed
+                    "a prior for one cohort applies only to a joint calibration (--worlds)",
+                    source=str(path), key=name,
+                )  # fmt: skip
+            continue
+        space[name] = _overridden(parameter(name, source=str(path)), table, path, name)
     return tuple(space[n] for n in PARAMETER_NAMES)
+
+
+def load_cohort_priors(
+    path: str | Path | None, priors: tuple, cohorts: list[str], per_cohort: tuple[str, ...]
+) -> tuple:
+    """The per-cohort prior tables (``"k0[llama]"``) of a priors file, as column priors.
+
+    Raises:
+        InputError: naming the file and table: an unknown parameter, one not calibrated per
+            cohort, or a cohort that is not in the calibration.
+    """
+    if path is None:
+        return ()
+    path = Path(path)
+    by_name = {p.name: p for p in priors}
+    out = []
+    for name, table in read_toml(path).items():
+        if "[" not in name:
+            continue
+        base, _, rest = name.partition("[")
+        cohort = rest.rstrip("]")
+        declared = parameter(base, source=str(path), key=name)
+        if base not in per_cohort:
+            raise InputError(
+                f"{base} is not calibrated per cohort here (per cohort: "
+                f"{', '.join(per_cohort) or 'none'}; see --per-cohort)",
+                source=str(path), key=name,
+            )  # fmt: skip
+        if cohort not in cohorts:
+            raise InputError(
+                f"unknown cohort {cohort!r}{suggest(cohort, cohorts)}; the cohorts of this "
+                f"calibration: {', '.join(cohorts)}",
+                source=str(path), key=name,
+            )  # fmt: skip
+        changed = _overridden(by_name.get(base, declared), table, path, name)
+        out.append(dataclasses.replace(changed, name=f"{base}[{cohort}]"))
+    return tuple(out)
+
+
+def _overridden(declared, table, path: Path, name: str):
+    """A declared parameter with a priors-file table's overrides, checked."""
+    if not isinstance(table, dict):
+        raise InputError("expected a table of mean, sd, low, high", source=str(path), key=name)
+    unknown = set(table) - {"mean", "sd", "low", "high", "source", "why"}
+    if unknown:
+        raise InputError(
+            f"unknown key(s) {sorted(unknown)}; expected mean, sd, low, high "
+            "(and the texts source, why)",
+            source=str(path), key=name,
+        )  # fmt: skip
+    for key in ("source", "why"):
+        if key in table and not isinstance(table[key], str):
+            raise InputError("expected a text", source=str(path), key=f"{name}.{key}")
+    values = {}
+    for key, value in table.items():
+        if key in ("source", "why"):
+            continue
+        try:
+            values[key] = float(value)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"expected a number, got {value!r}", source=str(path), key=f"{name}.{key}"
+            ) from None
+    if "source" in table or "why" in table:
+        values["why"] = "; ".join(table[k] for k in ("source", "why") if k in table)
+    changed = dataclasses.replace(declared, **values)
+    if not changed.low < changed.high:
+        raise InputError(
+            f"inverted bounds: low {changed.low:g} must be below high {changed.high:g}",
+            source=str(path), key=name,
+        )  # fmt: skip
+    if changed.low < declared.low or changed.high > declared.high:
+        raise InputError(
+            f"bounds [{changed.low:g}, {changed.high:g}] exceed the declared range "
+            f"[{declared.low:g}, {declared.high:g}] in which the model is defined",
+            source=str(path), key=name,
+        )  # fmt: skip
+    if not changed.sd > 0:
+        raise InputError("sd must be > 0", source=str(path), key=f"{name}.sd")
+    return changed
 
 
 # --------------------------------------------------------------------------- the sampler
@@ -546,6 +596,7 @@ def write_calibration(
             ),
         ),  # fmt: skip
         write_frame(out / "identifiability.csv", table),
+        write_frame(out / "predictive.parquet", stats),
         save_figure(
             out / "ppc.png",
             ppc_figure(
@@ -672,8 +723,8 @@ def _likelihood_method(result, world: World) -> list[str]:
         f"{calendar.observed_until}: every researcher's lab in every month, each move summed "
         "over the months its interval allows (`sim.likelihood`: the panel mixed logit, "
         "restlessness by Gauss-Hermite quadrature, fits by tilted quasi-Monte Carlo). Sampled "
-        "with emcee's affine-invariant ensemble on the prior-quantile logit scale, from the "
-        f"posterior mode; the chains use {s.quadrature} x {s.fit_points} integration points, "
+        "with emcee's ensemble sampler (differential-evolution moves) on the prior-quantile "
+        f"logit scale, from the posterior mode; the chains use {s.quadrature} x {s.fit_points} integration points, "
         f"and every retained draw is re-weighted to {s.final_quadrature} x "
         f"{s.final_fit_points} points (importance sampling; `sim.posterior`).",
         "",
@@ -882,6 +933,13 @@ def _cmd_calibrate(args) -> int:
         if getattr(args, name) < 1:
             option = "--" + name.replace("_", "-")
             raise InputError(f"{option} must be a positive number, got {getattr(args, name)}")
+    if args.worlds is not None:
+        if args.method != "likelihood":
+            raise InputError(
+                "a joint calibration (--worlds) needs --method likelihood: ABC's acceptance "
+                "rate would be the product of the worlds'", key="--worlds",
+            )  # fmt: skip
+        return _calibrate_joint(args)
     scenario = load_scenario(args.scenario)
     world = scenario.world
     if world.observed is None:
@@ -939,6 +997,59 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
     return 0
 
 
+def _per_cohort(args) -> tuple[str, ...] | None:
+    if args.per_cohort is None:
+        return None
+    names = tuple(n.strip() for n in args.per_cohort.split(",") if n.strip())
+    for name in names:
+        parameter(name, key="--per-cohort")
+    return names
+
+
+def _calibrate_joint(args) -> int:
+    """``sim calibrate --method likelihood --worlds A,B``: one posterior for several worlds."""
+    from sim.joint import check_fixed_agree, parse_worlds, write_joint
+    from sim.likelihood import observed_panel
+    from sim.posterior import Cohort, LikelihoodSettings, sample_posterior
+
+    scenarios = parse_worlds(args.worlds)
+    check_fixed_agree(scenarios)
+    names = [s.world.name for s in scenarios]
+    priors = load_priors(args.priors, joint=True)
+    per_cohort = _per_cohort(args)
+    declared = per_cohort if per_cohort is not None else tuple(
+        p.name for p in priors if p.per_cohort)  # fmt: skip
+    targets = {}
+    cohorts = []
+    for s in scenarios:
+        w = s.world
+        if w.observed is None:
+            raise InputError(f"world {w.name!r} has no observed history (observed.csv)",
+                             source=w.source)  # fmt: skip
+        targets[w.name] = load_targets(w)
+        check_observed_against_targets(w, targets[w.name], str(targets_path(w)))
+        cohorts.append(Cohort(w.name, w.compile(w.calendar.observed_until), observed_panel(w)))
+    settings = LikelihoodSettings(
+        walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed, priors=priors,
+        per_cohort=per_cohort,
+        cohort_priors=load_cohort_priors(args.priors, priors, names, declared),
+    )  # fmt: skip
+    out = Path(args.out or CALIBRATION_DIR / "joint")
+    result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)
+    from sim.store import replace_folder
+
+    written = replace_folder(
+        out, lambda folder: write_joint(result, scenarios, targets, folder, args.seed,
+                                        args.predictive_replicates),
+    )  # fmt: skip
+    print(
+        f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s for "
+        f"{', '.join(names)}; {len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}); "
+        f"wrote {len(written)} files to {out}/"
+    )
+    return 0
+
+
 def register_cli(sub) -> None:
     """Add ``sim calibrate`` to the command line."""
     from sim.cli import add_command, non_negative_int
@@ -955,6 +1066,7 @@ def register_cli(sub) -> None:
         "with p-values) and the figures ppc.png and pairs.png.",
         ["sim calibrate",
          "sim calibrate --method likelihood",
+         "sim calibrate --method likelihood --worlds llama,openai-founders",
          "sim calibrate --scenario scenarios/openai-founders/baseline.toml --population 1000",
          "sim calibrate --priors calibration/priors-wide.toml --out calibration/llama/wide"],
     )  # fmt: skip
@@ -970,15 +1082,27 @@ def register_cli(sub) -> None:
         "for likelihood; WORLD the scenario's world)",
     )
     cmd.add_argument(
+        "--worlds", default=None, metavar="A,B",
+        help="likelihood: calibrate several worlds at once (their baseline scenarios), the "
+             "weights shared and the per-cohort parameters once per world; writes "
+             "calibration/joint/ with leave-one-cohort-out checks (default: one world, "
+             "--scenario's)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--per-cohort", default=None, metavar="NAMES",
+        help="with --worlds: the parameters calibrated once per world, comma-separated "
+             "(default: those declared per cohort in sim/params.py, k0)",
+    )  # fmt: skip
+    cmd.add_argument(
         "--walkers", type=int, default=32,
         help="likelihood: emcee walkers, at least twice the parameters (default %(default)s)",
     )  # fmt: skip
     cmd.add_argument(
-        "--steps", type=int, default=1200,
+        "--steps", type=int, default=2000,
         help="likelihood: steps of every walker, burn-in included (default %(default)s)",
     )  # fmt: skip
     cmd.add_argument(
-        "--burn", type=non_negative_int, default=200,
+        "--burn", type=non_negative_int, default=300,
         help="likelihood: steps dropped from the start of every walker (default %(default)s)",
     )  # fmt: skip
     cmd.add_argument(

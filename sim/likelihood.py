@@ -159,8 +159,11 @@ def complete_panel(world: CompiledWorld, labs: np.ndarray) -> Panel:
 
 
 def panel_from_chains(world: CompiledWorld, n_months, chain, to, earliest, latest) -> Panel:
-    """A :class:`Panel` from move chains: researcher i's moves are entries chain[i] .. chain[i+1]-1
-    of ``to``, ``earliest`` and ``latest`` (lab codes and month indices), in order."""
+    """A :class:`Panel` from move chains (e.g. an observed history, or one made up for a test).
+
+    Researcher i's moves are entries ``chain[i] .. chain[i + 1] - 1`` of ``to``, ``earliest``
+    and ``latest`` (lab codes and month indices), in order.
+    """
     merge_into = world.timeline.merge_into
     n_people = chain.shape[0] - 1
     start = np.empty((n_months, n_people), dtype=np.int64)

@@ -35,6 +35,8 @@ class Parameter:
     mean: float
     sd: float
     why: str
+    #: calibrated once per cohort in a joint calibration (sim.posterior), the others shared
+    per_cohort: bool = False
 
     def prior_cdf_bounds(self) -> tuple[float, float]:
         """Standard-normal CDF at the bounds (the truncation of the prior)."""
@@ -87,7 +89,9 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("b_founder", 0.0, 12.0, 6.0, 2.5,
               "a founder's pull to the lab they found: large (Agarwal et al. 2016 on spin-outs)"),
     Parameter("k0", 0.0, 10.0, 4.5, 1.5,
-              "stay premium: monthly attrition ~0.018 (SignalFire 2025) implies ~log(1/0.018) ~ 4"),
+              "stay premium: monthly attrition ~0.018 (SignalFire 2025) implies ~log(1/0.018) ~ 4; "
+              "per cohort: a lab's hold on its people is the lab's, not a taste",
+              per_cohort=True),
     Parameter("k_tenure", -1.0, 2.0, 0.3, 0.4,
               "extra attachment per log-year of tenure; leavers often had 5+ years (reference/), "
               "so it may be small or negative"),
