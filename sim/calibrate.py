@@ -724,7 +724,8 @@ def _likelihood_method(result, world: World) -> list[str]:
         "over the months its interval allows (`sim.likelihood`: the panel mixed logit, "
         "restlessness by Gauss-Hermite quadrature, fits by tilted quasi-Monte Carlo). Sampled "
         "with emcee's ensemble sampler (differential-evolution moves) on the prior-quantile "
-        f"logit scale, from the posterior mode; the chains use {s.quadrature} x {s.fit_points} integration points, "
+        "logit scale, from the posterior mode; the chains use "
+        f"{s.quadrature} x {s.fit_points} integration points, "
         f"and every retained draw is re-weighted to {s.final_quadrature} x "
         f"{s.final_fit_points} points (importance sampling; `sim.posterior`).",
         "",
