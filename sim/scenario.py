@@ -137,6 +137,8 @@ class ScenarioSpec(StrictModel):
     horizon: str | None = None
     replicates: int = Field(default=200, ge=1)
     seed: int = Field(default=20230224, ge=0)
+    #: start from the observed state at observed_until (sim.forecast) instead of the world's start
+    from_observed: bool = False
 
     @field_validator("params", mode="before")
     @classmethod
@@ -180,6 +182,13 @@ class Scenario:
         """The world as arrays over the scenario's horizon."""
         return self.world.compile(self.horizon)
 
+    def from_observed(self) -> Scenario:
+        """This scenario as a forecast from the observed state (``from_observed = true``)."""
+        import dataclasses
+
+        spec = self.spec.model_copy(update={"from_observed": True})
+        return dataclasses.replace(self, spec=spec)
+
     def parameters(self, replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Parameter vectors for each replicate [R, P], and the posterior draw behind each.
 
@@ -192,7 +201,7 @@ class Scenario:
         origin = self.params_from
         where = self.source
         if origin == "posterior":
-            draws = load_posterior(self.posterior_path())
+            draws = load_posterior(self.posterior_path(), self.world.name)
             weights = draws["weight"].to_numpy() if "weight" in draws else np.ones(len(draws))
             index = np.random.default_rng([int(seed), 1]).choice(
                 len(draws), size=replicates, p=weights / weights.sum()
@@ -245,8 +254,22 @@ def fixed_parameters(scenario: Scenario) -> dict[str, float]:
     return fixed
 
 
-def load_posterior(path: Path) -> pd.DataFrame:
-    """Posterior draws (one row each, a column per parameter) from a Parquet file."""
+def cohort_view(frame: pd.DataFrame, world_name: str) -> pd.DataFrame:
+    """One world's parameter vectors from posterior columns: ``name[world]`` taken as ``name``.
+
+    A joint posterior (:mod:`sim.joint`) has a column per world for each per-cohort parameter;
+    a posterior without such columns is returned as it is.
+    """
+    renamed = {f"{n}[{world_name}]": n for n in PARAMETER_NAMES if f"{n}[{world_name}]" in frame}
+    drop = [c for c in frame.columns if "[" in c and c not in renamed]
+    return frame.drop(columns=drop).rename(columns=renamed) if renamed or drop else frame
+
+
+def load_posterior(path: Path, world: str | None = None) -> pd.DataFrame:
+    """Posterior draws (one row each, a column per parameter) from a Parquet file.
+
+    With ``world``, a joint posterior's columns for that world are read (:func:`cohort_view`).
+    """
     if not path.exists():
         raise InputError(
             "no posterior file: run `sim calibrate` first, or give parameter values",
@@ -256,6 +279,8 @@ def load_posterior(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise InputError(f"not a readable Parquet file ({exc})", source=str(path)) from exc
+    if world is not None:
+        frame = cohort_view(frame, world)
     missing = [n for n in PARAMETER_NAMES if n not in frame.columns]
     if missing or frame.empty:
         raise InputError(
