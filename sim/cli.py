@@ -23,6 +23,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.store import check_out_folder
 
     scenario = load_scenario(args.scenario)
+    if args.from_observed:
+        scenario = scenario.from_observed()
     seed = scenario.spec.seed if args.seed is None else args.seed
     out = check_out_folder(Path(args.out or Path("out") / scenario.name))
     histories = None
@@ -83,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         "trajectories.parquet, parameters.parquet, retention.csv, summary.csv, destinations.csv,\n"
         "exits.csv, retention.png and manifest.json. Months are YYYY-MM in the world's calendar.",
         ["sim run baseline", "sim run scenarios/culture-kept.toml --replicates 10000 --seed 1",
-         "sim run baseline --replicates 1000000 --no-trajectories --out out/million"],
+         "sim run baseline --replicates 1000000 --no-trajectories --out out/million",
+         "sim run baseline --from-observed --out out/forecast"],
     )  # fmt: skip
     run.add_argument("scenario", help="a scenario file, or a name in scenarios/ (e.g. baseline)")
     run.add_argument(
@@ -110,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Mesa model, one agent at a time (same histories, much slower; "
         "default: ensemble)",
     )
+    run.add_argument(
+        "--from-observed", action="store_true",
+        help="forecast from the observed state: every replicate is forced through the world's "
+             "observed months and each researcher's latent terms are drawn given their history "
+             "(default: the scenario's from_observed key, else from the world's start)",
+    )  # fmt: skip
     run.add_argument("--no-trajectories", action="store_true",
                      help="skip trajectories.parquet and parameters.parquet (for very many "
                           "replicates; default: write them)")  # fmt: skip

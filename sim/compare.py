@@ -248,7 +248,10 @@ def compare(
 
     Every scenario gets the reference's replicate seeds and the reference's parameter draws,
     with its own fixed ``[params]`` values (those other than ``from``) applied on top (see the
-    module docstring for the rule and why).
+    module docstring for the rule and why). Where the reference starts from the observed state
+    (``from_observed``), every scenario does, each forced through its world's observed months
+    with latent terms drawn given the history (:mod:`sim.forecast`): scenarios that differ
+    only after the last observed month get the same draws, replicate by replicate.
 
     Args:
         scenarios: the reference first, then the counterfactuals.
@@ -281,7 +284,14 @@ def compare(
         for scenario, fixed in zip(scenarios, overrides, strict=True)
     ]
     trajectories = tuple(
-        simulate(s.world.compile(horizon), own, seeds, draw=draw, progress=progress)
+        simulate(
+            s.world.compile(horizon),
+            own,
+            seeds,
+            draw=draw,
+            progress=progress,
+            from_observed=ref.spec.from_observed,
+        )  # fmt: skip
         for s, own in zip(scenarios, thetas, strict=True)
     )
     return Comparison(
@@ -666,6 +676,11 @@ def register_cli(subparsers) -> None:
         metavar="FOLDER",
         help=f"output folder, replaced whole (default {DEFAULT_OUT})",
     )
+    cmd.add_argument(
+        "--from-observed", action="store_true",
+        help="forecast every scenario from the observed state at the world's last observed "
+             "month (default: the reference's from_observed key, else from the world's start)",
+    )  # fmt: skip
     cmd.set_defaults(func=_cmd_compare)
 
 
@@ -683,6 +698,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.store import check_out_folder
 
     out = check_out_folder(Path(args.out))
+    if args.from_observed:
+        scenarios = [s.from_observed() for s in scenarios]
     comparison = compare(scenarios, args.replicates, args.seed, progress=None)
     written = write_comparison(comparison, out)
     print(

@@ -328,12 +328,17 @@ def _log_likelihoods(
     exp_u = np.empty(n_nodes)
     for q in range(n_nodes):
         exp_u[q] = math.exp(theta[SIGMA_U] * z[q])
-    for task in prange(n_people * n_points):
-        i, m = task // n_points, task % n_points
-        out[i, m] = _researcher(
+    # tasks interleave researchers, so each thread's share holds some of every researcher
+    # (their costs differ with their intervals' widths)
+    n_blocks = min(n_points, 4)
+    size = (n_points + n_blocks - 1) // n_blocks
+    for task in prange(n_people * n_blocks):
+        i, block = task % n_people, task // n_people
+        lo, hi = block * size, min((block + 1) * size, n_points)
+        out[i, lo:hi] = _researcher(
             theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
             start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
-            founder, fits[i, m], base, base_weights, shift, exp_u,
+            founder, fits[i, lo:hi], base, base_weights, shift, exp_u,
         )  # fmt: skip
     return out
 
@@ -344,39 +349,52 @@ def _researcher(
     merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, fit_normals,
     base, base_weights, shift, exp_u,
 ):  # fmt: skip
-    """Log-likelihood of researcher i's history at one fit point, per restlessness node [Q].
+    """Log-likelihood of researcher i's history per fit point and restlessness node [M, Q].
 
     The forward recursion: state (k moves made, month s of the k-th) with probability
-    alpha[state, q]. State 0 is "no move yet"; the states of move k are the months of its
+    alpha[state, m, q]. State 0 is "no move yet"; the states of move k are the months of its
     interval, offset[k] .. offset[k] + width - 1.
+
+    Per month and number of moves made, the parts that do not depend on the fit point are
+    formed once: the colleagues' pull at every lab (:func:`~sim.behavior.personal_weights` with
+    a unit fixed factor) times the month's shared factor (:func:`~sim.behavior.move_weights`).
+    exp(V_ij / lam) is their product with the fixed factor exp(fixed_ij / lam) of each fit point
+    (the factorisation :func:`~sim.behavior.decide` uses), so the move nest's sum at a fit point
+    is a dot product; V_stay is linear in the fixed term at the own lab
+    (:func:`~sim.behavior.stay_utility`), so it is formed once and shifted per point.
     """
     n_labs = base.shape[1]
     n_nodes = exp_u.shape[0]
+    n_points = fit_normals.shape[0]
     first, n_moves = chain[i], chain[i + 1] - chain[i]
     offset = np.empty(n_moves + 2, dtype=np.int64)
     offset[0], offset[1] = 0, 1
     for k in range(n_moves):
         offset[k + 2] = offset[k + 1] + latest[first + k] - earliest[first + k] + 1
     n_states = offset[n_moves + 1]
-    alpha = np.zeros((n_states, n_nodes))
-    alpha[0, :] = 1.0
+    alpha = np.zeros((n_states, n_points, n_nodes))
+    alpha[0] = 1.0
     live = np.zeros(n_states, dtype=np.bool_)
     live[0] = True
-    log_scale = 0.0
-    # the researcher's fixed terms: one row of the engines' fixed_utilities
-    fixed_utility = np.empty((1, n_labs))
-    fixed_weight = np.empty((1, n_labs))
-    fixed_utilities(
-        theta, home[i : i + 1], founder[i : i + 1], fit_normals.reshape((1, n_labs)),
-        start_labs[i : i + 1], fixed_utility, fixed_weight,
-    )  # fmt: skip
+    log_scale = np.zeros(n_points)
+    # the researcher's fixed terms at each fit point: one row of the engines' fixed_utilities
+    fixed_utility = np.empty((n_points, n_labs))
+    fixed_weight = np.empty((n_points, n_labs))
+    for m in range(n_points):
+        fixed_utilities(
+            theta, home[i : i + 1], founder[i : i + 1], fit_normals[m : m + 1],
+            start_labs[i : i + 1], fixed_utility[m : m + 1], fixed_weight[m : m + 1],
+        )  # fmt: skip
     state_lab = np.empty(n_moves + 1, dtype=np.int64)
     state_lab[0] = start_labs[i]
     for k in range(n_moves):
         state_lab[k + 1] = to[first + k]
-    weights = np.empty(n_labs)
+    unit = np.ones(n_labs)
+    pull = np.empty(n_labs)
+    shared = np.empty(n_labs)
     peer = np.empty(n_labs)
-    personal = np.empty(n_labs)
+    inclusive = np.empty(n_points)
+    share = np.empty(n_points)
     p_stay = np.empty(n_nodes)
     lam = theta[LAM]
     for t in range(n_months):
@@ -393,20 +411,22 @@ def _researcher(
             if not any_live:
                 continue
             current = state_lab[k]
-            # the researcher's own factor from the colleagues' imputed labs (never their own)
+            # the colleagues' pull from their imputed labs (never the researcher's own)
             personal_weights(
-                theta, i, start_of_month[t], fixed_weight[0], tie_indptr, tie_indices,
-                tie_weights, tie_factors, peer, personal,
+                theta, i, start_of_month[t], unit, tie_indptr, tie_indices, tie_weights,
+                tie_factors, peer, pull,
             )  # fmt: skip
-            total = move_weights(current, base_weights[t], personal, weights)
-            iv = inclusive_value(shift[t], total)
+            move_weights(current, base_weights[t], pull, shared)
             has_next = k < n_moves
             can_move = has_next and earliest[first + k] <= t <= latest[first + k]
             must_have_moved = has_next and t >= latest[first + k]
-            share = 0.0
-            if can_move:
-                target = to[first + k]
-                share = weights[target] / total if total > 0.0 else 0.0
+            target = to[first + k] if can_move else 0
+            for m in range(n_points):
+                total = 0.0
+                for j in range(n_labs):
+                    total += shared[j] * fixed_weight[m, j]
+                inclusive[m] = inclusive_value(shift[t], total)
+                share[m] = shared[target] * fixed_weight[m, target] / total if total > 0 else 0.0
             for s in range(lo, hi):
                 if not live[s]:
                     continue
@@ -414,44 +434,44 @@ def _researcher(
                     tenure = start_tenure[i] + t / 12.0
                 else:
                     tenure = (t - 1 - (earliest[first + k - 1] + s - lo)) / 12.0
-                v_stay = stay_utility(
-                    theta, base[t, current], peer[current], fixed_utility[0, current], tenure, 0.0
-                )
-                logit = move_logit(v_stay, lam, iv)
-                e_move = math.exp(min(max(logit, -_LOGIT_CLAMP), _LOGIT_CLAMP))
-                for q in range(n_nodes):
-                    odds = e_move * exp_u[q]
-                    p_stay[q] = 1.0 / (1.0 + odds)
-                if can_move and share > 0.0:
-                    into = offset[k + 1] + (t - earliest[first + k])
+                v_stay = stay_utility(theta, base[t, current], peer[current], 0.0, tenure, 0.0)
+                into = offset[k + 1] + (t - earliest[first + k]) if can_move else 0
+                for m in range(n_points):
+                    logit = move_logit(v_stay + fixed_utility[m, current], lam, inclusive[m])
+                    e_move = math.exp(min(max(logit, -_LOGIT_CLAMP), _LOGIT_CLAMP))
                     for q in range(n_nodes):
-                        alpha[into, q] += alpha[s, q] * (1.0 - p_stay[q]) * share
+                        p_stay[q] = 1.0 / (1.0 + e_move * exp_u[q])
+                    if can_move and share[m] > 0.0:
+                        for q in range(n_nodes):
+                            alpha[into, m, q] += alpha[s, m, q] * (1.0 - p_stay[q]) * share[m]
+                    if must_have_moved:
+                        for q in range(n_nodes):
+                            alpha[s, m, q] = 0.0
+                    else:
+                        for q in range(n_nodes):
+                            alpha[s, m, q] *= p_stay[q]
+                if can_move:
                     live[into] = True
                 if must_have_moved:
                     live[s] = False
-                    for q in range(n_nodes):
-                        alpha[s, q] = 0.0
-                else:
-                    for q in range(n_nodes):
-                        alpha[s, q] *= p_stay[q]
-        # keep the products in range over long panels
-        peak = 0.0
-        for s in range(n_states):
-            if live[s]:
-                for q in range(n_nodes):
-                    peak = max(peak, alpha[s, q])
-        if peak == 0.0:
-            break
-        if peak < _TINY:
+        # keep the products in range over long panels, per fit point
+        for m in range(n_points):
+            peak = 0.0
             for s in range(n_states):
-                for q in range(n_nodes):
-                    alpha[s, q] /= _TINY
-            log_scale += math.log(_TINY)
-    result = np.empty(n_nodes)
-    for q in range(n_nodes):
-        total_q = 0.0
-        for s in range(n_states):
-            if live[s]:
-                total_q += alpha[s, q]
-        result[q] = math.log(total_q) + log_scale if total_q > 0.0 else -math.inf
+                if live[s]:
+                    for q in range(n_nodes):
+                        peak = max(peak, alpha[s, m, q])
+            if 0.0 < peak < _TINY:
+                for s in range(n_states):
+                    for q in range(n_nodes):
+                        alpha[s, m, q] /= _TINY
+                log_scale[m] += math.log(_TINY)
+    result = np.empty((n_points, n_nodes))
+    for m in range(n_points):
+        for q in range(n_nodes):
+            total_q = 0.0
+            for s in range(n_states):
+                if live[s]:
+                    total_q += alpha[s, m, q]
+            result[m, q] = math.log(total_q) + log_scale[m] if total_q > 0.0 else -math.inf
     return result

@@ -15,6 +15,12 @@ The model is given a replicate's integer seed (also passed to Mesa as ``Model(rn
 random numbers are the keyed ones of :mod:`sim.streams`, computed by the same compiled functions
 as in the ensemble engine, so with the same seed and parameters it gives the same history as
 replicate r of :mod:`sim.ensemble`, move for move.
+
+For forecasts from an observed state the model takes a ``prefix`` [T0, N]: in a month t < T0
+every researcher ends the month at ``prefix[t, i]`` instead of deciding (step 2 computes no
+uniform; steps 1, 3 and 4 run as usual, so tenure at month T0 follows from the forced history);
+and it can take the replicate's latent standard normals (``restlessness`` [N], ``fits`` [N, L])
+instead of the keyed ones. The ensemble engine takes the same inputs and stays identical.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import mesa
 import numpy as np
 
 from sim.behavior import SIGMA_U, STALE, decide, fixed_utilities, month_weights, tie_factors_into
+from sim.ensemble import check_latent, check_prefix
 from sim.streams import choice_uniform, replicate_normals
 from sim.world import CompiledWorld
 
@@ -58,8 +65,14 @@ class Researcher(mesa.Agent):
         self.next_lab = self.lab
 
     def decide(self) -> None:
-        """Choose next month's lab from the state at the start of this month."""
+        """Choose next month's lab from the state at the start of this month.
+
+        In a forced month (``month < T0``) the lab is the prefix's, and the kernel is not called.
+        """
         m = self.model
+        if m.month < m.prefix.shape[0]:
+            self.next_lab = int(m.prefix[m.month, self.index])
+            return
         w = m.world
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
@@ -85,13 +98,35 @@ class ExodusModel(mesa.Model):
         world: the compiled world (cohort, labs, timeline) from :meth:`sim.world.World.compile`.
         theta: the parameter vector, ordered as :data:`sim.behavior.PARAMETER_NAMES`.
         replicate_seed: the replicate's integer seed (:func:`sim.streams.replicate_seeds`).
+        prefix: int array [T0, N], 0 <= T0 <= T: the lab each researcher ends month t at, for
+            t < T0 (None: no forcing).
+        restlessness: float array [N], the standard normals behind the restlessness u_i (before
+            scaling by sigma_u), instead of the keyed ones; given together with ``fits``.
+        fits: float array [N, L], the standard normals behind the fits m_ij (before scaling by
+            sigma_match), instead of the keyed ones; given together with ``restlessness``.
+
+    Raises:
+        ValueError: ``prefix``, ``restlessness`` or ``fits`` has the wrong shape, or only one of
+            the latter two is given.
     """
 
-    def __init__(self, world: CompiledWorld, theta: np.ndarray, replicate_seed: int):
+    def __init__(
+        self,
+        world: CompiledWorld,
+        theta: np.ndarray,
+        replicate_seed: int,
+        *,
+        prefix: np.ndarray | None = None,
+        restlessness: np.ndarray | None = None,
+        fits: np.ndarray | None = None,
+    ):
+        if (restlessness is None) != (fits is None):
+            raise ValueError("restlessness and fits are given together, or neither")
         super().__init__(rng=int(replicate_seed))
         self.seed = np.uint64(replicate_seed)
         self.world = world
         self.theta = np.ascontiguousarray(theta, dtype=np.float64)
+        self.prefix = check_prefix(world, prefix)
         self.month = 0
         n_labs = world.timeline.attributes.shape[1]
         self.scratch = np.empty((2, n_labs))
@@ -100,11 +135,21 @@ class ExodusModel(mesa.Model):
         self.cached_weights = np.empty((world.n_researchers, n_labs))
         self.cache_state = np.zeros(world.n_researchers, dtype=np.int8)
         self.base, self.base_weights, self.shift = np.empty(n_labs), np.empty(n_labs), 0.0
-        # The keyed normals of restlessness and fits (sim.streams); the monthly uniforms are
-        # keyed by month and researcher and computed in the steps.
-        normals = np.empty(world.n_researchers)
-        match = np.empty((world.n_researchers, n_labs))
-        replicate_normals(self.seed, world.researcher_keys, world.lab_keys, normals, match)
+        # The keyed normals of restlessness and fits (sim.streams), unless given; the monthly
+        # uniforms are keyed by month and researcher and computed in the steps.
+        if restlessness is None:
+            normals = np.empty(world.n_researchers)
+            match = np.empty((world.n_researchers, n_labs))
+            replicate_normals(self.seed, world.researcher_keys, world.lab_keys, normals, match)
+        else:
+            normals = np.asarray(restlessness, dtype=np.float64)
+            match = np.asarray(fits, dtype=np.float64)
+            n = world.n_researchers
+            if normals.shape != (n,) or match.shape != (n, n_labs):
+                raise ValueError(
+                    f"restlessness must have shape [N] and fits [N, L] with N = {n} researchers "
+                    f"and L = {n_labs} labs; got {list(normals.shape)} and {list(match.shape)}"
+                )
         self.fixed_utility = np.empty((world.n_researchers, n_labs))
         self.fixed_weight = np.empty((world.n_researchers, n_labs))
         fixed_utilities(
@@ -167,10 +212,34 @@ def _count_at_focal(model: ExodusModel) -> int:
     return sum(r.lab == model.world.focal for r in model.researchers)
 
 
-def simulate_mesa(world: CompiledWorld, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Run the Mesa model once per seed; lab codes int8 [R, T, N], as the ensemble engine."""
+def simulate_mesa(
+    world: CompiledWorld,
+    theta: np.ndarray,
+    seeds: np.ndarray,
+    *,
+    prefix: np.ndarray | None = None,
+    latent: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Run the Mesa model once per seed; lab codes int8 [R, T, N], as the ensemble engine.
+
+    Args:
+        world: the compiled world.
+        theta: parameter vectors [R, P], or one [P] shared by all replicates.
+        seeds: the replicates' integer seeds, length R.
+        prefix: int array [T0, N]: every replicate's first T0 months, forced (None: none); as in
+            :func:`sim.ensemble.iter_chunks`.
+        latent: a pair (u [R, N], fits [R, N, L]) of standard normals before scaling, aligned
+            with ``seeds``, instead of the keyed ones (None: the keyed normals).
+
+    Raises:
+        ValueError: ``prefix`` or ``latent`` has the wrong shape.
+    """
     theta = np.atleast_2d(theta)
+    prefix = check_prefix(world, prefix)
+    u, fits = check_latent(world, len(seeds), latent)
     out = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     for r, seed in enumerate(seeds):
-        out[r] = ExodusModel(world, theta[r if theta.shape[0] > 1 else 0], seed).run()
+        given = {} if latent is None else {"restlessness": u[r], "fits": fits[r]}
+        th = theta[r if theta.shape[0] > 1 else 0]
+        out[r] = ExodusModel(world, th, seed, prefix=prefix, **given).run()
     return out

@@ -36,7 +36,7 @@ def run_scenario(
     theta, draw = scenario.parameters(replicates, seed)
     return simulate(
         world, theta, scenario.seeds(replicates, seed),
-        engine=engine, draw=draw, progress=progress,
+        engine=engine, draw=draw, progress=progress, from_observed=scenario.spec.from_observed,
     )  # fmt: skip
 
 
@@ -79,6 +79,7 @@ def run_streamed(
             traj = simulate(
                 world, theta[part], seeds[part], engine=engine,
                 draw=None if draw is None else draw[part], progress=False,
+                from_observed=scenario.spec.from_observed,
             )  # fmt: skip
             writer.append(traj, start)
             parts.append(RunSummary.of(traj))

@@ -92,6 +92,7 @@ def simulate(
     draw: np.ndarray | None = None,
     chunk_size: int | None = None,
     progress: bool | None = False,
+    from_observed: bool = False,
 ) -> Trajectories:
     """Simulate one replicate per seed.
 
@@ -104,6 +105,9 @@ def simulate(
         chunk_size: replicates per chunk for the ensemble engine (default: as many as fit its
             memory budget, :func:`sim.ensemble.chunk_size`).
         progress: show a progress bar (None: only on a terminal).
+        from_observed: start from the observed state (:mod:`sim.forecast`): every replicate
+            is forced through the world's observed months, and each researcher's latent terms
+            are drawn given their own history at the replicate's parameters.
     """
     from sim import ensemble  # imported here: numba compiles lazily, keep `import sim` light
     from sim.model import simulate_mesa
@@ -117,16 +121,25 @@ def simulate(
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if len(world.world.labs) > 127:
         raise InputError("at most 127 labs are supported (lab codes are stored as int8)")
-    chunk = chunk_size or (ensemble.chunk_size(world) if engine == "ensemble" else 1)
+    prefix = latent = None
+    if from_observed:
+        from sim.forecast import forecast_inputs
+
+        prefix, latent = forecast_inputs(world.world, world, theta, seeds)
+    chunk = chunk_size or (
+        ensemble.chunk_size(world, latent=from_observed) if engine == "ensemble" else 1
+    )
     labs = np.empty((len(seeds), world.n_months, world.n_researchers), dtype=np.int8)
     bar = tqdm(total=len(seeds), unit="rep", disable=_quiet(progress), desc=f"{engine} engine")
     if engine == "ensemble":
-        chunks = ensemble.iter_chunks(world, theta, seeds, chunk)
+        chunks = ensemble.iter_chunks(world, theta, seeds, chunk, prefix=prefix, latent=latent)
     else:
         chunks = (
-            (part, simulate_mesa(world, theta[part], seeds[part]))
+            (part, simulate_mesa(world, theta[part], seeds[part], prefix=prefix,
+                                 latent=None if latent is None else (latent[0][part],
+                                                                     latent[1][part])))
             for part in (slice(s, min(s + chunk, len(seeds))) for s in range(0, len(seeds), chunk))
-        )
+        )  # fmt: skip
     for part, block in chunks:
         labs[part] = block
         bar.update(part.stop - part.start)

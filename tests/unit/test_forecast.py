@@ -1,0 +1,105 @@
+"""Forecasts from the observed state (sim.forecast, sim run --from-observed).
+
+Exact: every replicate is the observed history (its interval middles) through the last observed
+month; the same seeds give the same forecast; scenarios that differ only after the last observed
+month get the same latent draws (common random numbers). Statistical: the researchers who stayed
+at the focal lab through the whole history get lower restlessness than the prior gives
+(tolerance: 4 standard errors of a mean of standard normals). Bad input exits 2.
+"""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from sim.likelihood import observed_panel
+from sim.run import run_scenario
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+from tests.conftest import REPO, run_sim
+
+LLAMA = REPO / "sim" / "data" / "llama"
+
+
+@pytest.fixture(scope="module")
+def forecast():
+    scenario = load_scenario("baseline").from_observed()
+    return scenario, run_scenario(scenario, replicates=400, seed=5)
+
+
+def test_every_replicate_is_the_observed_history_through_the_last_observed_month(forecast):
+    scenario, traj = forecast
+    observed = observed_panel(scenario.world).imputed()
+    t0 = observed.shape[0]
+    assert traj.labs.shape[1] > t0
+    assert np.array_equal(traj.labs[:, :t0], np.broadcast_to(observed, (traj.shape[0], *observed.shape)))
+    assert np.any(traj.labs[:, t0:] != traj.labs[:, t0 - 1 : t0])  # the future is simulated
+
+
+def test_the_same_seed_gives_the_same_forecast(forecast):
+    scenario, traj = forecast
+    again = run_scenario(scenario, replicates=400, seed=5)
+    assert np.array_equal(again.labs, traj.labs)
+
+
+def test_the_stayers_draw_low_restlessness():
+    from sim.forecast import forecast_inputs
+
+    scenario = load_scenario("baseline")
+    world = scenario.world
+    compiled = scenario.compile()
+    theta, _ = scenario.parameters(2000, 3)
+    _, (u, _) = forecast_inputs(world, compiled, theta, scenario.seeds(2000, 3))
+    panel = observed_panel(world)
+    stayers = [i for i in range(len(world.researchers)) if panel.chain[i] == panel.chain[i + 1]]
+    assert len(stayers) == 3
+    mean = u[:, stayers].mean()
+    assert mean < -4 * np.sqrt(1 / u[:, stayers].size), mean
+
+
+def test_futures_that_differ_after_the_history_share_the_latent_draws(tmp_path):
+    from sim.forecast import forecast_inputs
+
+    scenario = load_scenario("baseline")
+    world = scenario.world
+    compiled = scenario.compile()
+    theta, _ = scenario.parameters(50, 9)
+    seeds = scenario.seeds(50, 9)
+    prefix, (u, fits) = forecast_inputs(world, compiled, theta, seeds)
+    again = forecast_inputs(world, world.compile("2027-12"), theta, seeds)
+    assert np.array_equal(prefix, again[0])
+    assert np.array_equal(u, again[1][0]) and np.array_equal(fits, again[1][1])
+
+
+def test_the_two_engines_agree_on_a_forecast():
+    scenario = load_scenario("baseline")
+    compiled = scenario.world.compile("2025-09")
+    theta, _ = scenario.parameters(3, 2)
+    seeds = scenario.seeds(3, 2)
+    a = simulate(compiled, theta, seeds, from_observed=True).labs
+    b = simulate(compiled, theta, seeds, engine="mesa", from_observed=True).labs
+    assert np.array_equal(a, b)
+
+
+def test_a_forecast_needs_an_observed_history(tmp_path):
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    (folder / "observed.csv").unlink()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'description = "no history"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
+        '[params]\nfrom = "prior-mean"\n'
+    )
+    out = tmp_path / "run"
+    done = run_sim("run", scenario, "--from-observed", "--replicates", "5", "--out", out)
+    assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+    done = run_sim("calibrate", "--method", "likelihood", "--scenario", scenario, "--out", tmp_path / "c")
+    assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
+
+
+def test_a_forecast_horizon_must_pass_the_last_observed_month(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('description = "short"\nextends = "baseline"\nhorizon = "2025-05"\nfrom_observed = true\n')
+    done = run_sim("run", scenario, "--replicates", "5", "--out", tmp_path / "run")
+    assert done.returncode == 2 and "must end after the last observed month" in done.stderr, done.stderr
