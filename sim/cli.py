@@ -133,7 +133,14 @@ def _extensions():
     """Subcommands defined beside their drivers (compare, sweep, calibrate), where present."""
     import importlib
 
-    for module in ("sim.compare", "sim.sweep", "sim.calibrate", "sim.explain", "sim.app"):
+    for module in (
+        "sim.compare",
+        "sim.sweep",
+        "sim.calibrate",
+        "sim.robustness",
+        "sim.explain",
+        "sim.app",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -63,7 +63,11 @@ def test_an_interval_censored_move_has_the_probability_of_its_interval():
         hit = once & (labs[:, -1] == to) & (moved_at >= first) & (moved_at <= last)
         frequency = hit.mean()
         panel = panel_from_chains(
-            world, labs.shape[1], np.array([0, 1]), np.array([to]), np.array([first]),
+            world,
+            labs.shape[1],
+            np.array([0, 1]),
+            np.array([to]),
+            np.array([first]),
             np.array([last]),
         )
         likelihood = np.exp(log_likelihood(world, theta, panel, _integration(world)).sum())
@@ -103,7 +107,9 @@ def test_imputing_colleagues_months_approximates_the_exact_joint_sum():
         path = sim_labs[:, :, i]
         moved_at = np.argmax(path != 0, axis=1)
         hit &= (path[:, -1] == 2) & (moved_at >= a) & (moved_at <= b)
-        hit &= np.all((path == 0) | (path == 2), axis=1) & np.all(np.diff(path, axis=1) >= 0, axis=1)
+        hit &= np.all((path == 0) | (path == 2), axis=1) & np.all(
+            np.diff(path, axis=1) >= 0, axis=1
+        )
     frequency = hit.mean()
     assert abs(exact - frequency) < 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES)
     assert abs(np.log(imputed / exact)) < 0.5, (imputed, exact, frequency)

@@ -26,13 +26,17 @@ def _hessian(f, x, h=1e-3):
     for a in range(n):
         for b in range(n):
             e_a, e_b = np.eye(n)[a] * h, np.eye(n)[b] * h
-            out[a, b] = (f(x + e_a + e_b) - f(x + e_a - e_b) - f(x - e_a + e_b) + f(x - e_a - e_b)) / (4 * h * h)
+            out[a, b] = (
+                f(x + e_a + e_b) - f(x + e_a - e_b) - f(x - e_a + e_b) + f(x - e_a - e_b)
+            ) / (4 * h * h)
     return out
 
 
 def test_maximum_likelihood_recovers_known_parameters():
     world = make_world(n_people=8, labs=("A", "B", "C", "D"), seed=11).compile("2026-01")
-    truth = theta_of(**{**MOBILE, "k0": 3.0, "b_peer": 2.0, "b_open": 1.5, "sigma_u": 0.7, "sigma_match": 0.0})
+    truth = theta_of(
+        **{**MOBILE, "k0": 3.0, "b_peer": 2.0, "b_open": 1.5, "sigma_u": 0.7, "sigma_match": 0.0}
+    )
     traj = simulate(world, truth, replicate_seeds(29, 60))
     panels = [complete_panel(world, labs) for labs in traj.labs]
     integration = Integration.build(world.timeline.attributes.shape[1], 12, 1)
@@ -43,9 +47,15 @@ def test_maximum_likelihood_recovers_known_parameters():
         theta[index] = x
         return -sum(log_likelihood(world, theta, p, integration).sum() for p in panels)
 
-    fit = minimize(negative_log_likelihood, truth[index] * 0.7, method="L-BFGS-B",
-                   bounds=[(0.0, 10.0), (0.0, 20.0), (0.0, 6.0)])
+    fit = minimize(
+        negative_log_likelihood,
+        truth[index] * 0.7,
+        method="L-BFGS-B",
+        bounds=[(0.0, 10.0), (0.0, 20.0), (0.0, 6.0)],
+    )
     assert fit.success, fit.message
     errors = np.sqrt(np.diag(np.linalg.inv(_hessian(negative_log_likelihood, fit.x))))
     z = (fit.x - truth[index]) / errors
-    assert np.all(np.abs(z) < 3), dict(zip(FREE, zip(fit.x, truth[index], errors, strict=True), strict=True))
+    assert np.all(np.abs(z) < 3), dict(
+        zip(FREE, zip(fit.x, truth[index], errors, strict=True), strict=True)
+    )

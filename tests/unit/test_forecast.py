@@ -32,7 +32,9 @@ def test_every_replicate_is_the_observed_history_through_the_last_observed_month
     observed = observed_panel(scenario.world).imputed()
     t0 = observed.shape[0]
     assert traj.labs.shape[1] > t0
-    assert np.array_equal(traj.labs[:, :t0], np.broadcast_to(observed, (traj.shape[0], *observed.shape)))
+    assert np.array_equal(
+        traj.labs[:, :t0], np.broadcast_to(observed, (traj.shape[0], *observed.shape))
+    )
     assert np.any(traj.labs[:, t0:] != traj.labs[:, t0 - 1 : t0])  # the future is simulated
 
 
@@ -94,12 +96,18 @@ def test_a_forecast_needs_an_observed_history(tmp_path):
     done = run_sim("run", scenario, "--from-observed", "--replicates", "5", "--out", out)
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
-    done = run_sim("calibrate", "--method", "likelihood", "--scenario", scenario, "--out", tmp_path / "c")
+    done = run_sim(
+        "calibrate", "--method", "likelihood", "--scenario", scenario, "--out", tmp_path / "c"
+    )
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
 
 
 def test_a_forecast_horizon_must_pass_the_last_observed_month(tmp_path):
     scenario = tmp_path / "s.toml"
-    scenario.write_text('description = "short"\nextends = "baseline"\nhorizon = "2025-05"\nfrom_observed = true\n')
+    scenario.write_text(
+        'description = "short"\nextends = "baseline"\nhorizon = "2025-05"\nfrom_observed = true\n'
+    )
     done = run_sim("run", scenario, "--replicates", "5", "--out", tmp_path / "run")
-    assert done.returncode == 2 and "must end after the last observed month" in done.stderr, done.stderr
+    assert done.returncode == 2 and "must end after the last observed month" in done.stderr, (
+        done.stderr
+    )

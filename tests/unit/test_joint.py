@@ -49,19 +49,29 @@ def test_the_joint_likelihood_is_the_sum_of_the_worlds_at_their_own_parameters()
 
 
 def test_a_scenario_reads_its_worlds_columns_of_a_joint_posterior():
-    frame = pd.DataFrame({**{n: [1.0] for n in PARAMETER_NAMES if n != "k0"},
-                          "k0[llama]": [4.0], "k0[openai-founders]": [6.0], "weight": [1.0]})
+    frame = pd.DataFrame(
+        {
+            **{n: [1.0] for n in PARAMETER_NAMES if n != "k0"},
+            "k0[llama]": [4.0],
+            "k0[openai-founders]": [6.0],
+            "weight": [1.0],
+        }
+    )
     view = cohort_view(frame, "openai-founders")
     assert view["k0"].tolist() == [6.0] and "k0[llama]" not in view
 
 
 def test_a_single_world_is_not_a_joint_calibration(tmp_path):
-    done = run_sim("calibrate", "--method", "likelihood", "--worlds", "llama", "--out", tmp_path / "j")
+    done = run_sim(
+        "calibrate", "--method", "likelihood", "--worlds", "llama", "--out", tmp_path / "j"
+    )
     assert done.returncode == 2 and "at least two different worlds" in done.stderr, done.stderr
 
 
 def test_an_unknown_world_is_named(tmp_path):
-    done = run_sim("calibrate", "--method", "likelihood", "--worlds", "llama,nowhere", "--out", tmp_path / "j")
+    done = run_sim(
+        "calibrate", "--method", "likelihood", "--worlds", "llama,nowhere", "--out", tmp_path / "j"
+    )
     assert done.returncode == 2 and "'nowhere'" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -73,8 +83,17 @@ def test_joint_abc_is_refused(tmp_path):
 def test_a_per_cohort_prior_naming_an_unknown_cohort_is_refused(tmp_path):
     priors = tmp_path / "p.toml"
     priors.write_text('["k0[antropic]"]\nmean = 5.0\nsd = 1.0\n')
-    done = run_sim("calibrate", "--method", "likelihood", "--worlds", "llama,openai-founders",
-                   "--priors", priors, "--out", tmp_path / "j")
+    done = run_sim(
+        "calibrate",
+        "--method",
+        "likelihood",
+        "--worlds",
+        "llama,openai-founders",
+        "--priors",
+        priors,
+        "--out",
+        tmp_path / "j",
+    )
     assert done.returncode == 2, done.stderr
     assert "unknown cohort 'antropic'" in done.stderr and "k0[antropic]" in done.stderr
     assert str(priors) in done.stderr and not (tmp_path / "j").exists()
@@ -83,13 +102,24 @@ def test_a_per_cohort_prior_naming_an_unknown_cohort_is_refused(tmp_path):
 def test_a_per_cohort_prior_outside_a_joint_calibration_is_refused(tmp_path):
     priors = tmp_path / "p.toml"
     priors.write_text('["k0[llama]"]\nmean = 5.0\nsd = 1.0\n')
-    done = run_sim("calibrate", "--method", "likelihood", "--priors", priors, "--out", tmp_path / "j")
+    done = run_sim(
+        "calibrate", "--method", "likelihood", "--priors", priors, "--out", tmp_path / "j"
+    )
     assert done.returncode == 2 and "only to a joint calibration" in done.stderr, done.stderr
 
 
 def test_an_unknown_per_cohort_parameter_is_refused(tmp_path):
-    done = run_sim("calibrate", "--method", "likelihood", "--worlds", "llama,openai-founders",
-                   "--per-cohort", "k9", "--out", tmp_path / "j")
+    done = run_sim(
+        "calibrate",
+        "--method",
+        "likelihood",
+        "--worlds",
+        "llama,openai-founders",
+        "--per-cohort",
+        "k9",
+        "--out",
+        tmp_path / "j",
+    )
     assert done.returncode == 2 and "unknown parameter 'k9'" in done.stderr, done.stderr
 
 
@@ -97,8 +127,14 @@ def test_worlds_whose_parameter_spaces_disagree_are_refused(tmp_path):
     from tests.conftest import REPO
 
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
-    a.write_text(f'description = "a"\nextends = "{REPO / "scenarios" / "baseline.toml"}"\n[params]\nlam = 0.6\n')
-    b.write_text(f'description = "b"\nextends = "{REPO / "scenarios" / "openai-founders" / "baseline.toml"}"\n[params]\nlam = 0.8\n')
-    done = run_sim("calibrate", "--method", "likelihood", "--worlds", f"{a},{b}", "--out", tmp_path / "j")
+    a.write_text(
+        f'description = "a"\nextends = "{REPO / "scenarios" / "baseline.toml"}"\n[params]\nlam = 0.6\n'
+    )
+    b.write_text(
+        f'description = "b"\nextends = "{REPO / "scenarios" / "openai-founders" / "baseline.toml"}"\n[params]\nlam = 0.8\n'
+    )
+    done = run_sim(
+        "calibrate", "--method", "likelihood", "--worlds", f"{a},{b}", "--out", tmp_path / "j"
+    )
     assert done.returncode == 2 and "parameter spaces disagree" in done.stderr, done.stderr
     assert "params.lam" in done.stderr

@@ -1,0 +1,68 @@
+"""sim robustness at small size: every counterfactual under every available posterior.
+
+The posteriors here are small sets of prior draws written for the test (the command's mechanics,
+not its numbers): a LLaMA-alone posterior and a joint one; the OpenAI-alone ones are missing and
+must be reported as missing, not filled in.
+"""
+
+import numpy as np
+import pandas as pd
+
+from sim.behavior import PARAMETER_NAMES
+from sim.params import PARAMETER_SPACE, sample_prior
+from tests.conftest import run_sim
+
+
+def _posterior(path, columns, rng):
+    draws = sample_prior(30, rng)
+    frame = pd.DataFrame(draws, columns=list(PARAMETER_NAMES))
+    for column in columns:
+        frame[column] = frame["k0"]
+    if columns:
+        frame = frame.drop(columns="k0")
+    frame["weight"] = 1.0
+    path.parent.mkdir(parents=True)
+    frame.to_parquet(path)
+
+
+def test_every_counterfactual_under_every_available_posterior(tmp_path):
+    rng = np.random.default_rng(0)
+    calibrations = tmp_path / "calibration"
+    _posterior(calibrations / "llama" / "likelihood" / "posterior.parquet", [], rng)
+    _posterior(
+        calibrations / "joint" / "posterior.parquet", ["k0[llama]", "k0[openai-founders]"], rng
+    )
+    out = tmp_path / "out"
+    done = run_sim("robustness", "--calibrations", calibrations, "--replicates", "12", "--out", out)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "effects.csv")
+    done_rows = table.dropna(subset=["scenario"])
+    assert set(done_rows.setting) == {"llama alone", "joint"}
+    assert set(done_rows.priors) == {"declared"}
+    assert {"culture-kept", "mistral-never-founded"} <= set(
+        done_rows[done_rows.world == "llama"].scenario
+    )
+    assert "anthropic-never-founded" in set(
+        done_rows[done_rows.world == "openai-founders"].scenario
+    )
+    missing = table[table.scenario.isna()]
+    assert ((missing.setting == "openai-founders alone") | (missing.priors != "declared")).all()
+    assert (done_rows.low <= done_rows.effect).all() and (done_rows.effect <= done_rows.high).all()
+    text = (out / "robustness.md").read_text()
+    assert "| culture-kept |" in text and "survives" in text and " - " in text
+    assert len(PARAMETER_SPACE) == len(PARAMETER_NAMES)
+
+
+def test_no_posterior_at_all_exits_2(tmp_path):
+    (tmp_path / "calibration").mkdir()
+    done = run_sim(
+        "robustness",
+        "--calibrations",
+        tmp_path / "calibration",
+        "--replicates",
+        "5",
+        "--out",
+        tmp_path / "o",
+    )
+    assert done.returncode == 2 and "no posterior found" in done.stderr, done.stderr
+    assert not (tmp_path / "o").exists()
