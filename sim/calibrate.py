@@ -1007,6 +1007,11 @@ def _per_cohort(args) -> tuple[str, ...] | None:
     return names
 
 
+def _prior_suffix(out: Path) -> str:
+    """``-wide`` for an output folder ``joint-wide``: the prior set of the single-world runs."""
+    return out.name.removeprefix("joint") if out.name.startswith("joint") else ""
+
+
 def _calibrate_joint(args) -> int:
     """``sim calibrate --method likelihood --worlds A,B``: one posterior for several worlds."""
     from sim.joint import check_fixed_agree, parse_worlds, write_joint
@@ -1041,7 +1046,7 @@ def _calibrate_joint(args) -> int:
 
     written = replace_folder(
         out, lambda folder: write_joint(result, scenarios, targets, folder, args.seed,
-                                        args.predictive_replicates),
+                                        args.predictive_replicates, _prior_suffix(out)),
     )  # fmt: skip
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s for "

@@ -113,11 +113,11 @@ def leave_one_out(
     }
 
 
-def single_posterior(world_name: str) -> pd.DataFrame | None:
-    """The world's committed full-information posterior (calibration/WORLD/likelihood/)."""
+def single_posterior(world_name: str, suffix: str = "") -> pd.DataFrame | None:
+    """The world's full-information posterior (calibration/WORLD/likelihood{suffix}/), if any."""
     from sim.calibrate import CALIBRATION_DIR
 
-    path = CALIBRATION_DIR / world_name / "likelihood" / "posterior.parquet"
+    path = CALIBRATION_DIR / world_name / f"likelihood{suffix}" / "posterior.parquet"
     return load_posterior(path) if path.exists() else None
 
 
@@ -143,8 +143,12 @@ def check_fixed_agree(scenarios: list[Scenario]) -> None:
 
 
 def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, seed: int,
-                replicates: int) -> list[Path]:  # fmt: skip
-    """Write the joint posterior, each world's predictive check and the joint report."""
+                replicates: int, suffix: str = "") -> list[Path]:  # fmt: skip
+    """Write the joint posterior, each world's predictive check and the joint report.
+
+    ``suffix`` names the single-world posteriors compared with and predicted from
+    (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set.
+    """
     from sim.calibrate import identifiability, write_calibration
     from sim.store import provenance, write_frame, write_text
 
@@ -164,7 +168,7 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
         for other in scenarios:
             if other is s:
                 continue
-            fitted = single_posterior(other.world.name)
+            fitted = single_posterior(other.world.name, suffix)
             if fitted is not None:
                 prediction = leave_one_out(
                     fitted, other.world.name, s, replicates, seed, result.settings.priors
@@ -173,7 +177,7 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
     written += _loo_figures(loo, out)
     written.append(write_text(
         out / "report.md",
-        _joint_report(result, scenarios, targets, per_world, loo, provenance(), out),
+        _joint_report(result, scenarios, targets, per_world, loo, provenance(), out, suffix),
     ))  # fmt: skip
     return written
 
@@ -195,13 +199,13 @@ def _loo_figures(loo, out: Path) -> list[Path]:
     return written
 
 
-def _joint_report(result, scenarios, targets, per_world, loo, prov, out: Path) -> str:
+def _joint_report(result, scenarios, targets, per_world, loo, prov, out: Path, suffix) -> str:
     from sim.calibrate import _predictive_p_values
 
     d = result.diagnostics
     s = result.settings
     names = [sc.world.name for sc in scenarios]
-    contraction = _contraction_columns(result, scenarios)
+    contraction = _contraction_columns(result, scenarios, suffix)
     lines = [
         f"# Joint calibration: {', '.join(sc.world.title for sc in scenarios)}",
         "",
@@ -222,7 +226,8 @@ def _joint_report(result, scenarios, targets, per_world, loo, prov, out: Path) -
         "",
         "## Contraction per parameter: what each world teaches, and what the pair teaches",
         "1 - posterior variance / prior variance, all against the same prior. A world alone "
-        "is its full-information posterior (`calibration/WORLD/likelihood/`); a per-world "
+        f"is its full-information posterior (`calibration/WORLD/likelihood{suffix}/`, the same "
+        "prior set); a per-world "
         "parameter of the joint posterior is read for its world.",
         "",
         "| parameter | " + " | ".join(contraction) + " |",
@@ -271,14 +276,14 @@ def _stats_of(folder: Path) -> pd.DataFrame:
     return pd.read_parquet(folder / "predictive.parquet")
 
 
-def _contraction_columns(result, scenarios) -> dict[str, np.ndarray]:
+def _contraction_columns(result, scenarios, suffix: str) -> dict[str, np.ndarray]:
     from sim.params import sample_prior
 
     prior = sample_prior(200_000, np.random.default_rng(0), result.settings.priors)
     prior_var = prior.var(axis=0)
     out = {}
     for sc in scenarios:
-        frame = single_posterior(sc.world.name)
+        frame = single_posterior(sc.world.name, suffix)
         out[f"{sc.world.name} alone"] = (
             _contraction(frame, prior_var) if frame is not None
             else np.full(len(PARAMETER_NAMES), np.nan)
