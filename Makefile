@@ -9,7 +9,7 @@ REPLICATES ?= 2000
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: run test venv lint bench calibrate sobol clean app docs
+.PHONY: run test venv lint bench calibrate calibrate-likelihood robustness sobol clean app docs
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -27,6 +27,9 @@ OPENAI := scenarios/openai-founders/baseline.toml
 
 run: venv
 	$(VENV)/bin/sim run baseline --replicates $(REPLICATES) --out $(OUT)/baseline
+	$(VENV)/bin/sim run scenarios/forecast/baseline.toml --replicates $(REPLICATES) --out $(OUT)/forecast
+	$(VENV)/bin/sim compare --all --reference scenarios/forecast/baseline.toml \
+		--replicates $(REPLICATES) --out $(OUT)/forecast-compare
 	$(VENV)/bin/sim compare --all --replicates $(REPLICATES) --out $(OUT)/compare
 	$(VENV)/bin/sim run $(OPENAI) --replicates $(REPLICATES) --out $(OUT)/openai-founders/baseline
 	$(VENV)/bin/sim compare --all --reference $(OPENAI) --replicates $(REPLICATES) \
@@ -35,6 +38,23 @@ run: venv
 calibrate: venv
 	$(VENV)/bin/sim calibrate
 	$(VENV)/bin/sim calibrate --scenario $(OPENAI) --final-tolerance 1
+
+# The full-information posteriors: each world, then both jointly, under each prior set
+# (calibration/WORLD/likelihood*/, calibration/joint*/); then the table of every counterfactual
+# under each of them (make robustness).
+calibrate-likelihood: venv
+	for p in "" wide literature; do \
+		priors=$${p:+--priors calibration/priors-$$p.toml}; suffix=$${p:+-$$p}; \
+		$(VENV)/bin/sim calibrate --method likelihood $$priors \
+			--out calibration/llama/likelihood$$suffix --quiet || exit 1; \
+		$(VENV)/bin/sim calibrate --method likelihood --scenario $(OPENAI) $$priors \
+			--out calibration/openai-founders/likelihood$$suffix --quiet || exit 1; \
+		$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders $$priors \
+			--out calibration/joint$$suffix --quiet || exit 1; \
+	done
+
+robustness: venv
+	$(VENV)/bin/sim robustness --replicates $(REPLICATES) --out $(OUT)/robustness
 
 sobol: venv
 	$(VENV)/bin/sim sensitivity sweeps/sobol-baseline.toml --out $(OUT)/sobol-baseline

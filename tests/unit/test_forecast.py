@@ -111,3 +111,30 @@ def test_a_forecast_horizon_must_pass_the_last_observed_month(tmp_path):
     assert done.returncode == 2 and "must end after the last observed month" in done.stderr, (
         done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "command", [("calibrate", "--method", "likelihood", "--scenario"), ("run",)]
+)
+def test_a_history_the_world_makes_impossible_names_the_row(tmp_path, command):
+    """Lavrill's move to Mistral read two months earlier: before Mistral is founded (2023-04)."""
+    folder = tmp_path / "world"
+    shutil.copytree(LLAMA, folder)
+    observed = (folder / "observed.csv").read_text()
+    (folder / "observed.csv").write_text(
+        observed.replace("Thibaut Lavril,2023-05,2023-07", "Thibaut Lavril,2023-02,2023-03")
+    )
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        f'description = "impossible"\nextends = "baseline"\nfrom_observed = true\n[world]\nname = "{folder}"\n'
+        '[params]\nfrom = "prior-mean"\n'
+    )
+    out = tmp_path / "out"
+    done = run_sim(*command, scenario, "--out", out)
+    assert done.returncode == 2, done.stderr
+    assert (
+        "observed.csv" in done.stderr
+        and "row 3" in done.stderr
+        and "'Mistral' does not exist" in done.stderr
+    )
+    assert "Traceback" not in done.stderr and not out.exists()
