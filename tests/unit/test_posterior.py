@@ -1,0 +1,58 @@
+"""The full-information posterior sampler (sim.posterior): exact properties at small size."""
+
+import numpy as np
+import pytest
+
+from sim.errors import InputError
+from sim.likelihood import complete_panel
+from sim.posterior import Cohort, LikelihoodSettings, sample_posterior
+from sim.simulate import simulate
+from sim.streams import replicate_seeds
+from tests.conftest import MOBILE, make_world, theta_of
+
+SMALL = dict(walkers=8, steps=30, burn=10, thin=5, quadrature=4, fit_points=1, final_quadrature=6,
+             final_fit_points=1)  # fmt: skip
+
+
+def _cohorts():
+    world = make_world(n_people=4, seed=5).compile("2024-06")
+    labs = simulate(world, theta_of(**MOBILE), replicate_seeds(1, 3)).labs
+    return [Cohort(f"r{k}", world, complete_panel(world, x)) for k, x in enumerate(labs)]
+
+
+def _held(*free):
+    from sim.behavior import PARAMETER_NAMES
+
+    theta = theta_of(**{**MOBILE, "sigma_match": 0.0})
+    return tuple(
+        (n, float(v)) for n, v in zip(PARAMETER_NAMES, theta, strict=True) if n not in free
+    )
+
+
+def test_the_same_seed_gives_the_same_posterior_and_held_parameters_stay_held():
+    settings = LikelihoodSettings(**SMALL, seed=4, fixed=_held("k0", "b_open"), per_cohort=())
+    a = sample_posterior(_cohorts(), settings)
+    b = sample_posterior(_cohorts(), settings)
+    assert np.array_equal(a.theta, b.theta) and np.array_equal(a.weights, b.weights)
+    held = dict(settings.fixed)
+    for k, name in enumerate(a.names):
+        if name in held:
+            assert np.all(a.theta[:, k] == held[name])
+    assert np.isclose(a.weights.sum(), 1.0)
+    assert list(a.diagnostics.parameter) == ["b_open", "k0"]
+    assert {"r_hat", "ess_bulk", "autocorrelation_steps"} <= set(a.diagnostics.columns)
+
+
+def test_too_few_walkers_or_steps_are_refused():
+    with pytest.raises(InputError, match="at least twice the free parameters"):
+        sample_posterior(
+            _cohorts(),
+            LikelihoodSettings(
+                **{**SMALL, "walkers": 2}, fixed=_held("k0", "b_open"), per_cohort=()
+            ),
+        )
+    with pytest.raises(InputError, match="must exceed the burn-in"):
+        sample_posterior(
+            _cohorts(),
+            LikelihoodSettings(**{**SMALL, "steps": 10}, fixed=_held("k0"), per_cohort=()),
+        )
