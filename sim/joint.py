@@ -224,6 +224,13 @@ def _joint_report(result, scenarios, targets, per_world, loo, prov, out: Path, s
         f"{d.ess_bulk.min():.0f}, chains {d.steps_per_autocorrelation.min():.0f} "
         "autocorrelation times long at the shortest.",
         "",
+        "| column | split R-hat | bulk ESS | autocorrelation (steps) |",
+        "|---|---|---|---|",
+        *[
+            f"| {r.parameter} | {r.r_hat:.3f} | {r.ess_bulk:.0f} | {r.autocorrelation_steps:.1f} |"
+            for r in d.itertuples()
+        ],
+        "",
         "## Contraction per parameter: what each world teaches, and what the pair teaches",
         "1 - posterior variance / prior variance, all against the same prior. A world alone "
         f"is its full-information posterior (`calibration/WORLD/likelihood{suffix}/`, the same "
