@@ -85,9 +85,12 @@ class LogPosterior:
         cohorts: the observed histories; their log-likelihoods add up.
         priors: the prior of every parameter (:func:`sim.calibrate.load_priors`); a per-cohort
             column has its parameter's prior.
-        quadrature, fit_points: the integration sizes (:class:`sim.likelihood.Integration`).
+        quadrature: restlessness nodes (:class:`sim.likelihood.Integration`).
+        fit_points: fit points (a power of 2).
         seed: the scrambling of the integration points.
         fixed: parameters held at a value (all cohorts' columns of a per-cohort one).
+        per_cohort: the parameters with a column per cohort (None: as declared).
+        cohort_priors: priors of single per-cohort columns (``k0[llama]``).
     """
 
     def __init__(self, cohorts: list[Cohort], priors: tuple, quadrature: int, fit_points: int,
