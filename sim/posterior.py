@@ -233,10 +233,11 @@ def sample_posterior(
     if settings.steps <= settings.burn:
         raise InputError(f"--steps ({settings.steps}) must exceed the burn-in ({settings.burn})")
     counter = _Counter(target)
-    mode = minimize(
-        lambda y: -counter(y), np.zeros(dims), method="L-BFGS-B",
-        bounds=[(-12.0, 12.0)] * dims, options={"maxiter": 200},
-    )  # fmt: skip
+    with np.errstate(invalid="ignore"):  # differences of -inf where a probability underflows
+        mode = minimize(
+            lambda y: -counter(y), np.zeros(dims), method="L-BFGS-B",
+            bounds=[(-12.0, 12.0)] * dims, options={"maxiter": 200},
+        )  # fmt: skip
     if not np.isfinite(mode.fun):
         raise InputError(
             "the observed history has probability zero at every parameter vector tried: the "
