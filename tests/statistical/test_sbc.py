@@ -43,7 +43,7 @@ def test_posterior_ranks_of_the_truth_are_uniform():
         cohorts = [Cohort(f"r{j}", world, complete_panel(world, x)) for j, x in enumerate(labs)]
         settings = LikelihoodSettings(
             walkers=8, steps=500, burn=100, thin=5, quadrature=12, fit_points=1,
-            final_quadrature=16, final_fit_points=1, seed=rep, fixed=fixed,
+            final_quadrature=16, final_fit_points=1, seed=rep, fixed=fixed, per_cohort=(),
         )  # fmt: skip
         result = sample_posterior(cohorts, settings)
         pick = rng.choice(len(result.theta), size=DRAWS, p=result.weights)
