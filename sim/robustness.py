@@ -120,8 +120,8 @@ def _with_posterior(scenario: Scenario, path: Path) -> Scenario:
 def markdown(table: pd.DataFrame, replicates: int) -> str:
     """The table for the README: effects by setting and prior set, and what survives."""
     lines = [
-        f"Effect on the number still at the focal lab at the anchor month (paired mean over "
-        f"{replicates:,} replicates; 90% interval of the per-replicate difference in the CSV). "
+        f"Effect on the number still at the focal lab at the anchor month: paired mean over "
+        f"{replicates:,} replicates and the 90% interval of the per-replicate difference. "
         "Columns: calibration setting / prior set; '-' where that posterior was not computed.",
         "",
     ]
@@ -142,17 +142,36 @@ def markdown(table: pd.DataFrame, replicates: int) -> str:
                 if hit.empty:
                     cells.append("-")
                 else:
-                    effect = float(hit.effect.iloc[0])
-                    cells.append(f"{effect:+.2f}")
-                    signs.append(np.sign(round(effect, 2)))
+                    r = hit.iloc[0]
+                    cells.append(f"{r.effect:+.2f} ({r.low:+.0f} to {r.high:+.0f})")
+                    signs.append(np.sign(round(float(r.effect), 2)))
             survives = "yes" if signs and len(set(signs)) == 1 and signs[0] != 0 else "no"
             lines.append(f"| {scenario} | " + " | ".join(cells) + f" | {survives} |")
-        lines.append("")
+        lines += ["", *_rankings(done), ""]
     return "\n".join(lines)
 
 
+def _rankings(done: pd.DataFrame) -> list[str]:
+    """Which counterfactual has the largest effect in each setting: does the ranking survive?"""
+    top = (
+        done.loc[done.groupby(["setting", "priors"], sort=False).effect.idxmax()]
+        .groupby("scenario").size().sort_values(ascending=False)
+    )  # fmt: skip
+    settings = int(top.sum())
+    parts = [f"{name} in {n} of {settings}" for name, n in top.items()]
+    verdict = "survives" if len(top) == 1 else "does not survive"
+    return [f"Largest effect: {'; '.join(parts)} settings (the ranking {verdict})."]
+
+
 def _cmd_robustness(args: argparse.Namespace) -> int:
-    from sim.store import check_out_folder, replace_folder, write_frame, write_text
+    from sim.store import (
+        check_out_folder,
+        provenance,
+        replace_folder,
+        write_frame,
+        write_json,
+        write_text,
+    )
 
     calibrations = Path(args.calibrations)
     if not calibrations.is_dir():
@@ -166,10 +185,16 @@ def _cmd_robustness(args: argparse.Namespace) -> int:
         )  # fmt: skip
 
     def write(folder: Path) -> list[Path]:
-        return [
+        written = [
             write_frame(folder / "effects.csv", table),
             write_text(folder / "robustness.md", markdown(table, args.replicates)),
         ]
+        manifest = {
+            "command": "sim robustness", "calibrations": str(calibrations),
+            "replicates": args.replicates, "seed": args.seed, **provenance(),
+            "files": [p.name for p in written],
+        }  # fmt: skip
+        return [*written, write_json(folder / "manifest.json", manifest)]
 
     written = replace_folder(out, write)
     print(f"{len(table.dropna(subset=['scenario'])):,} effects in {len(written)} files in {out}/")
