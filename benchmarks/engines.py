@@ -12,8 +12,9 @@ events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it 
   interpreted (``NUMBA_DISABLE_JIT=1``: plain Python, as a straightforward Mesa model runs), and
   the ratios.
 
-Parameters are the committed posterior's draws (the baseline scenario; about 40 moves per
-replicate, so most decisions recompute their cached terms); at 14 researchers the rate at the
+Parameters are the draws of the LLaMA world's ABC posterior (``calibration/llama/posterior.parquet``,
+a single-world file any copy of the cohort can read; about 40 moves per replicate, so most
+decisions recompute their cached terms), for both engines; at 14 researchers the rate at the
 prior means (few moves) is printed too. Run: ``make bench`` or
 ``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run; the machine is
 shared and noisy.
@@ -133,11 +134,12 @@ def main() -> None:
             theta, _ = scenario.parameters(replicates, scenario.spec.seed)
             ens = rate(world, theta, replicates, args.repeats)
             wall, peak = run_peak(scenario.path, runs[copies], tmp / f"out-{copies}")
+            if copies == 1:
+                base = scenario  # the cohort itself, with the same draws, for the Mesa rates
             rows.append((n, ens, runs[copies], wall, peak))
             print(f"{n:>6} researchers: {ens:14,.0f} researcher-months/s ({replicates:,} reps); "
                   f"sim run --no-trajectories, {runs[copies]:,} replicates: {wall:6.1f} s, "
                   f"peak {peak:.2f} GiB", flush=True)  # fmt: skip
-        base = load_scenario("baseline")
         world = base.compile()
         means = np.array([prior_means()[n] for n in PARAMETER_NAMES])
         replicates = budget // world.n_researchers
@@ -148,7 +150,7 @@ def main() -> None:
         theta, _ = base.parameters(reps, base.spec.seed)
         mesa = rate(world, theta, reps, args.repeats, engine="mesa")
         child = subprocess.run(
-            [sys.executable, "-c", _PLAIN_MESA.format(reps=max(reps // 10, 4))],
+            [sys.executable, "-c", _PLAIN_MESA.format(reps=max(reps // 10, 4), path=str(base.path))],
             env={**os.environ, "NUMBA_DISABLE_JIT": "1"}, capture_output=True, text=True,
             check=True,
         )  # fmt: skip
@@ -166,7 +168,7 @@ _PLAIN_MESA = """
 import time
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-s = load_scenario("baseline"); w = s.compile(); theta, _ = s.parameters({reps}, 1)
+s = load_scenario({path!r}); w = s.compile(); theta, _ = s.parameters({reps}, 1)
 from sim.streams import replicate_seeds
 seeds = replicate_seeds(1, {reps})
 start = time.perf_counter(); simulate(w, theta, seeds, engine="mesa")
