@@ -12,10 +12,10 @@ events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it 
   interpreted (``NUMBA_DISABLE_JIT=1``: plain Python, as a straightforward Mesa model runs), and
   the ratios.
 
-Parameters are the draws of the LLaMA world's ABC posterior (``calibration/llama/posterior.parquet``,
-a single-world file any copy of the cohort can read; about 40 moves per replicate, so most
-decisions recompute their cached terms), for both engines; at 14 researchers the rate at the
-prior means (few moves) is printed too. Run: ``make bench`` or
+Parameters are the draws of the LLaMA world's ABC posterior
+(``calibration/llama/posterior.parquet``, a single-world file any copy of the cohort can read;
+about 40 moves per replicate, so most decisions recompute their cached terms), for both
+engines; at 14 researchers the rate at the prior means (few moves) is printed too. Run: ``make bench`` or
 ``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run; the machine is
 shared and noisy.
 """
@@ -150,7 +150,8 @@ def main() -> None:
         theta, _ = base.parameters(reps, base.spec.seed)
         mesa = rate(world, theta, reps, args.repeats, engine="mesa")
         child = subprocess.run(
-            [sys.executable, "-c", _PLAIN_MESA.format(reps=max(reps // 10, 4), path=str(base.path))],
+            [sys.executable, "-c",
+             _PLAIN_MESA.format(reps=max(reps // 10, 4), path=str(base.path))],
             env={**os.environ, "NUMBA_DISABLE_JIT": "1"}, capture_output=True, text=True,
             check=True,
         )  # fmt: skip
