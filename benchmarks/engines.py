@@ -15,9 +15,9 @@ events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it 
 Parameters are the draws of the LLaMA world's ABC posterior
 (``calibration/llama/posterior.parquet``, a single-world file any copy of the cohort can read;
 about 40 moves per replicate, so most decisions recompute their cached terms), for both
-engines; at 14 researchers the rate at the prior means (few moves) is printed too. Run: ``make bench`` or
-``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run; the machine is
-shared and noisy.
+engines; at 14 researchers the rate at the prior means (few moves) is printed too. Run:
+``make bench`` or ``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run;
+the machine is shared and noisy.
 """
 
 from __future__ import annotations
