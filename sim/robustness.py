@@ -143,12 +143,17 @@ def markdown(table: pd.DataFrame, replicates: int) -> str:
                     cells.append("-")
                 else:
                     r = hit.iloc[0]
-                    cells.append(f"{r.effect:+.2f} ({r.low:+.0f} to {r.high:+.0f})")
+                    cells.append(f"{r.effect:+.2f} ({_whole(r.low)} to {_whole(r.high)})")
                     signs.append(np.sign(round(float(r.effect), 2)))
             survives = "yes" if signs and len(set(signs)) == 1 and signs[0] != 0 else "no"
             lines.append(f"| {scenario} | " + " | ".join(cells) + f" | {survives} |")
         lines += ["", *_rankings(done), ""]
     return "\n".join(lines)
+
+
+def _whole(x: float) -> str:
+    """A whole number with its sign, 0 without one."""
+    return "0" if round(x) == 0 else f"{x:+.0f}"
 
 
 def _rankings(done: pd.DataFrame) -> list[str]:
