@@ -361,35 +361,6 @@ def decide(
     return choose(probabilities, current, uniform)
 
 
-@njit(cache=True)
-def choice_probability(
-    theta, researcher, labs, tenure_years, restlessness, base, base_weights, shift, fixed_utility,
-    fixed_weight, tie_indptr, tie_indices, tie_weights, tie_factors, chosen, probabilities, peer,
-    personal,
-):  # fmt: skip
-    """The probability that the researcher ends the month at lab ``chosen``.
-
-    The distribution :func:`decide` draws from, built from the same parts (and no cache):
-    1 - P(move) for the own lab, P(move) * P(j | move) for another. The arguments are those of
-    :func:`decide`; ``probabilities``, ``peer`` and ``personal`` are scratch arrays [L]. For the
-    likelihood of an observed history (:mod:`sim.likelihood`).
-    """
-    current = labs[researcher]
-    peer_current = personal_weights(
-        theta, researcher, labs, fixed_weight[researcher], tie_indptr, tie_indices, tie_weights,
-        tie_factors, peer, personal,
-    )  # fmt: skip
-    total = move_weights(current, base_weights, personal, probabilities)
-    v_stay = stay_utility(
-        theta, base[current], peer_current, fixed_utility[researcher, current], tenure_years,
-        restlessness,
-    )  # fmt: skip
-    p_move = move_probability(v_stay, theta[LAM], inclusive_value(shift, total))
-    if chosen == current:
-        return 1.0 - p_move
-    return p_move * probabilities[chosen] / total if total > 0.0 else 0.0
-
-
 @guvectorize(
     ["void(float64[:], int64, boolean[:], float64, float64, float64[:])"],
     "(l),(),(l),(),()->(l)",

@@ -682,21 +682,25 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, o
     return "\n".join(lines)
 
 
+def contraction(frame: pd.DataFrame, priors: tuple = PARAMETER_SPACE) -> np.ndarray:
+    """Each parameter's contraction, 1 - posterior variance / prior variance, from draws.
+
+    ``frame`` has a column per parameter (in :data:`PARAMETER_NAMES` order) and optionally a
+    ``weight``; the prior variance is that of 200,000 draws from ``priors`` (seed 0), as in
+    :func:`identifiability`.
+    """
+    w = frame["weight"].to_numpy() if "weight" in frame else np.ones(len(frame))
+    w = w / w.sum()
+    x = frame[list(PARAMETER_NAMES)].to_numpy()
+    prior = sample_prior(200_000, np.random.default_rng(0), priors)
+    return 1.0 - (w @ (x - w @ x) ** 2) / prior.var(axis=0)
+
+
 def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]:
     """Each parameter's contraction under this posterior and the world's other one."""
     if not others:
         return []
-    prior = sample_prior(200_000, np.random.default_rng(0), priors)
-    columns = {}
-    for label, frame in others.items():
-        w = frame["weight"].to_numpy() if "weight" in frame else np.full(len(frame), 1 / len(frame))
-        w = w / w.sum()
-        columns[label] = [
-            1.0
-            - float(np.sum(w * (frame[p.name] - np.sum(w * frame[p.name])) ** 2))
-            / prior[:, k].var()
-            for k, p in enumerate(priors)
-        ]
+    columns = {label: contraction(frame, priors) for label, frame in others.items()}
     return [
         "### Contraction beside the world's other calibration",
         "Both against the same prior; the other posterior is read from its committed file.",

@@ -73,9 +73,8 @@ def parse_worlds(text: str) -> list[Scenario]:
 
 
 def leave_one_out(
-    posterior: pd.DataFrame, fitted_on: str, predicted: Scenario, replicates: int, seed: int,
-    priors: tuple,
-) -> dict:  # fmt: skip
+    posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple
+) -> dict:
     """Predict world ``predicted``'s observed history from a posterior fitted to another world.
 
     Each replicate takes a posterior draw (by weight) for the shared parameters and a prior draw
@@ -83,8 +82,8 @@ def leave_one_out(
     last observed month.
 
     Returns:
-        ``{"stats", "prior_stats", "curve", "theta"}``: per-replicate target statistics of the
-        prediction and of the prior predictive, the retention curve, the parameter vectors.
+        ``{"stats", "prior_stats", "curve"}``: per-replicate target statistics of the
+        prediction and of the prior predictive, and the prediction's retention curve.
     """
     from sim.params import sample_prior
     from sim.results import replicate_summaries, retention_curve
@@ -105,11 +104,9 @@ def leave_one_out(
     traj = simulate(compiled, theta, seeds)
     prior_traj = simulate(compiled, prior_draws, seeds)
     return {
-        "fitted_on": fitted_on,
         "stats": replicate_summaries(traj),
         "prior_stats": replicate_summaries(prior_traj),
         "curve": retention_curve(traj),
-        "theta": theta,
     }
 
 
@@ -149,7 +146,7 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
     ``suffix`` names the single-world posteriors compared with and predicted from
     (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set.
     """
-    from sim.calibrate import identifiability, write_calibration
+    from sim.calibrate import write_calibration
     from sim.store import provenance, write_frame, write_text
 
     out.mkdir(parents=True, exist_ok=True)
@@ -157,12 +154,10 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
         write_frame(out / "posterior.parquet", result.to_df()),
         write_frame(out / "diagnostics.csv", result.diagnostics),
     ]
-    per_world = {}
     for s in scenarios:
         view = result.for_cohort(s.world.name)
         view.targets = targets[s.world.name]
         written += write_calibration(view, s, out / s.world.name, seed, replicates)
-        per_world[s.world.name] = identifiability(view)
     loo = []
     for s in scenarios:
         for other in scenarios:
@@ -170,14 +165,12 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
                 continue
             fitted = single_posterior(other.world.name, suffix)
             if fitted is not None:
-                prediction = leave_one_out(
-                    fitted, other.world.name, s, replicates, seed, result.settings.priors
-                )
+                prediction = leave_one_out(fitted, s, replicates, seed, result.settings.priors)
                 loo.append((s, other.world.name, prediction))
     written += _loo_figures(loo, out)
     written.append(write_text(
         out / "report.md",
-        _joint_report(result, scenarios, targets, per_world, loo, provenance(), out, suffix),
+        _joint_report(result, scenarios, targets, loo, provenance(), out, suffix),
     ))  # fmt: skip
     return written
 
@@ -199,7 +192,7 @@ def _loo_figures(loo, out: Path) -> list[Path]:
     return written
 
 
-def _joint_report(result, scenarios, targets, per_world, loo, prov, out: Path, suffix) -> str:
+def _joint_report(result, scenarios, targets, loo, prov, out: Path, suffix) -> str:
     from sim.calibrate import _predictive_p_values
 
     d = result.diagnostics
@@ -284,27 +277,18 @@ def _stats_of(folder: Path) -> pd.DataFrame:
 
 
 def _contraction_columns(result, scenarios, suffix: str) -> dict[str, np.ndarray]:
-    from sim.params import sample_prior
+    from sim.calibrate import contraction
 
-    prior = sample_prior(200_000, np.random.default_rng(0), result.settings.priors)
-    prior_var = prior.var(axis=0)
+    priors = result.settings.priors
     out = {}
     for sc in scenarios:
         frame = single_posterior(sc.world.name, suffix)
         out[f"{sc.world.name} alone"] = (
-            _contraction(frame, prior_var) if frame is not None
+            contraction(frame, priors) if frame is not None
             else np.full(len(PARAMETER_NAMES), np.nan)
         )  # fmt: skip
     for sc in scenarios:
-        out[f"joint, {sc.world.name}"] = _contraction(
-            cohort_view(result.to_df(), sc.world.name), prior_var
+        out[f"joint, {sc.world.name}"] = contraction(
+            cohort_view(result.to_df(), sc.world.name), priors
         )
     return out
-
-
-def _contraction(frame: pd.DataFrame, prior_var: np.ndarray) -> np.ndarray:
-    w = frame["weight"].to_numpy() if "weight" in frame else np.ones(len(frame))
-    w = w / w.sum()
-    x = frame[list(PARAMETER_NAMES)].to_numpy()
-    mean = w @ x
-    return 1.0 - (w @ (x - mean) ** 2) / prior_var

@@ -25,8 +25,8 @@ complete panel) nothing is imputed and the likelihood is exact.
 quasi-Monte Carlo, a scrambled Sobol sequence of ``fit_points`` points in as many dimensions as
 labs, mapped to normals; the same points for every parameter vector and every researcher (their
 integrals are separate), so the approximation is a smooth, deterministic function of theta, as a
-sampler needs. Both sizes are settings; :func:`integration_error` reports what halving them
-changes.
+sampler needs. Both sizes are settings (:class:`Integration`); the full-information sampler
+re-weights draws made with few points to a finer integration (:mod:`sim.posterior`).
 
 **One definition of the choice.** Each month's probabilities come from the parts
 :func:`sim.behavior.decide` draws with (:func:`~sim.behavior.month_weights`,

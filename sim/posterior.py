@@ -178,7 +178,6 @@ class LikelihoodResult:
     evaluations: int
     seconds: float
     settings: LikelihoodSettings = field(default_factory=LikelihoodSettings)
-    start: np.ndarray | None = None  # the posterior mode the walkers started from
     targets: list = field(default_factory=list)  # read by the predictive check, not fitted
     names: tuple[str, ...] = PARAMETER_NAMES  # the columns of theta
     priors: tuple = PARAMETER_SPACE  # the prior of each column
@@ -275,7 +274,7 @@ def sample_posterior(
         theta=draws, weights=weights, log_likelihood=accurate, diagnostics=diagnostics,
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         evaluations=counter.calls + len(draws), seconds=time.perf_counter() - started,
-        settings=settings, start=target.theta(mode.x), names=tuple(target.names),
+        settings=settings, names=tuple(target.names),
         priors=target.column_priors, cohorts=tuple(c.name for c in cohorts),
     )  # fmt: skip
 

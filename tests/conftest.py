@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +119,25 @@ def merge_world() -> World:
         ),
         seed=3,
     )
+
+
+def llama_variant(
+    tmp_path: Path, observed: Callable[[str], str] | None, toml: str = "", name: str = "variant"
+) -> Path:
+    """A scenario extending the baseline on a copy of the LLaMA world with its observed.csv
+    edited by ``observed`` (its text -> new text) or removed (None). ``toml`` is appended to the
+    scenario file (keys, then tables). Returns the scenario file."""
+    folder = tmp_path / "world"
+    shutil.copytree(REPO / "sim" / "data" / "llama", folder)
+    history = folder / "observed.csv"
+    if observed is None:
+        history.unlink()
+    else:
+        history.write_text(observed(history.read_text()))
+    scenario = tmp_path / "s.toml"
+    keys, _, tables = toml.partition("[")
+    scenario.write_text(
+        f'description = "{name}"\nextends = "baseline"\n{keys}[world]\nname = "{folder}"\n'
+        + (f"[{tables}" if tables else "")
+    )
+    return scenario

@@ -18,7 +18,7 @@ from sim.calibrate import (
 from sim.errors import InputError
 from sim.results import Trajectories
 from sim.world import load_world
-from tests.conftest import REPO, bare_world, run_sim
+from tests.conftest import REPO, bare_world, llama_variant, run_sim
 
 LLAMA = REPO / "sim" / "data" / "llama"
 
@@ -118,13 +118,8 @@ def test_the_wide_prior_set_loads():
 
 
 def test_a_world_with_bad_observed_data_exits_2_without_writing(tmp_path):
-    folder = tmp_path / "world"
-    shutil.copytree(LLAMA, folder)
-    observed = (folder / "observed.csv").read_text()
-    (folder / "observed.csv").write_text(observed.replace(",Meta,Anthropic,", ",Meta,Antropic,"))
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        f'description = "bad observed data"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
+    scenario = llama_variant(
+        tmp_path, lambda text: text.replace(",Meta,Anthropic,", ",Meta,Antropic,")
     )
     out = tmp_path / "cal"
     done = run_sim("calibrate", "--scenario", scenario, "--out", out)
@@ -135,13 +130,7 @@ def test_a_world_with_bad_observed_data_exits_2_without_writing(tmp_path):
 
 
 def test_a_world_without_observed_history_cannot_be_calibrated(tmp_path):
-    folder = tmp_path / "world"
-    shutil.copytree(LLAMA, folder)
-    (folder / "observed.csv").unlink()
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        f'description = "no history"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
-    )
+    scenario = llama_variant(tmp_path, None)
     done = run_sim("calibrate", "--scenario", scenario, "--out", tmp_path / "cal")
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
 

@@ -7,8 +7,6 @@ at the focal lab through the whole history get lower restlessness than the prior
 (tolerance: 4 standard errors of a mean of standard normals). Bad input exits 2.
 """
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -16,9 +14,7 @@ from sim.likelihood import observed_panel
 from sim.run import run_scenario
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-from tests.conftest import REPO, run_sim
-
-LLAMA = REPO / "sim" / "data" / "llama"
+from tests.conftest import llama_variant, run_sim
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +80,7 @@ def test_the_two_engines_agree_on_a_forecast():
 
 
 def test_a_forecast_needs_an_observed_history(tmp_path):
-    folder = tmp_path / "world"
-    shutil.copytree(LLAMA, folder)
-    (folder / "observed.csv").unlink()
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        f'description = "no history"\nextends = "baseline"\n[world]\nname = "{folder}"\n'
-        '[params]\nfrom = "prior-mean"\n'
-    )
+    scenario = llama_variant(tmp_path, None, '[params]\nfrom = "prior-mean"\n')
     out = tmp_path / "run"
     done = run_sim("run", scenario, "--from-observed", "--replicates", "5", "--out", out)
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
@@ -118,16 +107,12 @@ def test_a_forecast_horizon_must_pass_the_last_observed_month(tmp_path):
 )
 def test_a_history_the_world_makes_impossible_names_the_row(tmp_path, command):
     """Lavrill's move to Mistral read two months earlier: before Mistral is founded (2023-04)."""
-    folder = tmp_path / "world"
-    shutil.copytree(LLAMA, folder)
-    observed = (folder / "observed.csv").read_text()
-    (folder / "observed.csv").write_text(
-        observed.replace("Thibaut Lavril,2023-05,2023-07", "Thibaut Lavril,2023-02,2023-03")
-    )
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        f'description = "impossible"\nextends = "baseline"\nfrom_observed = true\n[world]\nname = "{folder}"\n'
-        '[params]\nfrom = "prior-mean"\n'
+    scenario = llama_variant(
+        tmp_path,
+        lambda text: text.replace(
+            "Thibaut Lavril,2023-05,2023-07", "Thibaut Lavril,2023-02,2023-03"
+        ),
+        'from_observed = true\n[params]\nfrom = "prior-mean"\n',
     )
     out = tmp_path / "out"
     done = run_sim(*command, scenario, "--out", out)
