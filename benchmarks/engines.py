@@ -36,11 +36,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from sim.behavior import PARAMETER_NAMES
-from sim.params import prior_means
-from sim.scenario import load_scenario
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
+from sim.config.params import prior_means
+from sim.config.scenario import load_scenario
+from sim.engines.simulate import simulate
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.streams import replicate_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 LLAMA = ROOT / "sim" / "data" / "llama"
@@ -167,10 +167,10 @@ def main() -> None:
 
 _PLAIN_MESA = """
 import time
-from sim.scenario import load_scenario
-from sim.simulate import simulate
+from sim.config.scenario import load_scenario
+from sim.engines.simulate import simulate
 s = load_scenario({path!r}); w = s.compile(); theta, _ = s.parameters({reps}, 1)
-from sim.streams import replicate_seeds
+from sim.kernel.streams import replicate_seeds
 seeds = replicate_seeds(1, {reps})
 start = time.perf_counter(); simulate(w, theta, seeds, engine="mesa")
 print({reps} * w.n_months * w.n_researchers / (time.perf_counter() - start))

@@ -20,11 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.behavior import PARAMETER_NAMES
-from sim.calibrate import CalibrationSettings, abc_smc, calibration_world, distances, load_targets
-from sim.params import PARAMETER_SPACE
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
+from sim.config.params import PARAMETER_SPACE
+from sim.engines.simulate import simulate
+from sim.inference.calibrate import (
+    CalibrationSettings,
+    abc_smc,
+    calibration_world,
+    distances,
+    load_targets,
+)
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.streams import replicate_seeds
 
 
 def _summary(theta: np.ndarray, weights: np.ndarray) -> pd.DataFrame:

@@ -9,8 +9,12 @@ Two engines run the same rule: the Mesa model (:mod:`sim.model`, the reference) 
 ensemble engine (:mod:`sim.ensemble`) that runs many replicates at once, move for move identical.
 """
 
+from sim.config.params import PARAMETER_SPACE, sample_prior
+from sim.config.scenario import Scenario, load_scenario
+from sim.engines.run import run_scenario
+from sim.engines.simulate import simulate
 from sim.errors import InputError
-from sim.params import PARAMETER_SPACE, sample_prior
+from sim.kernel.streams import replicate_seeds
 from sim.results import (
     Trajectories,
     destination_counts,
@@ -18,10 +22,6 @@ from sim.results import (
     retention_curve,
     summary_table,
 )
-from sim.run import run_scenario
-from sim.scenario import Scenario, load_scenario
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from sim.world import World, load_world
 
 __version__ = "0.1.0"

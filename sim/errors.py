@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 
 class InputError(ValueError):
     """A user's file, scenario, parameter or option is wrong.
@@ -15,3 +17,9 @@ class InputError(ValueError):
         self.key = key
         where = ", ".join(part for part in (source, key and f"at {key}") if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def suggest(word: str, choices) -> str:
+    """'' or ' (did you mean X?)' for the nearest known choice."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

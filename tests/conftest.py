@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.behavior import PARAMETER_NAMES
-from sim.params import prior_means
-from sim.timeline import Calendar
-from sim.world import Event, World, load_world
+from sim.config.params import prior_means
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.world import Calendar, Event, World, load_world
 
 REPO = Path(__file__).resolve().parent.parent
 #: The ``sim`` command, and the environment it gets in a test: this checkout, no terminal.
@@ -85,7 +84,7 @@ def bare_world(labs, people, statistics=(), lab_cities=None) -> World:
 
     ``statistics`` are ``(name, kind, month, extra)`` tuples declared on the world.
     """
-    from sim.statistics import Statistic
+    from sim.world import Statistic
 
     return World(
         name="bare",

@@ -34,7 +34,7 @@ SCENARIO_ENV = "SIM_APP_SCENARIO"
 
 def register_cli(subparsers) -> None:
     """Add ``sim app`` to the ``sim`` command."""
-    from sim.cli import add_command
+    from sim.cli.common import add_command
 
     cmd = add_command(
         subparsers,

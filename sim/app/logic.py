@@ -43,15 +43,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
+from sim.config.params import PARAMETER_SPACE, parameter
+from sim.config.scenario import Scenario, find_scenario, load_scenario
+from sim.engines.mesa_model import ExodusModel
 from sim.errors import InputError
-from sim.model import ExodusModel
-from sim.params import PARAMETER_SPACE, parameter
-from sim.scenario import PROJECT_ROOT, Scenario, find_scenario, load_scenario
+from sim.kernel.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
+from sim.paths import SCENARIO_DIR
 from sim.world import NEVER, packaged_worlds
 
 #: Where the shipped scenarios are: this folder and its sub-folders (one per world).
-SCENARIO_ROOT = PROJECT_ROOT / "scenarios"
+SCENARIO_ROOT = SCENARIO_DIR
 #: Replicates the page starts with, and the most it accepts.
 DEFAULT_REPLICATES = 1000
 MAX_REPLICATES = 100_000
@@ -715,9 +716,9 @@ def compute(settings: Settings, reference: Reference | None = None) -> Result:
         InputError: a lever out of range, or a scenario that cannot be run (as on the command
             line).
     """
-    from sim.compare import compare
+    from sim.analysis.compare import compare
+    from sim.engines.run import run_scenario
     from sim.results import checkpoint_month
-    from sim.run import run_scenario
 
     timings = {}
     start = time.perf_counter()
@@ -818,7 +819,7 @@ def png(fig) -> bytes:
 
 def retention_png(result: Result) -> bytes:
     """The edited scenario's retention band against the baseline's, with the observed history."""
-    from sim.plot import retention_figure
+    from sim.reports.plot import retention_figure
 
     world = result.world
     fig = retention_figure(
@@ -831,7 +832,7 @@ def retention_png(result: Result) -> bytes:
 
 def difference_png(result: Result) -> bytes:
     """The paired-difference band (edited minus reference, same seeds and draws)."""
-    from sim.plot import difference_figure
+    from sim.reports.plot import difference_figure
 
     return png(
         difference_figure(
@@ -842,7 +843,7 @@ def difference_png(result: Result) -> bytes:
 
 def destinations_png(result: Result) -> bytes:
     """Mean number of the cohort at each lab at the checkpoint, reference and edited."""
-    from sim.plot import destinations_figure
+    from sim.reports.plot import destinations_figure
 
     world = result.world
     start = (world.focal_lab, *dict.fromkeys(world.start_labs))
@@ -1005,9 +1006,9 @@ def explain_module():
     import importlib
 
     try:
-        return importlib.import_module("sim.explain")
+        return importlib.import_module("sim.analysis.explain")
     except ModuleNotFoundError as exc:
-        if exc.name in ("sim.explain", "sim"):
+        if exc.name in ("sim.analysis.explain", "sim.analysis", "sim"):
             return None
         raise
 
@@ -1048,7 +1049,7 @@ def attribution(result: Result, replicates: int = ATTRIBUTION_REPLICATES) -> pd.
 # --------------------------------------------------------------------------- small helpers
 def parameter_levers() -> list[dict]:
     """Each parameter's slider: name, bounds, a step and its prior mean (the start value)."""
-    from sim.params import prior_means
+    from sim.config.params import prior_means
 
     means = prior_means()
     return [

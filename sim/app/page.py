@@ -34,8 +34,8 @@ from mesa.visualization.solara_viz import ModelController, UserInputs
 from mesa.visualization.utils import update_counter
 
 from sim.app import SCENARIO_ENV, logic
-from sim.behavior import ATTRIBUTE_NAMES
 from sim.errors import InputError
+from sim.kernel.behavior import ATTRIBUTE_NAMES
 
 FROM_REFERENCE = "as the scenario says"
 

@@ -228,9 +228,9 @@ def test_moving_a_lever_changes_the_number_and_the_curve(page):
 
 
 def test_a_downloaded_scenario_reproduces_the_page(page, tmp_path):
+    from sim.config.scenario import load_scenario
+    from sim.engines.run import run_scenario
     from sim.results import checkpoint_month
-    from sim.run import run_scenario
-    from sim.scenario import load_scenario
 
     before = page.headline()
     page.open_panel("Labs")

@@ -149,7 +149,7 @@ def test_a_broken_link_or_reference_fails_the_build_naming_the_page(tmp_path):
 
 
 def test_the_scenario_guides_example_of_every_key_is_a_valid_scenario(tmp_path):
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     text = (DOCS / "how-to" / "scenario.md").read_text(encoding="utf-8")
     block = re.search(r'```toml\n(name = "spinout-never-founded".*?)```', text, re.S)

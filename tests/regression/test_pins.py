@@ -9,11 +9,11 @@ import hashlib
 
 import numpy as np
 
+from sim.config.scenario import load_scenario
+from sim.engines.run import run_scenario
+from sim.engines.simulate import simulate
+from sim.kernel.streams import replicate_seeds
 from sim.results import at_lab, remaining
-from sim.run import run_scenario
-from sim.scenario import load_scenario
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import theta_of
 
 PINNED_THETA = dict(k0=4.0, b_peer=4.0, sigma_u=1.0, lam=0.7)

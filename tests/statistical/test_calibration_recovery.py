@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.calibrate import (
+from sim.config.params import PARAMETER_SPACE, sample_prior
+from sim.engines.simulate import simulate
+from sim.inference.calibrate import (
     CalibrationSettings,
     CurveTarget,
     Target,
@@ -19,10 +21,8 @@ from sim.calibrate import (
     calibration_world,
     identifiability,
 )
-from sim.params import PARAMETER_SPACE, sample_prior
+from sim.kernel.streams import replicate_seeds
 from sim.results import summary_functions
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import theta_of
 
 TRUTH = theta_of(b_open=1.2, b_peer=1.5, k0=4.5, sigma_u=1.9, sigma_match=2.0)

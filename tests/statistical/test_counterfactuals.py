@@ -10,10 +10,10 @@ tolerances are stated beside each assertion, in standard errors of the paired me
 import numpy as np
 import pytest
 
-from sim.compare import compare
-from sim.params import prior_means
+from sim.analysis.compare import compare
+from sim.config.params import prior_means
+from sim.config.scenario import load_scenario
 from sim.results import at_lab, destination_herfindahl, remaining
-from sim.scenario import load_scenario
 
 #: Moderately mobile: about 4 of the 14 gone by 2025-05, a few of them to Mistral.
 MODERATE = dict(k0=3.0, b_peer=6.0, sigma_u=1.0, lam=0.7)

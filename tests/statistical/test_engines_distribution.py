@@ -9,9 +9,9 @@ expected count >= 5, at alpha = 0.001 (a false alarm once in a thousand seeds; t
 import numpy as np
 from scipy import stats
 
+from sim.engines.simulate import simulate
+from sim.kernel.streams import replicate_seeds
 from sim.results import remaining
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import theta_of
 
 PARAMS = dict(k0=4.0, b_peer=4.0, sigma_u=1.0, lam=0.7)  # about half the cohort leaves by 2025-05

@@ -11,9 +11,9 @@ nominal 90% rate.
 import numpy as np
 import pytest
 
-from sim.explain import attribute, default_causes
-from sim.params import sample_prior
-from sim.streams import replicate_seeds
+from sim.analysis.explain import attribute, default_causes
+from sim.config.params import sample_prior
+from sim.kernel.streams import replicate_seeds
 from sim.world import load_world
 
 pytestmark = pytest.mark.slow

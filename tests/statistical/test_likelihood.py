@@ -12,9 +12,9 @@ import itertools
 import numpy as np
 import pytest
 
+from sim.engines.simulate import simulate
+from sim.kernel.streams import replicate_seeds
 from sim.likelihood import Integration, complete_panel, log_likelihood, panel_from_chains
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import MOBILE, make_world, theta_of
 
 REPLICATES = 200_000

@@ -11,10 +11,10 @@ parameters, all three inside 3 standard errors fails by chance with probability 
 import numpy as np
 from scipy.optimize import minimize
 
-from sim.behavior import PARAMETER_NAMES
+from sim.engines.simulate import simulate
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.streams import replicate_seeds
 from sim.likelihood import Integration, complete_panel, log_likelihood
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import MOBILE, make_world, theta_of
 
 FREE = ("k0", "b_peer", "b_open")

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from sim.behavior import PARAMETER_NAMES
+from sim.config.params import PARAMETER_SPACE
+from sim.engines.simulate import simulate
+from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.streams import replicate_seeds
 from sim.likelihood import complete_panel
-from sim.params import PARAMETER_SPACE
-from sim.posterior import Cohort, LikelihoodSettings, sample_posterior
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import MOBILE, make_world, theta_of
 
 FREE = ("k0", "b_open")

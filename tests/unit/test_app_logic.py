@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from sim.app import check_port, logic
+from sim.config.scenario import load_scenario
+from sim.engines.run import run_scenario
 from sim.errors import InputError
 from sim.results import checkpoint_month
-from sim.run import run_scenario
-from sim.scenario import load_scenario
 from sim.world import NEVER
 from tests.conftest import REPO, run_sim
 

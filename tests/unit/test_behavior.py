@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.behavior import (
+from sim.config.params import prior_means
+from sim.kernel.behavior import (
     B_PEER,
     choose,
     decide,
@@ -15,7 +16,6 @@ from sim.behavior import (
     move_probabilities,
     tie_factors_into,
 )
-from sim.params import prior_means
 from sim.world import tie_rows
 
 RNG = np.random.default_rng(7)
@@ -81,7 +81,7 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
 
 
 def test_decide_forms_the_same_distribution_as_move_probabilities():
-    from sim.behavior import stay_premium
+    from sim.kernel.behavior import stay_premium
 
     for seed in range(50):
         rng = np.random.default_rng(seed)

@@ -5,7 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from sim.calibrate import (
+from sim.errors import InputError
+from sim.inference.calibrate import (
     CalibrationSettings,
     Target,
     abc_smc,
@@ -15,7 +16,6 @@ from sim.calibrate import (
     load_priors,
     load_targets,
 )
-from sim.errors import InputError
 from sim.results import Trajectories
 from sim.world import load_world
 from tests.conftest import REPO, bare_world, llama_variant, run_sim

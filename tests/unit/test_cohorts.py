@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.config.scenario import load_scenario
+from sim.engines.simulate import simulate
 from sim.errors import InputError
-from sim.scenario import load_scenario
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
+from sim.kernel.streams import replicate_seeds
+from sim.results import observed_readings, statistic_values
 from sim.world import load_world
 from tests.conftest import REPO, run_sim
 from tests.unit.test_engines import _check_invariants
@@ -62,7 +63,7 @@ def test_the_world_declares_its_calendar_focus_and_statistics(acme):
 
 
 def test_the_observed_history_with_a_return(acme):
-    readings = acme.observed.readings(acme)
+    readings = observed_readings(acme)
     acme_code = acme.labs.index("Acme")
     ben = acme.researchers.index("Ben")
     t = acme.calendar.index
@@ -74,7 +75,7 @@ def test_the_observed_history_with_a_return(acme):
     assert (low[t("2010-06")], high[t("2010-06")]) == (2, 3)
     # 2011-12: Ben back, Dee and Eve: exactly 3
     assert (low[t("2011-12")], high[t("2011-12")]) == (3, 3)
-    values = {s.name: s.evaluate(readings).tolist() for s in acme.statistics}
+    values = {s.name: statistic_values(s, readings).tolist() for s in acme.statistics}
     assert values["at_spinout_2011_12"] == [1, 1]
     assert values["left_by_2010_06"] == [3, 2]  # Cyd's exit may come after 2010-06
     assert values["destinations_2011_12"] == [2, 2]  # Spinout and Elsewhere

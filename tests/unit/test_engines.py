@@ -5,11 +5,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import ExodusModel
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
-from sim.timeline import format_month
-from sim.world import Event
+from sim.engines.mesa_model import ExodusModel
+from sim.engines.simulate import simulate
+from sim.kernel.streams import replicate_seeds
+from sim.world import Event, format_month
 from tests.conftest import MOBILE, make_world, merge_world, theta_of
 
 
@@ -203,7 +202,7 @@ def test_common_random_numbers_survive_an_added_researcher(llama, mobile_theta):
 
 
 def test_chunks_are_sized_by_bytes(llama):
-    from sim.ensemble import chunk_size, replicate_bytes
+    from sim.engines.ensemble import chunk_size, replicate_bytes
 
     world = llama.compile("2026-12")
     assert replicate_bytes(world) > world.n_months * world.n_researchers

@@ -13,11 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.behavior import B_PEER
-from sim.cli import main
-from sim.compare import compare
-from sim.errors import InputError
-from sim.explain import (
+from sim.analysis.compare import compare
+from sim.analysis.explain import (
     Causes,
     Group,
     attribute,
@@ -27,10 +24,12 @@ from sim.explain import (
     shapley_exact,
     shapley_permutations,
 )
-from sim.scenario import load_scenario
-from sim.streams import replicate_seeds
-from sim.timeline import Calendar
-from sim.world import NEVER, Event, load_world
+from sim.cli import main
+from sim.config.scenario import load_scenario
+from sim.errors import InputError
+from sim.kernel.behavior import B_PEER
+from sim.kernel.streams import replicate_seeds
+from sim.world import NEVER, Calendar, Event, load_world
 from tests.conftest import MOBILE, REPO, make_world, merge_world, run_sim, theta_of
 
 R = 300
@@ -95,7 +94,7 @@ def test_efficiency_the_groups_add_up_to_the_total_replicate_by_replicate(exact)
 def test_the_scenario_and_every_cause_off_are_what_they_say(exact):
     world = small_world()
     theta = thetas()["posterior"]
-    from sim.simulate import simulate
+    from sim.engines.simulate import simulate
 
     seeds = replicate_seeds(17, R)
     on = simulate(world.compile(MONTH), theta, seeds)

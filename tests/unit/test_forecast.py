@@ -10,10 +10,10 @@ at the focal lab through the whole history get lower restlessness than the prior
 import numpy as np
 import pytest
 
+from sim.config.scenario import load_scenario
+from sim.engines.run import run_scenario
+from sim.engines.simulate import simulate
 from sim.likelihood import observed_panel
-from sim.run import run_scenario
-from sim.scenario import load_scenario
-from sim.simulate import simulate
 from tests.conftest import llama_variant, run_sim
 
 
@@ -41,7 +41,7 @@ def test_the_same_seed_gives_the_same_forecast(forecast):
 
 
 def test_the_stayers_draw_low_restlessness():
-    from sim.forecast import forecast_inputs
+    from sim.likelihood import forecast_inputs
 
     scenario = load_scenario("baseline")
     world = scenario.world
@@ -56,7 +56,7 @@ def test_the_stayers_draw_low_restlessness():
 
 
 def test_futures_that_differ_after_the_history_share_the_latent_draws(tmp_path):
-    from sim.forecast import forecast_inputs
+    from sim.likelihood import forecast_inputs
 
     scenario = load_scenario("baseline")
     world = scenario.world

@@ -9,9 +9,9 @@ give exactly what they gave before.
 import numpy as np
 import pytest
 
-from sim.ensemble import chunk_size, iter_chunks, replicate_bytes
-from sim.model import ExodusModel, simulate_mesa
-from sim.streams import replicate_normals, replicate_seeds
+from sim.engines.ensemble import chunk_size, iter_chunks, replicate_bytes
+from sim.engines.mesa_model import ExodusModel, simulate_mesa
+from sim.kernel.streams import replicate_normals, replicate_seeds
 from sim.world import load_world
 from tests.conftest import REPO, merge_world
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.behavior import move_probabilities
 from sim.cli import main
 from sim.errors import InputError
-from sim.store import replace_folder
+from sim.kernel.behavior import move_probabilities
+from sim.results import replace_folder
 from sim.world import load_world
 from tests.conftest import REPO, run_sim
 
@@ -180,7 +180,7 @@ def test_a_missing_extends_target_names_the_extending_file(tmp_path):
 def test_a_scenario_without_its_own_description_inherits_one(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('extends = "baseline"\n[world]\nremove_labs = ["Mistral"]\n')
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
 
     assert load_scenario(path).spec.description == load_scenario("baseline").spec.description
 
@@ -318,8 +318,8 @@ def test_the_cli_subprocess_reports_bad_input_without_traceback(tmp_path):
 
 
 def test_a_world_too_large_for_one_chunk_is_refused_before_simulating(monkeypatch, llama):
-    from sim import ensemble
-    from sim.simulate import check_fits
+    from sim.engines import ensemble
+    from sim.engines.simulate import check_fits
 
     world = llama.compile("2026-12")
     monkeypatch.setattr(ensemble, "DEFAULT_BUDGET", ensemble.replicate_bytes(world) - 1)

@@ -4,15 +4,15 @@ and the bad input that must exit 2 with a clear message."""
 import numpy as np
 import pandas as pd
 
-from sim.behavior import PARAMETER_NAMES
-from sim.params import PARAMETER_SPACE
-from sim.posterior import Cohort, LogPosterior
-from sim.scenario import cohort_view
+from sim.config.params import PARAMETER_SPACE
+from sim.config.scenario import cohort_view
+from sim.inference.posterior import Cohort, LogPosterior
+from sim.kernel.behavior import PARAMETER_NAMES
 from tests.conftest import run_sim
 
 
 def _cohorts():
-    from sim.joint import baseline_of
+    from sim.inference.joint import baseline_of
     from sim.likelihood import observed_panel
 
     out = []

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numba import njit
 from scipy import stats
 
-from sim.philox import (
+from sim.kernel.philox import (
     _int53,
     normal,
     normals_numpy,

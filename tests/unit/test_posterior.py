@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from sim.engines.simulate import simulate
 from sim.errors import InputError
+from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+from sim.kernel.streams import replicate_seeds
 from sim.likelihood import complete_panel
-from sim.posterior import Cohort, LikelihoodSettings, sample_posterior
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
 from tests.conftest import MOBILE, make_world, theta_of
 
 SMALL = dict(walkers=8, steps=30, burn=10, thin=5, quadrature=4, fit_points=1, final_quadrature=6,
@@ -21,7 +21,7 @@ def _cohorts():
 
 
 def _held(*free):
-    from sim.behavior import PARAMETER_NAMES
+    from sim.kernel.behavior import PARAMETER_NAMES
 
     theta = theta_of(**{**MOBILE, "sigma_match": 0.0})
     return tuple(

@@ -7,9 +7,9 @@ import tomllib
 
 import pytest
 
-from sim.behavior import PARAMETER_NAMES
-from sim.calibrate import load_priors
-from sim.params import PARAMETER_SPACE
+from sim.config.params import PARAMETER_SPACE
+from sim.inference.calibrate import load_priors
+from sim.kernel.behavior import PARAMETER_NAMES
 from tests.conftest import REPO
 
 PRIORS = REPO / "calibration" / "priors-literature.toml"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.reference import PRIORS, staged_predictive
+from sim.inference.reference import PRIORS, staged_predictive
 
 
 @pytest.mark.parametrize("prior", list(PRIORS.values()))

@@ -8,8 +8,8 @@ must be reported as missing, not filled in.
 import numpy as np
 import pandas as pd
 
-from sim.behavior import PARAMETER_NAMES
-from sim.params import sample_prior
+from sim.config.params import sample_prior
+from sim.kernel.behavior import PARAMETER_NAMES
 from tests.conftest import run_sim
 
 

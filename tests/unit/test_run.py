@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from sim.kernel.streams import replicate_seeds
 from sim.results import Trajectories, distinct_other_labs, exits_per_month
-from sim.streams import replicate_seeds
 from tests.conftest import bare_world, run_sim
 
 FILES = {

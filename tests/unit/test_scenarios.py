@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.behavior import PARAMETER_NAMES
+from sim.analysis.compare import all_scenarios, compare, table_statistics
 from sim.cli import main
-from sim.compare import all_scenarios, compare, table_statistics
+from sim.config.params import prior_means
+from sim.config.scenario import fixed_parameters, load_scenario
+from sim.engines.run import run_scenario
 from sim.errors import InputError
-from sim.params import prior_means
+from sim.kernel.behavior import PARAMETER_NAMES
 from sim.results import destination_herfindahl, difference_curve, largest_group
-from sim.run import run_scenario
-from sim.scenario import fixed_parameters, load_scenario
 from tests.conftest import MOBILE, REPO, run_sim
 
 SCENARIOS = REPO / "scenarios"
@@ -284,7 +284,7 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
         'add_labs = [{ name = "Paris spin-off", cities = ["Paris"], founded = "2023-06", '
         'founders = ["Hugo Touvron"], attributes = { openness = 0.9, culture = 0.9, pace = 0.5, pay = 0.7 } }]\n'
     )
-    from sim.run import run_scenario
+    from sim.engines.run import run_scenario
 
     scenario = load_scenario(path)
     assert scenario.world.labs[-1] == "Paris spin-off"
@@ -307,7 +307,7 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
 
 def test_the_report_headline_is_the_latest_count_at_the_focal_lab():
     """Not the first statistic read at the checkpoint month (the co-founders' is a spread)."""
-    from sim.compare import report
+    from sim.analysis.compare import report
 
     folder = REPO / "scenarios" / "openai-founders"
     comparison = compare(

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.sensitivity import COLUMNS, run_sensitivity
+from sim.analysis.sweep import chunk_path, design_points, load_sweep, run_sweep
+from sim.engines.simulate import simulate
 from sim.errors import InputError
+from sim.kernel.streams import replicate_seeds
 from sim.results import replicate_summaries
-from sim.sensitivity import COLUMNS, run_sensitivity
-from sim.simulate import simulate
-from sim.streams import replicate_seeds
-from sim.sweep import chunk_path, design_points, load_sweep, run_sweep
 from tests.conftest import REPO, SIM, SIM_ENV, run_sim
 
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -135,8 +135,8 @@ def test_design_is_deterministic_and_columns_follow_declared_order(tmp_path):
 
 
 def test_fixed_parameters_come_from_the_posterior_mean(tmp_path):
-    from sim.behavior import PARAMETER_NAMES
-    from sim.params import prior_means
+    from sim.config.params import prior_means
+    from sim.kernel.behavior import PARAMETER_NAMES
 
     means = prior_means()
     draws = pd.DataFrame({n: [means[n] - 0.1, means[n] + 0.3] for n in PARAMETER_NAMES})

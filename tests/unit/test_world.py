@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.errors import InputError
-from sim.timeline import Calendar
-from sim.world import load_world
+from sim.world import Calendar, load_world
 from tests.conftest import REPO, run_sim
 
 LLAMA = REPO / "sim" / "data" / "llama"

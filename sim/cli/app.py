@@ -1,0 +1,3 @@
+"""TEMPORARY: ``sim app`` still registered by sim.app (to move here)."""
+
+from sim.app import register_cli as register  # noqa: F401

@@ -1,0 +1,93 @@
+"""``sim run``: one scenario's replicates, written to an output folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from sim.cli.common import add_command, non_negative_int, positive_int
+
+
+def register(sub) -> None:
+    """Add ``sim run`` to the subcommands."""
+    run = add_command(
+        sub, "run", "run one scenario and write its outputs",
+        "Simulates the scenario's replicates (each with its own parameter draw where the scenario\n"
+        "takes its parameters from a posterior) and writes, into a folder that is replaced whole,\n"
+        "trajectories.parquet, parameters.parquet, retention.csv, summary.csv, destinations.csv,\n"
+        "exits.csv, retention.png and manifest.json. Months are YYYY-MM in the world's calendar.",
+        ["sim run baseline", "sim run scenarios/culture-kept.toml --replicates 10000 --seed 1",
+         "sim run baseline --replicates 1000000 --no-trajectories --out out/million",
+         "sim run baseline --from-observed --out out/forecast"],
+    )  # fmt: skip
+    run.add_argument("scenario", help="a scenario file, or a name in scenarios/ (e.g. baseline)")
+    run.add_argument(
+        "--replicates",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="number of simulated histories (default: the scenario's replicates)",
+    )
+    run.add_argument("--seed", type=non_negative_int, default=None, metavar="SEED",
+                     help="seed of the replicate seeds and posterior draws (default: the "
+                          "scenario's seed)")  # fmt: skip
+    run.add_argument(
+        "--out",
+        default=None,
+        metavar="FOLDER",
+        help="output folder, replaced whole (default: out/SCENARIO)",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("ensemble", "mesa"),
+        default="ensemble",
+        help="ensemble: compiled, many replicates at once; mesa: the reference "
+        "Mesa model, one agent at a time (same histories, much slower; "
+        "default: ensemble)",
+    )
+    run.add_argument(
+        "--from-observed", action="store_true",
+        help="forecast from the observed state: every replicate is forced through the world's "
+             "observed months and each researcher's latent terms are drawn given their history "
+             "(default: the scenario's from_observed key, else from the world's start)",
+    )  # fmt: skip
+    run.add_argument("--no-trajectories", action="store_true",
+                     help="skip trajectories.parquet and parameters.parquet (for very many "
+                          "replicates; default: write them)")  # fmt: skip
+    run.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the scenario and write its folder."""
+    from sim.config.scenario import load_scenario
+    from sim.engines.run import run_streamed, write_run
+    from sim.results import check_out_folder
+
+    scenario = load_scenario(args.scenario)
+    if args.from_observed:
+        scenario = scenario.from_observed()
+    seed = scenario.spec.seed if args.seed is None else args.seed
+    out = check_out_folder(Path(args.out or Path("out") / scenario.name))
+    histories = None
+    if not args.no_trajectories:  # written beside the folder, moved in with the rest
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".parquet", dir=out.parent)
+        os.close(handle)
+        histories = Path(name)
+    try:
+        summary = run_streamed(
+            scenario, args.replicates, seed, engine=args.engine, trajectories=histories,
+            progress=None,
+        )  # fmt: skip
+        written = write_run(
+            scenario, summary, out, seed=seed, engine=args.engine, trajectories=histories or False
+        )
+    finally:
+        if histories is not None:
+            histories.unlink(missing_ok=True)
+    print(f"{scenario.name}: {summary.replicates} replicates, {len(written)} files in {out}/")
+    if scenario.spec.provisional:
+        print("note: this scenario's parameters are provisional (not calibrated).")
+    return 0

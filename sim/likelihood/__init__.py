@@ -1,0 +1,35 @@
+"""The likelihood layer: the probability of an observed history under the model, per researcher.
+
+:mod:`~sim.likelihood.panel` prepares a history (moves and their intervals);
+:mod:`~sim.likelihood.evaluate` integrates each researcher's latent terms and sums the log
+likelihood, from the same kernel functions the engines draw with (:mod:`sim.kernel.behavior`);
+:mod:`~sim.likelihood.forecast` draws each researcher's latent terms given their history, which
+the engines need to forecast from the observed state. It sits below the engines for that reason,
+and below the inference layer, which samples posteriors from it.
+"""
+
+from sim.likelihood.evaluate import (
+    FIT_POINTS,
+    QUADRATURE,
+    Integration,
+    conditional_log_likelihoods,
+    log_likelihood,
+    tilted_fits,
+)
+from sim.likelihood.forecast import forecast_inputs, latent_draw
+from sim.likelihood.panel import Panel, complete_panel, observed_panel, panel_from_chains
+
+__all__ = [
+    "FIT_POINTS",
+    "QUADRATURE",
+    "Integration",
+    "Panel",
+    "complete_panel",
+    "conditional_log_likelihoods",
+    "forecast_inputs",
+    "latent_draw",
+    "log_likelihood",
+    "observed_panel",
+    "panel_from_chains",
+    "tilted_fits",
+]

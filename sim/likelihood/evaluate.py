@@ -1,0 +1,357 @@
+"""The likelihood of a world's observed history: who was at which lab after each month.
+
+The panel mixed logit (Train 2009, chapters 6 and 10). Each researcher-month is one draw of the
+nested-logit choice of :mod:`sim.behavior`; the only latent quantities are each researcher's
+restlessness u_i ~ N(0, sigma_u) and fits m_ij ~ N(0, sigma_match), integrated per researcher::
+
+    L_i = E_{u, m} [ sum over the move months the intervals allow  prod_t P(lab_i(t) | ...) ]
+    log L = sum_i log L_i
+
+**Interval-censored months, summed exactly for the researcher's own moves.** A move observed
+only within ``earliest .. latest`` is summed over every month of its interval, and a chain of
+moves over every combination of months, by a forward recursion over the states (moves made so
+far, month of the last move): the month of the last move fixes the tenure, so the sum is exact,
+in time linear in the interval widths. **The others' positions are imputed** (the one
+approximation): where researcher i's colleagues are, which sets i's peer terms, is read with
+each of their moves at the middle of its interval (:meth:`Panel.imputed`). The exact joint sum
+over everyone's months is a sum over products of intervals, out of reach beyond toy worlds; a
+test compares the two on one (``tests/statistical/test_likelihood.py``: two researchers with
+four-month intervals among six, the imputed likelihood 0.32 above the exact one in log). The
+error grows with the pull of a single colleague (b_peer times their share of one's ties) and
+with the overlap of tied researchers' intervals. Where every interval is a single month (a
+complete panel) nothing is imputed and the likelihood is exact.
+
+**Integration.** u_i by Gauss-Hermite quadrature (``quadrature`` nodes); m_i. by randomised
+quasi-Monte Carlo, a scrambled Sobol sequence of ``fit_points`` points in as many dimensions as
+labs, mapped to normals; the same points for every parameter vector and every researcher (their
+integrals are separate), so the approximation is a smooth, deterministic function of theta, as a
+sampler needs. Both sizes are settings (:class:`Integration`); the full-information sampler
+re-weights draws made with few points to a finer integration (:mod:`sim.posterior`).
+
+**One definition of the choice.** Each month's probabilities come from the parts
+:func:`sim.behavior.decide` draws with (:func:`~sim.behavior.month_weights`,
+:func:`~sim.behavior.personal_weights`, :func:`~sim.behavior.move_weights`,
+:func:`~sim.behavior.stay_utility`, :func:`~sim.behavior.move_logit`). The restlessness enters
+the log odds of moving additively (:func:`~sim.behavior.move_logit`), so P(move | u) is the
+logistic of (log odds at u = 0) + u, and the exponential is factored as exp(log odds) * exp(u):
+the month's weights are formed once and each quadrature node costs a multiplication. The month is
+scheduled as in the engines: merges at its start, the choice from the state at its start, tenure
+restarting on a move.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from sim.errors import InputError
+from sim.kernel.behavior import (
+    LAM,
+    SIGMA_U,
+    fixed_utilities,
+    inclusive_value,
+    month_weights,
+    move_logit,
+    move_weights,
+    personal_weights,
+    stay_utility,
+    tie_factors_into,
+)
+from sim.likelihood.panel import Panel
+from sim.world import CompiledWorld
+
+#: Gauss-Hermite nodes for the restlessness and Sobol points for the fits, by default.
+QUADRATURE, FIT_POINTS = 16, 128
+#: |log odds| beyond which a month's choice is certain to float precision (exp stays finite).
+_LOGIT_CLAMP = 300.0
+#: Rescale a researcher's forward probabilities below this (products over long panels).
+_TINY = 1e-150
+
+
+@dataclass(frozen=True)
+class Integration:
+    """The fixed integration points of the likelihood: nodes for u, quasi-random normals for m.
+
+    ``z`` [Q] and ``z_weights`` [Q] are Gauss-Hermite nodes and weights for a standard normal
+    (the weights sum to 1); ``fits`` [M, L] are the fit normals of the Sobol points.
+    """
+
+    z: np.ndarray
+    z_weights: np.ndarray
+    fits: np.ndarray
+
+    @classmethod
+    def build(
+        cls, n_labs: int, quadrature: int = QUADRATURE, fit_points: int = FIT_POINTS, seed: int = 0
+    ) -> Integration:
+        """Points for a world of ``n_labs`` labs; ``fit_points`` must be a power of 2."""
+        from scipy.stats import norm, qmc
+
+        if quadrature < 1 or fit_points < 1 or fit_points & (fit_points - 1):
+            raise InputError(
+                f"quadrature must be >= 1 and fit_points a power of 2, got {quadrature} and "
+                f"{fit_points}"
+            )
+        nodes, weights = np.polynomial.hermite.hermgauss(quadrature)
+        sobol = qmc.Sobol(d=n_labs, scramble=True, rng=np.random.default_rng(seed))
+        uniforms = np.clip(sobol.random(fit_points), 1e-12, 1 - 1e-12)
+        return cls(
+            z=math.sqrt(2.0) * nodes,
+            z_weights=weights / math.sqrt(math.pi),
+            fits=np.ascontiguousarray(norm.ppf(uniforms)),
+        )
+
+
+def log_likelihood(
+    world: CompiledWorld,
+    theta: np.ndarray,
+    panel: Panel,
+    integration: Integration | None = None,
+) -> np.ndarray:
+    """Each researcher's log-likelihood of the panel, float [N] (their sum is log L).
+
+    Args:
+        world: the compiled world; its horizon covers the panel's months.
+        theta: one parameter vector [P].
+        panel: the observed history (:func:`observed_panel`, :func:`complete_panel`).
+        integration: the integration points (default :meth:`Integration.build` with the
+            world's labs and the default sizes).
+    """
+    integration = integration or Integration.build(world.timeline.attributes.shape[1])
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    fits, log_ratio = tilted_fits(world, theta, panel, integration.fits)
+    log_l = conditional_log_likelihoods(world, theta, panel, integration.z, fits)
+    # mean over the fit points (importance-weighted), quadrature over the restlessness, in logs
+    log_w = np.log(integration.z_weights) - math.log(integration.fits.shape[0])
+    terms = log_l + log_ratio[:, :, None] + log_w[None, None, :]
+    peak = terms.max(axis=(1, 2), keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)  # an impossible history: every term is -inf
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(terms - peak).sum(axis=(1, 2))) + peak[:, 0, 0]
+
+
+def tilted_fits(
+    world: CompiledWorld, theta: np.ndarray, panel: Panel, normals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit normals shifted towards each researcher's destinations, with their importance ratios.
+
+    A researcher who moved n_j times to lab j has the factor exp(n_j * m_ij / lam) in the
+    likelihood's numerators, so with m_ij = sigma_match * z the integral over z is dominated by
+    its upper tail, which few quasi-random points reach. Sampling z from N(a_j, 1) with
+    a_j = n_j * sigma_match / lam (exponential tilting) puts the points there; the ratio of the
+    densities, exp(-a.z - |a|^2 / 2) at the unshifted point z, keeps the estimate unbiased. The
+    shift is smooth in theta, so the likelihood stays a smooth function of it.
+
+    Returns:
+        The shifted normals [N, M, L] and the log ratios [N, M].
+    """
+    from sim.kernel.behavior import LAM, SIGMA_MATCH
+
+    n_labs = normals.shape[1]
+    visits = np.zeros((panel.n_researchers, n_labs))
+    for i in range(panel.n_researchers):
+        for k in range(panel.chain[i], panel.chain[i + 1]):
+            if panel.to[k] != world.start_labs[i]:  # no fit at the start lab
+                visits[i, panel.to[k]] += 1.0
+    shift = visits * (theta[SIGMA_MATCH] / theta[LAM])
+    fits = normals[None, :, :] + shift[:, None, :]
+    log_ratio = -(normals @ shift.T).T - 0.5 * (shift**2).sum(axis=1)[:, None]
+    return fits, log_ratio
+
+
+def conditional_log_likelihoods(
+    world: CompiledWorld, theta: np.ndarray, panel: Panel, z: np.ndarray, fits: np.ndarray
+) -> np.ndarray:
+    """Log-likelihood of each researcher's history given their latent terms, float [N, M, Q].
+
+    Entry [i, m, q] conditions on the restlessness sigma_u * z[q] and the fit normals
+    fits[i, m] (before scaling by sigma_match, [N, M, L]; 0 at the start lab as in the engines),
+    summing over the months the intervals allow. For the integral and for drawing a researcher's
+    latent terms given their history (:mod:`sim.forecast`).
+    """
+    if panel.n_months > world.n_months or panel.n_researchers != world.n_researchers:
+        raise InputError(
+            f"a panel of {panel.n_months} months x {panel.n_researchers} researchers does not "
+            f"fit this world ({world.n_months} months x {world.n_researchers} researchers)"
+        )
+    tl = world.timeline
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    return _log_likelihoods(
+        theta, panel.n_months, panel.chain, panel.to, panel.earliest, panel.latest,
+        panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
+        tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
+        world.founder, np.ascontiguousarray(z, dtype=np.float64),
+        np.ascontiguousarray(fits, dtype=np.float64),
+    )  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def _log_likelihoods(
+    theta, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
+    attributes, exists, merge_into, tie_indptr, tie_indices, tie_weights, home, founder, z, fits,
+):  # fmt: skip
+    n_people = chain.shape[0] - 1
+    n_labs = attributes.shape[1]
+    n_points, n_nodes = fits.shape[1], z.shape[0]
+    out = np.empty((n_people, n_points, n_nodes))
+    # shared by every researcher and point: the months' lab terms and the colleagues' pulls
+    base = np.empty((n_months, n_labs))
+    base_weights = np.empty((n_months, n_labs))
+    shift = np.empty(n_months)
+    for t in range(n_months):
+        shift[t] = month_weights(theta, attributes[t], exists[t], base[t], base_weights[t])
+    tie_factors = np.empty(tie_weights.shape[0])
+    tie_factors_into(theta, tie_weights, tie_factors)
+    exp_u = np.empty(n_nodes)
+    for q in range(n_nodes):
+        exp_u[q] = math.exp(theta[SIGMA_U] * z[q])
+    # tasks interleave researchers, so each thread's share holds some of every researcher
+    # (their costs differ with their intervals' widths)
+    n_blocks = min(n_points, 4)
+    size = (n_points + n_blocks - 1) // n_blocks
+    for task in prange(n_people * n_blocks):
+        i, block = task % n_people, task // n_people
+        lo, hi = block * size, min((block + 1) * size, n_points)
+        out[i, lo:hi] = _researcher(
+            theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
+            start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
+            founder, fits[i, lo:hi], base, base_weights, shift, exp_u,
+        )  # fmt: skip
+    return out
+
+
+@njit(cache=True)
+def _researcher(
+    theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
+    merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, fit_normals,
+    base, base_weights, shift, exp_u,
+):  # fmt: skip
+    """Log-likelihood of researcher i's history per fit point and restlessness node [M, Q].
+
+    The forward recursion: state (k moves made, month s of the k-th) with probability
+    alpha[state, m, q]. State 0 is "no move yet"; the states of move k are the months of its
+    interval, offset[k] .. offset[k] + width - 1.
+
+    Per month and number of moves made, the parts that do not depend on the fit point are
+    formed once: the colleagues' pull at every lab (:func:`~sim.behavior.personal_weights` with
+    a unit fixed factor) times the month's shared factor (:func:`~sim.behavior.move_weights`).
+    exp(V_ij / lam) is their product with the fixed factor exp(fixed_ij / lam) of each fit point
+    (the factorisation :func:`~sim.behavior.decide` uses), so the move nest's sum at a fit point
+    is a dot product; V_stay is linear in the fixed term at the own lab
+    (:func:`~sim.behavior.stay_utility`), so it is formed once and shifted per point.
+    """
+    n_labs = base.shape[1]
+    n_nodes = exp_u.shape[0]
+    n_points = fit_normals.shape[0]
+    first, n_moves = chain[i], chain[i + 1] - chain[i]
+    offset = np.empty(n_moves + 2, dtype=np.int64)
+    offset[0], offset[1] = 0, 1
+    for k in range(n_moves):
+        offset[k + 2] = offset[k + 1] + latest[first + k] - earliest[first + k] + 1
+    n_states = offset[n_moves + 1]
+    alpha = np.zeros((n_states, n_points, n_nodes))
+    alpha[0] = 1.0
+    live = np.zeros(n_states, dtype=np.bool_)
+    live[0] = True
+    log_scale = np.zeros(n_points)
+    # the researcher's fixed terms at each fit point: one row of the engines' fixed_utilities
+    fixed_utility = np.empty((n_points, n_labs))
+    fixed_weight = np.empty((n_points, n_labs))
+    for m in range(n_points):
+        fixed_utilities(
+            theta, home[i : i + 1], founder[i : i + 1], fit_normals[m : m + 1],
+            start_labs[i : i + 1], fixed_utility[m : m + 1], fixed_weight[m : m + 1],
+        )  # fmt: skip
+    state_lab = np.empty(n_moves + 1, dtype=np.int64)
+    state_lab[0] = start_labs[i]
+    for k in range(n_moves):
+        state_lab[k + 1] = to[first + k]
+    unit = np.ones(n_labs)
+    pull = np.empty(n_labs)
+    shared = np.empty(n_labs)
+    peer = np.empty(n_labs)
+    inclusive = np.empty(n_points)
+    share = np.empty(n_points)
+    p_stay = np.empty(n_nodes)
+    lam = theta[LAM]
+    for t in range(n_months):
+        for k in range(n_moves + 1):
+            if merge_into[t, state_lab[k]] >= 0:
+                state_lab[k] = merge_into[t, state_lab[k]]
+        # newest states first, so a move made this month is not moved again
+        for k in range(n_moves, -1, -1):
+            lo = offset[k]
+            hi = offset[k + 1]
+            any_live = False
+            for s in range(lo, hi):
+                any_live = any_live or live[s]
+            if not any_live:
+                continue
+            current = state_lab[k]
+            # the colleagues' pull from their imputed labs (never the researcher's own)
+            personal_weights(
+                theta, i, start_of_month[t], unit, tie_indptr, tie_indices, tie_weights,
+                tie_factors, peer, pull,
+            )  # fmt: skip
+            move_weights(current, base_weights[t], pull, shared)
+            has_next = k < n_moves
+            can_move = has_next and earliest[first + k] <= t <= latest[first + k]
+            must_have_moved = has_next and t >= latest[first + k]
+            target = to[first + k] if can_move else 0
+            for m in range(n_points):
+                total = 0.0
+                for j in range(n_labs):
+                    total += shared[j] * fixed_weight[m, j]
+                inclusive[m] = inclusive_value(shift[t], total)
+                share[m] = shared[target] * fixed_weight[m, target] / total if total > 0 else 0.0
+            for s in range(lo, hi):
+                if not live[s]:
+                    continue
+                if k == 0:
+                    tenure = start_tenure[i] + t / 12.0
+                else:
+                    tenure = (t - 1 - (earliest[first + k - 1] + s - lo)) / 12.0
+                v_stay = stay_utility(theta, base[t, current], peer[current], 0.0, tenure, 0.0)
+                into = offset[k + 1] + (t - earliest[first + k]) if can_move else 0
+                for m in range(n_points):
+                    logit = move_logit(v_stay + fixed_utility[m, current], lam, inclusive[m])
+                    e_move = math.exp(min(max(logit, -_LOGIT_CLAMP), _LOGIT_CLAMP))
+                    for q in range(n_nodes):
+                        p_stay[q] = 1.0 / (1.0 + e_move * exp_u[q])
+                    if can_move and share[m] > 0.0:
+                        for q in range(n_nodes):
+                            alpha[into, m, q] += alpha[s, m, q] * (1.0 - p_stay[q]) * share[m]
+                    if must_have_moved:
+                        for q in range(n_nodes):
+                            alpha[s, m, q] = 0.0
+                    else:
+                        for q in range(n_nodes):
+                            alpha[s, m, q] *= p_stay[q]
+                if can_move:
+                    live[into] = True
+                if must_have_moved:
+                    live[s] = False
+        # keep the products in range over long panels, per fit point
+        for m in range(n_points):
+            peak = 0.0
+            for s in range(n_states):
+                if live[s]:
+                    for q in range(n_nodes):
+                        peak = max(peak, alpha[s, m, q])
+            if 0.0 < peak < _TINY:
+                for s in range(n_states):
+                    for q in range(n_nodes):
+                        alpha[s, m, q] /= _TINY
+                log_scale[m] += math.log(_TINY)
+    result = np.empty((n_points, n_nodes))
+    for m in range(n_points):
+        for q in range(n_nodes):
+            total_q = 0.0
+            for s in range(n_states):
+                if live[s]:
+                    total_q += alpha[s, m, q]
+            result[m, q] = math.log(total_q) + log_scale[m] if total_q > 0.0 else -math.inf
+    return result

@@ -1,0 +1,135 @@
+"""An observed history as the likelihood reads it: each researcher's chain of moves.
+
+A :class:`Panel` holds everyone's moves (lab codes, and the interval of months each was made in)
+and the imputed positions of colleagues: every move at the middle of its interval, the one
+approximation of the likelihood (:mod:`sim.likelihood.evaluate`). Panels come from a world's
+``observed.csv`` (:func:`observed_panel`), from a complete simulated history
+(:func:`complete_panel`) or from move chains made up for a test (:func:`panel_from_chains`);
+positions follow merges through :mod:`sim.world.merges`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import InputError
+from sim.world import CompiledWorld, World
+from sim.world.merges import follow, merged, start_of_month
+
+
+@dataclass(frozen=True)
+class Panel:
+    """An observed history prepared for the likelihood: everyone's chain of moves.
+
+    The moves of researcher i are entries ``chain[i] .. chain[i + 1] - 1`` of ``to`` (lab code),
+    ``earliest`` and ``latest`` (month indices: the first month at ``to`` lies in between).
+    ``start_of_month[t]`` is everyone's lab at the start of month t (merges of month t applied)
+    with every move at the middle of its interval: the imputed positions of colleagues;
+    ``end_of_history`` [N] is where that reading leaves everyone after the last month.
+    """
+
+    n_months: int
+    chain: np.ndarray
+    to: np.ndarray
+    earliest: np.ndarray
+    latest: np.ndarray
+    start_of_month: np.ndarray
+    end_of_history: np.ndarray
+
+    @property
+    def n_researchers(self) -> int:
+        """Researchers in the panel."""
+        return self.chain.shape[0] - 1
+
+    def imputed(self) -> np.ndarray:
+        """Everyone's lab after each month, int [T, N], each move at the middle of its interval."""
+        return np.vstack([self.start_of_month[1:], self.end_of_history[None, :]])
+
+
+def observed_panel(world: World) -> Panel:
+    """The world's observed history (``observed.csv``) as a :class:`Panel`.
+
+    Raises:
+        InputError: the world has no observed history, naming its folder; the history itself is
+            checked against the world when the world is loaded (:mod:`sim.observed`).
+    """
+    if world.observed is None:
+        raise InputError(
+            "this world has no observed history (observed.csv): the likelihood and forecasts "
+            "from the observed state need one",
+            source=str(world.folder) if world.folder else world.title,
+        )
+    observed = world.observed
+    codes = {lab: j for j, lab in enumerate(world.labs)}
+    chains = [observed.moves_of(i) for i in range(len(world.researchers))]
+    moves = [m for chain in chains for m in chain]
+    compiled = world.compile(world.calendar.observed_until)
+    return panel_from_chains(
+        compiled,
+        observed.n_months,
+        np.cumsum([0] + [len(c) for c in chains]),
+        np.array([codes[m.to] for m in moves], dtype=np.int64),
+        np.array([m.earliest for m in moves], dtype=np.int64),
+        np.array([m.latest for m in moves], dtype=np.int64),
+    )
+
+
+def complete_panel(world: CompiledWorld, labs: np.ndarray) -> Panel:
+    """A :class:`Panel` from everyone's lab after each month, int [T, N] (e.g. a simulated run).
+
+    A change of lab that a merge explains is not a move; every other change is a move known to
+    the month.
+    """
+    labs = np.asarray(labs, dtype=np.int64)
+    n_months, n_people = labs.shape
+    if n_people != world.n_researchers or n_months > world.n_months:
+        raise InputError(
+            f"a panel of {n_months} months x {n_people} researchers does not fit this world "
+            f"({world.n_months} months x {world.n_researchers} researchers)"
+        )
+    chain, to, months = [0], [], []
+    merge_into = world.timeline.merge_into
+    for i in range(n_people):
+        lab = int(world.start_labs[i])
+        for t in range(n_months):
+            lab = merged(lab, t, merge_into)
+            if labs[t, i] != lab:  # not where merges alone put them: a move
+                lab = int(labs[t, i])
+                to.append(lab)
+                months.append(t)
+        chain.append(len(to))
+    months_arr = np.array(months, dtype=np.int64)
+    return panel_from_chains(
+        world, n_months, np.array(chain), np.array(to, dtype=np.int64), months_arr, months_arr
+    )
+
+
+def panel_from_chains(world: CompiledWorld, n_months, chain, to, earliest, latest) -> Panel:
+    """A :class:`Panel` from move chains (e.g. an observed history, or one made up for a test).
+
+    Researcher i's moves are entries ``chain[i] .. chain[i + 1] - 1`` of ``to``, ``earliest``
+    and ``latest`` (lab codes and month indices), in order.
+    """
+    merge_into = world.timeline.merge_into
+    n_people = chain.shape[0] - 1
+    start = np.empty((n_months, n_people), dtype=np.int64)
+    last = np.empty(n_people, dtype=np.int64)
+    for i in range(n_people):
+        imputed = [
+            ((int(earliest[k]) + int(latest[k])) // 2, int(to[k]))
+            for k in range(chain[i], chain[i + 1])
+        ]
+        end = follow(int(world.start_labs[i]), imputed, merge_into, n_months)
+        start[:, i] = start_of_month(int(world.start_labs[i]), end, merge_into)
+        last[i] = end[-1] if n_months else int(world.start_labs[i])
+    return Panel(
+        n_months=n_months,
+        chain=np.ascontiguousarray(chain, dtype=np.int64),
+        to=np.ascontiguousarray(to, dtype=np.int64),
+        earliest=np.ascontiguousarray(earliest, dtype=np.int64),
+        latest=np.ascontiguousarray(latest, dtype=np.int64),
+        start_of_month=start,
+        end_of_history=last,
+    )

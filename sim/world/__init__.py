@@ -1,0 +1,60 @@
+"""The world layer: a cohort, its labs, their dated events and its observed history, from files.
+
+Modules: :mod:`~sim.world.structure` (the world and its compiled, array form),
+:mod:`~sim.world.loading` (reading a world's folder), :mod:`~sim.world.timeline` (calendar and
+month-by-month lab attributes), :mod:`~sim.world.observed` (the observed moves),
+:mod:`~sim.world.statistics` (the declared statistics), :mod:`~sim.world.merges` (following a
+researcher through merges), :mod:`~sim.world.files` and :mod:`~sim.world.checks` (reading and
+checking a user's files). It imports only :mod:`sim.kernel` and :mod:`sim.errors`; the layers
+above import its names from here.
+"""
+
+from sim.world.files import StrictModel, explain_validation_error, read_toml
+from sim.world.loading import load_world, packaged_worlds
+from sim.world.observed import Move, Observed, load_observed
+from sim.world.statistics import (
+    BUILT_IN,
+    KINDS,
+    Statistic,
+    check_statistics,
+    find_statistic,
+    latest_at_focal,
+    simulated,
+)
+from sim.world.structure import (
+    NEVER,
+    CompiledWorld,
+    Event,
+    World,
+    founding_month,
+    tie_rows,
+)
+from sim.world.timeline import Calendar, LabTimeline, compile_timeline, format_month
+
+__all__ = [
+    "BUILT_IN",
+    "KINDS",
+    "NEVER",
+    "Calendar",
+    "CompiledWorld",
+    "Event",
+    "LabTimeline",
+    "Move",
+    "Observed",
+    "Statistic",
+    "StrictModel",
+    "World",
+    "check_statistics",
+    "compile_timeline",
+    "explain_validation_error",
+    "find_statistic",
+    "format_month",
+    "founding_month",
+    "latest_at_focal",
+    "load_observed",
+    "load_world",
+    "packaged_worlds",
+    "read_toml",
+    "simulated",
+    "tie_rows",
+]
