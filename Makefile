@@ -68,6 +68,8 @@ app: venv
 # chromium on PATH (Debian's: apt-get install chromium). Without one they skip, and this says so.
 CHROMIUM ?= $(firstword $(SIM_CHROMIUM) $(shell command -v chromium chromium-browser 2>/dev/null))
 
+# The layers contract (pyproject.toml, [tool.importlinter]) is checked first: an import that points
+# up a layer, or a circle, fails the run before the tests.
 # numba's cache is keyed on each file's own timestamp, not on the functions it inlines from other
 # files: clear it so the tests always run the compiled form of the current source.
 test: venv
@@ -76,6 +78,7 @@ test: venv
 		echo "browser tests: running them with $(CHROMIUM)"; \
 	else \
 		echo "browser tests: SKIPPED, no Chromium found (apt-get install chromium, or set SIM_CHROMIUM)"; fi
+	$(VENV)/bin/lint-imports
 	SIM_CHROMIUM="$(CHROMIUM)" $(PY) -m pytest -q -rs tests --nbmake docs/tutorial.ipynb
 
 # The documentation site (mkdocs.yml, docs/) into site/: installs the docs extra into .venv, then

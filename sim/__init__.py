@@ -1,12 +1,28 @@
 """An agent-based model of why researchers leave a lab, and what would have kept them.
 
 Researchers choose each month between their lab, its spin-outs and rival labs by a nested logit
-over openness, research culture, product pace, pay, colleagues and home city
-(:mod:`sim.behavior`). A world (a cohort, its labs, their dated events, the observed history and
-the statistics to read off it) is a folder of data files (:func:`load_world`); two are shipped in
-``sim/data``.
-Two engines run the same rule: the Mesa model (:mod:`sim.model`, the reference) and a compiled
-ensemble engine (:mod:`sim.ensemble`) that runs many replicates at once, move for move identical.
+over openness, research culture, product pace, pay, colleagues and home city. A world (a cohort,
+its labs, their dated events, the observed history and the statistics to read off it) is a folder
+of data files; two are shipped in ``sim/data``. Two engines run the same rule, move for move
+identical: the Mesa model (the reference) and a compiled ensemble engine.
+
+The house, in layers that import downwards only (an import-linter contract in pyproject.toml)::
+
+    cli/          one module per command; nothing below it knows argparse
+    app/          the page (sim app): catalog, settings, computation, figures, replay, layout
+    reports/      result objects -> Markdown, tables, figures
+    analysis/     compare, explain (causes, Shapley values, attribution), sweep, sensitivity,
+                  robustness
+    inference/    abc/ (smc, targets, priors), posterior (emcee), joint, reference, diagnostics
+    engines/      ensemble (compiled), mesa_model (Mesa), simulate() that every driver calls
+    likelihood/   the probability of an observed history: panel, evaluate, forecast draws
+    results/      Trajectories and what is read off them; the output folders (store)
+    config/       the parameter space (params) and scenario files
+    world/        a world's files, loading, compiled form, timeline, observed history, merges
+    kernel/       the choice rule (behavior), philox, streams: imports nothing from sim
+
+Beside them, ``errors`` (InputError) and ``paths`` serve every layer. What is imported here is
+the public API; everything else may change.
 """
 
 from sim.config.params import PARAMETER_SPACE, sample_prior

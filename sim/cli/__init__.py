@@ -1,4 +1,9 @@
-"""The sim command: run, compare, sweep, sensitivity, calibrate.
+"""The sim command: the top layer, one module per subcommand, nothing below it knows argparse.
+
+Modules: :mod:`~sim.cli.run`, :mod:`~sim.cli.compare`, :mod:`~sim.cli.sweep` (sweep and
+sensitivity), :mod:`~sim.cli.calibrate`, :mod:`~sim.cli.robustness`, :mod:`~sim.cli.explain`,
+:mod:`~sim.cli.app`; :mod:`~sim.cli.common` holds the help layout and argument types. Each
+command parses its options, calls the algorithm of the layers below and its report writer.
 
 Bad input (a malformed scenario, an unknown lab or parameter, a date outside the window, a
 corrupt results file) prints one paragraph naming the file, the key and what was expected, and
@@ -8,18 +13,14 @@ exits with status 2; it never leaves a traceback and never overwrites earlier re
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from sim.cli.common import HelpFormatter
 from sim.errors import InputError
 
-#: The subcommands, in the order ``sim --help`` lists them: each is a module of this package.
-COMMANDS = ("run", "compare", "sweep", "calibrate", "robustness", "explain", "app")
-
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser: each module of :data:`COMMANDS` adds its subcommand."""
+    """The argument parser: each command's module of this package adds its subcommand(s)."""
     parser = argparse.ArgumentParser(
         prog="sim",
         description=(
@@ -33,8 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    for command in COMMANDS:
-        importlib.import_module(f"sim.cli.{command}").register(sub)
+    from sim.cli import app, calibrate, compare, explain, robustness, run, sweep
+
+    for command in (run, compare, sweep, calibrate, robustness, explain, app):
+        command.register(sub)
     return parser
 
 

@@ -62,7 +62,8 @@ def register(sub) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run the scenario and write its folder."""
     from sim.config.scenario import load_scenario
-    from sim.engines.run import run_streamed, write_run
+    from sim.engines.run import run_streamed
+    from sim.reports.run import write_run
     from sim.results import check_out_folder
 
     scenario = load_scenario(args.scenario)

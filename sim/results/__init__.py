@@ -42,12 +42,15 @@ from sim.results.store import (
     write_json,
     write_text,
 )
+from sim.results.trajectory_file import TRAJECTORY_BLOCK, TrajectoryWriter, write_trajectories
 
 __all__ = [
     "PACKAGE",
     "QUANTILES",
+    "TRAJECTORY_BLOCK",
     "RunSummary",
     "Trajectories",
+    "TrajectoryWriter",
     "at_lab",
     "check_out_folder",
     "checkpoint_month",
@@ -76,4 +79,5 @@ __all__ = [
     "write_frame",
     "write_json",
     "write_text",
+    "write_trajectories",
 ]

@@ -419,7 +419,7 @@ class RunSummary:
     """What a run's tables are made of, per replicate, without the lab codes [R, T, N].
 
     Built chunk by chunk (:meth:`of`, :meth:`concatenate`), so a run of any size keeps only
-    [R, T] counts and [R] statistics in memory (:func:`sim.run.run_streamed`).
+    [R, T] counts and [R] statistics in memory (:func:`sim.engines.run.run_streamed`).
 
     Attributes:
         world: the world simulated.

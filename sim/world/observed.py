@@ -16,6 +16,7 @@ statistics are computed on the observed history by the same code as on simulated
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,15 @@ class Observed:
 
     def moves_of(self, i: int) -> list[Move]:
         """Researcher i's moves, in order."""
-        return [m for m in self.moves if m.researcher == i]
+        return list(self.by_researcher.get(i, ()))
+
+    @cached_property
+    def by_researcher(self) -> dict[int, tuple[Move, ...]]:
+        """Each researcher's moves, in order, indexed once (reading a history stays linear)."""
+        out: dict[int, list[Move]] = {}
+        for move in self.moves:
+            out.setdefault(move.researcher, []).append(move)
+        return {i: tuple(moves) for i, moves in out.items()}
 
     def lab_matrix(self, world: World, reading: str) -> np.ndarray:
         """Everyone's lab code at the end of each observed month, int8 [T, N].
@@ -78,17 +87,17 @@ class Observed:
         codes = {lab: j for j, lab in enumerate(world.labs)}
         merge_into = world.compile(world.calendar.observed_until).timeline.merge_into
         focal = codes[world.focal_lab]
+        # where merges alone take someone who is at lab j: once per lab, not once per reading
+        stays = {j: follow(j, (), merge_into, self.n_months) for j in range(len(world.labs))}
         low = np.zeros(self.n_months, dtype=np.int64)
         high = np.zeros(self.n_months, dtype=np.int64)
         for i, start in enumerate(world.start_labs):
             moves = self.moves_of(i)
+            arrived = [codes[start]] + [codes[m.to] for m in moves]  # lab after k moves
             for t in range(self.n_months):
                 done = sum(m.latest <= t for m in moves)
                 possible = sum(m.earliest <= t for m in moves)
-                places = {
-                    follow(codes[moves[k - 1].to] if k else codes[start], (), merge_into, t + 1)[-1]
-                    for k in range(done, possible + 1)
-                }
+                places = {int(stays[arrived[k]][t]) for k in range(done, possible + 1)}
                 low[t] += places == {focal}
                 high[t] += focal in places
         return low, high
