@@ -20,9 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
+from scipy.stats import truncnorm
 
 from sim.errors import InputError, suggest
 from sim.kernel.behavior import PARAMETER_NAMES
+
+#: Below this prior mass between the bounds, quantiles are mapped in log space (from_unit).
+TAIL_MASS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,22 @@ class Parameter:
         )
 
     def from_unit(self, q: np.ndarray) -> np.ndarray:
-        """Map quantiles in [0, 1] to parameter values through the prior (inverse CDF)."""
+        """Map quantiles in [0, 1] to parameter values through the prior (inverse CDF).
+
+        Where the bounds cut a sliver of less than :data:`TAIL_MASS` from the normal (a prior
+        whose mean lies far outside its bounds), the CDF at both bounds rounds to the same
+        number, so the inverse is computed in log space by :func:`scipy.stats.truncnorm.ppf`
+        instead, which keeps the draws spread over the bounds as the truncated normal is.
+        """
         q = np.asarray(q, dtype=np.float64)
         if math.isinf(self.sd):
             return self.low + q * (self.high - self.low)
         a, b = self.prior_cdf_bounds()
-        values = self.mean + self.sd * ndtri(a + q * (b - a))
+        if b - a < TAIL_MASS:
+            z_low, z_high = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+            values = truncnorm.ppf(q, z_low, z_high, loc=self.mean, scale=self.sd)
+        else:
+            values = self.mean + self.sd * ndtri(a + q * (b - a))
         return np.clip(values, self.low, self.high)
 
     def log_prior(self, x: np.ndarray) -> np.ndarray:
