@@ -176,8 +176,47 @@ class World:
             where = getattr(event, "origin", "") or f"{src}/events.csv"
             _check_event(event, self, where, event.key or f"row {row} (id {event.id!r})")
         no_duplicates(tuple(e.id for e in self.events), f"{src}/events.csv", "id")
+        self._check_merges()
         if self.ties is not None and self.ties.shape != (len(self.researchers),) * 2:
             raise InputError("ties must be an N x N matrix over the cohort", source=src)
+
+    def _check_merges(self) -> None:
+        """A lab merges away at most once, and never into a lab gone by that month.
+
+        Otherwise researchers would sit at a lab that no longer exists: a merge into a lab that
+        has merged away (or merges away in the same month, as two labs merging into each other
+        would) has no lab left to receive them.
+        """
+        merges = sorted(
+            ((self.calendar.index(e.month), row, e) for row, e in enumerate(self.events, start=2)
+             if e.kind == "merge"),
+            key=lambda m: m[0],
+        )  # fmt: skip
+        gone: dict[str, tuple[int, Event]] = {}
+
+        def where(row: int, event: Event) -> tuple[str, str]:
+            origin = getattr(event, "origin", "") or f"{self.source}/events.csv"
+            return origin, event.key or f"row {row} (id {event.id!r})"
+
+        for month, row, event in merges:
+            if event.lab in gone:
+                earlier = gone[event.lab][1]
+                source, key = where(row, event)
+                raise InputError(
+                    f"{event.lab!r} already merges into {earlier.into!r} in {earlier.month} "
+                    f"(event {earlier.id!r}): a lab merges away once", source=source, key=key,
+                )  # fmt: skip
+            gone[event.lab] = (month, event)
+        for month, row, event in merges:
+            if event.into in gone and gone[event.into][0] <= month:
+                later = gone[event.into][1]
+                source, key = where(row, event)
+                raise InputError(
+                    f"merge of {event.lab!r} into {event.into!r} in {event.month}, but "
+                    f"{event.into!r} itself merges into {later.into!r} in {later.month} (event "
+                    f"{later.id!r}): merge into a lab that still exists after that month",
+                    source=source, key=key,
+                )  # fmt: skip
 
     @property
     def pooled_labs(self) -> tuple[str, ...]:

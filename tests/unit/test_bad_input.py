@@ -1,0 +1,62 @@
+"""Bad input found by probing as a careless user would: each gets exit 2 and names the place.
+
+Each test here failed before its fix (the defect named in its docstring).
+"""
+
+import re
+
+import pytest
+
+from sim.errors import InputError
+from sim.world import Event
+from tests.conftest import make_world, run_sim
+
+
+def _merge(id_, month, lab, into):
+    return Event(id=id_, month=month, kind="merge", lab=lab, into=into)
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        # B merges into C in 2023-06; A merging into B afterwards would put people at a lab gone
+        ((_merge("b_to_c", "2023-06", "B", "C"), _merge("a_to_b", "2023-09", "A", "B")),
+         r"row 3 \(id 'a_to_b'\).*'B' itself merges into 'C' in 2023-06 \(event 'b_to_c'\)"),
+        # two labs merging into each other in the same month
+        ((_merge("b_to_c", "2023-06", "B", "C"), _merge("c_to_b", "2023-06", "C", "B")),
+         r"merge of 'B' into 'C' in 2023-06, but 'C' itself merges into 'B'"),
+        # a lab that merges away twice
+        ((_merge("b_to_c", "2023-06", "B", "C"), _merge("b_to_a", "2023-09", "B", "A")),
+         r"row 3 \(id 'b_to_a'\).*'B' already merges into 'C' in 2023-06"),
+    ],
+)  # fmt: skip
+def test_a_merge_into_a_lab_that_is_gone_is_refused_naming_the_event(events, message):
+    """Was accepted: researchers then sat at labs that no longer existed."""
+    with pytest.raises(InputError, match=message):
+        make_world(labs=("A", "B", "C"), events=events)
+
+
+def test_a_merge_into_a_lab_that_merges_later_is_accepted():
+    world = make_world(
+        labs=("A", "B", "C"),
+        events=(_merge("a_to_b", "2023-04", "A", "B"), _merge("b_to_c", "2023-06", "B", "C")),
+    )
+    merge_into = world.compile("2023-12").timeline.merge_into
+    assert merge_into[2, 0] == 1 and merge_into[4, 1] == 2
+
+
+def test_a_scenarios_merge_into_a_merged_lab_exits_2_naming_its_key(tmp_path):
+    scenario = tmp_path / "bad-merge.toml"
+    scenario.write_text(
+        'extends = "baseline"\n[world]\nadd_events = [{ id = "x", month = "2024-06", '
+        'kind = "merge", lab = "Meta", into = "Inflection" }]\n'
+    )
+    result = run_sim("run", scenario, "--replicates", "2", "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert re.search(
+        r"bad-merge\.toml, at world\.add_events\[0\].*'Inflection' itself merges into "
+        r"'Microsoft AI' in 2024-03",
+        result.stderr,
+    ), result.stderr
+    assert not (tmp_path / "out").exists()
