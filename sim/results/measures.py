@@ -536,8 +536,10 @@ def _summary_rows(summary: RunSummary) -> pd.DataFrame:
             {
                 "statistic": name,
                 "mean": valid.mean() if len(valid) else np.nan,
-                "q05": np.quantile(valid, 0.05) if len(valid) else np.nan,
-                "q95": np.quantile(valid, 0.95) if len(valid) else np.nan,
+                # inverted-CDF quantiles: values a replicate took (a count, a month), never
+                # an interpolation between two (the comparison's intervals read them alike)
+                "q05": np.quantile(valid, 0.05, method="inverted_cdf") if len(valid) else np.nan,
+                "q95": np.quantile(valid, 0.95, method="inverted_cdf") if len(valid) else np.nan,
                 "label": label,
             }
         )

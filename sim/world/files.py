@@ -7,10 +7,12 @@ error into an :class:`~sim.errors.InputError` that names the file, the key and t
 
 from __future__ import annotations
 
+import csv
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.errors import InputError, suggest
@@ -80,3 +82,32 @@ def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         if model is None:
             return None
     return model
+
+
+def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """A user's CSV file as text cells, stripped; its header checked first.
+
+    Raises:
+        InputError: naming the file: unreadable, a column named twice in the header (pandas
+            would silently rename the second and read only the first), or a required column
+            missing.
+    """
+    source = str(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            header = [name.strip() for name in next(csv.reader(handle), [])]
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except Exception as exc:  # pandas and csv raise several types for an unreadable file
+        raise InputError(f"not a readable CSV file ({exc})", source=source) from exc
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise InputError(
+            f"column(s) {twice} appear more than once in the header; keep one of each",
+            source=source, key="header",
+        )  # fmt: skip
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {missing}; expected at least {list(required)}", source=source
+        )
+    return table.apply(lambda col: col.str.strip())

@@ -18,7 +18,7 @@ from scipy import sparse
 from sim.errors import InputError, suggest
 from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates, number, split_list
-from sim.world.files import read_toml
+from sim.world.files import read_table, read_toml
 from sim.world.observed import load_observed
 from sim.world.statistics import check_statistics
 from sim.world.structure import Event, World
@@ -124,6 +124,15 @@ def read_world_toml(path: Path) -> dict:
         if key in raw:
             month_index(raw[key], calendar, path, key)
     calendar = Calendar(raw["start"], raw.get("observed_until"), raw.get("horizon"))
+    if calendar.horizon and calendar.observed_until and (
+        calendar.index(calendar.horizon) < calendar.index(calendar.observed_until)
+    ):
+        raise InputError(
+            f"horizon {calendar.horizon} is before observed_until {calendar.observed_until}: a "
+            "run to the default horizon would not reach the end of the observed history (and its "
+            "statistics there); set horizon at or after observed_until",
+            source=str(path), key="horizon",
+        )  # fmt: skip
     statistics = raw.get("statistic", [])
     if not isinstance(statistics, list):
         raise InputError("expected [[statistic]] tables", source=str(path), key="statistic")
@@ -146,17 +155,7 @@ def _read(folder: Path, filename: str) -> pd.DataFrame:
     path = folder / filename
     if not path.exists():
         raise InputError(f"missing file (a world needs {filename})", source=str(path))
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except Exception as exc:  # pandas raises several types for unreadable CSV
-        raise InputError(f"not a readable CSV file ({exc})", source=str(path)) from exc
-    missing = [c for c in _REQUIRED[filename] if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {missing}; expected at least {list(_REQUIRED[filename])}",
-            source=str(path),
-        )
-    return table.apply(lambda col: col.str.strip())
+    return read_table(path, _REQUIRED[filename])
 
 
 def _attribute_matrix(table: pd.DataFrame, labs: tuple[str, ...], path: Path) -> np.ndarray:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import InputError
+from sim.world.files import read_table
 from sim.world.merges import follow
 
 if TYPE_CHECKING:
@@ -120,21 +120,13 @@ def load_observed(path: str | Path, world: World) -> Observed:
             "the world has an observed history but its world.toml gives no observed_until",
             source=str(Path(world.source) / "world.toml"), key="observed_until",
         )  # fmt: skip
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except Exception as exc:  # pandas raises several types for unreadable CSV
-        raise InputError(f"not a readable CSV file ({exc})", source=source) from exc
-    missing = [c for c in _COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {missing}; expected at least {list(_COLUMNS)}", source=source
-        )
-    table = table.apply(lambda col: col.str.strip())
+    table = read_table(path, _COLUMNS)
     index = {name: i for i, name in enumerate(world.researchers)}
     timeline = world.compile(calendar.observed_until).timeline
     codes = {lab: j for j, lab in enumerate(world.labs)}
     where = {i: (codes[lab], -1) for i, lab in enumerate(world.start_labs)}  # (lab, last latest)
     seen: set[int] = set()
+    stayed: set[int] = set()
     moves = []
     for row, rec in enumerate(table.to_dict("records"), start=2):
         key = f"row {row}"
@@ -144,10 +136,23 @@ def load_observed(path: str | Path, world: World) -> Observed:
                 key=f"{key}, column name",
             )  # fmt: skip
         i = index[rec["name"]]
-        seen.add(i)
         fields = [rec[c] for c in ("earliest", "latest", "from", "to")]
-        if not any(fields):
-            continue  # documents a researcher who stayed
+        if not any(fields):  # documents a researcher who stayed
+            if i in seen:
+                raise InputError(
+                    f"{rec['name']} has other rows: a row with every move column blank says they "
+                    "stayed at their start lab throughout; drop it, or their moves",
+                    source=source, key=key,
+                )  # fmt: skip
+            stayed.add(i)
+            seen.add(i)
+            continue
+        if i in stayed:
+            raise InputError(
+                f"{rec['name']} has a row that says they stayed (every move column blank) and "
+                "this move: drop one of them", source=source, key=key,
+            )  # fmt: skip
+        seen.add(i)
         if not all(fields):
             raise InputError(
                 "give earliest, latest, from and to for a move, or leave all four blank "

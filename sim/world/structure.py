@@ -152,6 +152,13 @@ class World:
                     source=f"{src}/cohort.csv",
                     key=f"row {row}, column start_lab",
                 )
+        if self.start_labs and self.focal_lab not in self.start_labs:
+            raise InputError(
+                f"nobody in cohort.csv starts at focal_lab {self.focal_lab!r}: retention is the "
+                "share of the cohort still at the lab where it started (start labs: "
+                f"{', '.join(sorted(set(self.start_labs)))})",
+                source=f"{src}/world.toml", key="focal_lab",
+            )  # fmt: skip
         for row, month in enumerate(self.founded, start=2):
             if month and month != NEVER:
                 month_index(month, self.calendar, f"{src}/labs.csv", f"row {row}, column founded")

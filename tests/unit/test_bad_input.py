@@ -60,3 +60,63 @@ def test_a_scenarios_merge_into_a_merged_lab_exits_2_naming_its_key(tmp_path):
         result.stderr,
     ), result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_run_summary_quantiles_are_values_a_replicate_took():
+    """Were interpolated: a count's 5% quantile came out as 0.05000000000000071."""
+    import numpy as np
+
+    import sim
+
+    traj = sim.run_scenario(sim.load_scenario("baseline"), replicates=37, seed=5)
+    table = sim.summary_table(traj).set_index("statistic")
+    stats = sim.replicate_summaries(traj)
+    for name in ("remaining_2025_05", "remaining_at_horizon", "gone_by_2023_09"):
+        for q in ("q05", "q95"):
+            assert table.loc[name, q] in set(stats[name].to_numpy().tolist()), (name, q)
+            assert float(table.loc[name, q]).is_integer()
+    assert np.isfinite(table.loc["remaining_at_horizon", "q05"])
+
+
+def _llama_copy(tmp_path):
+    import shutil
+
+    from tests.conftest import REPO
+
+    folder = tmp_path / "world"
+    shutil.copytree(REPO / "sim" / "data" / "llama", folder)
+    return folder
+
+
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("filename", "old", "new", "message"),
+    [
+        # was accepted, and reported "left Rival by 2010-06: 5.0"
+        ("world.toml", 'focal_lab = "Meta"', 'focal_lab = "Google DeepMind"',
+         r"world\.toml, at focal_lab: nobody in cohort\.csv starts at focal_lab 'Google DeepMind'"),
+        # was accepted, and the observed months' statistics silently left summary.csv
+        ("world.toml", 'horizon = "2026-12"', 'horizon = "2024-12"',
+         r"world\.toml, at horizon: horizon 2024-12 is before observed_until 2025-05"),
+        # was accepted: the 'stayed' row and a move row for one person
+        ("observed.csv", "Hugo Touvron,,,,,BI-2025",
+         "Hugo Touvron,2024-01,2024-02,Meta,Mistral,x,I,\nHugo Touvron,,,,,BI-2025",
+         r"observed\.csv, at row 3: Hugo Touvron has other rows: a row with every move column "
+         r"blank says they stayed"),
+        # was accepted, and the first 'to' column won
+        ("observed.csv", "name,earliest,latest,from,to,", "name,earliest,latest,from,to,to,",
+         r"observed\.csv, at header: column\(s\) \['to'\] appear more than once"),
+    ],
+)  # fmt: skip
+def test_a_world_file_that_contradicts_itself_is_refused(tmp_path, filename, old, new, message):
+    from sim.world import load_world
+
+    folder = _llama_copy(tmp_path)
+    _edit(folder / filename, old, new)
+    with pytest.raises(InputError, match=message):
+        load_world(folder)
