@@ -1,4 +1,4 @@
-"""The page of ``sim app``: Solara components around :mod:`sim.app.logic`.
+"""The page of ``sim app``: Solara components around the page's logic (:mod:`sim.app`).
 
 Laid out as Mesa's SolaraViz lays out a model (an app bar with the title and the theme toggle,
 a sidebar of cards with the controls, the views in the main area) and built from its parts where
@@ -33,9 +33,31 @@ from mesa.visualization.components.matplotlib_components import PlotMatplotlib
 from mesa.visualization.solara_viz import ModelController, UserInputs
 from mesa.visualization.utils import update_counter
 
-from sim.app import SCENARIO_ENV, logic
+from sim.app.compute import (
+    ATTRIBUTION_REPLICATES,
+    Result,
+    attribution,
+    expected_seconds,
+    explain_module,
+)
+from sim.app.figures import moves_png
+from sim.app.reference import Reference, catalog, default_entry, error_text, load_reference
+from sim.app.replay import PlayedModel, model_month, previous_labs, replicate_parameters
+from sim.app.scenario_file import scenario_name, scenario_toml
+from sim.app.server import SCENARIO_ENV
+from sim.app.settings import (
+    DEFAULT_REPLICATES,
+    PARAMETER_SOURCES,
+    Settings,
+    describe_edits,
+    initial_settings,
+    parameter_levers,
+)
+from sim.app.view import View, recompute
+from sim.config.scenario import find_scenario
 from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
+from sim.world import NEVER
 
 FROM_REFERENCE = "as the scenario says"
 
@@ -43,7 +65,7 @@ FROM_REFERENCE = "as the scenario says"
 def _initial_path() -> str:
     where = os.environ.get(SCENARIO_ENV, "baseline")
     try:
-        return str(logic.find_scenario(where))
+        return str(find_scenario(where))
     except InputError:
         return where
 
@@ -64,29 +86,29 @@ def _text(text: str, cls: str, tag: str = "div", style: str = "") -> solara.Elem
 @solara.component
 def Page():
     """The whole page: sidebar of controls, main area of views."""
-    entries = solara.use_memo(logic.catalog, [])
+    entries = solara.use_memo(catalog, [])
     path, set_path = solara.use_state(_initial_path())
     world, set_world = solara.use_state(_world_of_path(path, entries))
     settings, set_settings = solara.use_state(None)
 
     def load():
         try:
-            return logic.load_reference(path), None
+            return load_reference(path), None
         except InputError as exc:
-            return None, logic.error_text(exc)
+            return None, error_text(exc)
 
     reference, load_error = solara.use_memo(load, [path])
     current = None
     if reference is not None:
         current = settings
         if current is None or current.scenario != str(reference.path):
-            replicates = settings.replicates if settings else logic.DEFAULT_REPLICATES
-            current = logic.initial_settings(reference, replicates)
+            replicates = settings.replicates if settings else DEFAULT_REPLICATES
+            current = initial_settings(reference, replicates)
 
     def run():
         if current is None:
             return None
-        return logic.recompute(current, reference)
+        return recompute(current, reference)
 
     task = solara.lab.use_task(run, dependencies=[current], raise_error=False)
 
@@ -130,7 +152,7 @@ def ScenarioChooser(entries, world, path, set_world, set_path):
 
     def choose_world(name):
         set_world(name)
-        set_path(str(logic.default_entry(name, entries).path))
+        set_path(str(default_entry(name, entries).path))
 
     solara.Select("World", values=worlds, value=world, on_value=choose_world)
     solara.Select(
@@ -158,7 +180,7 @@ def Status(task, load_error, settings, reference):
     if task.pending:
         last = task.latest
         rate = last.result.researcher_months / last.seconds if last is not None else None
-        expected = logic.expected_seconds(settings, reference, rate) if settings else 0.0
+        expected = expected_seconds(settings, reference, rate) if settings else 0.0
         _text("computing", "sim-status", style="font-size:12px;color:grey")
         solara.ProgressLinear(True)
         if expected > 0.7:
@@ -171,7 +193,7 @@ def Status(task, load_error, settings, reference):
         _text("error", "sim-status", style="display:none")
         exc = task.exception
         if isinstance(exc, InputError):
-            solara.Error(label=logic.error_text(exc), classes=["sim-error"])
+            solara.Error(label=error_text(exc), classes=["sim-error"])
             if task.latest is not None:
                 solara.Text("Below: the last valid settings' results.")
         else:
@@ -185,7 +207,7 @@ def Status(task, load_error, settings, reference):
 
 # --------------------------------------------------------------------------- levers
 @solara.component
-def Levers(reference: logic.Reference, settings: logic.Settings, set_settings):
+def Levers(reference: Reference, settings: Settings, set_settings):
     """Replicates and seed, labs, events, offsets, parameters; and a reset."""
     with solara.Card("Levers"):
         solara.InputInt(
@@ -201,7 +223,7 @@ def Levers(reference: logic.Reference, settings: logic.Settings, set_settings):
         solara.Button(
             "Reset levers",
             outlined=True,
-            on_click=lambda: set_settings(logic.initial_settings(reference, settings.replicates)),
+            on_click=lambda: set_settings(initial_settings(reference, settings.replicates)),
         )
         with solara.Details("Labs (present or removed)"):
             LabLevers(reference, settings, set_settings)
@@ -211,7 +233,7 @@ def Levers(reference: logic.Reference, settings: logic.Settings, set_settings):
             OffsetLevers(reference, settings, set_settings)
         with solara.Details("Parameters"):
             ParameterLevers(reference, settings, set_settings)
-        edits = logic.describe_edits(settings, reference)
+        edits = describe_edits(settings, reference)
         _text(
             "Edits: " + ("; ".join(edits) if edits else "none"),
             "sim-edits",
@@ -229,7 +251,7 @@ def _replace(settings, **changes):
 def LabLevers(reference, settings, set_settings):
     """One checkbox per lab: present (ticked) or removed."""
     for lab in reference.labs:
-        note = "" if not lab.founded or lab.founded == logic.NEVER else f" (founded {lab.founded})"
+        note = "" if not lab.founded or lab.founded == NEVER else f" (founded {lab.founded})"
         if lab.removed_by_reference:
             note = " (removed by the scenario)"
         elif not lab.removable:
@@ -311,7 +333,7 @@ def OffsetLevers(reference, settings, set_settings):
 def ParameterLevers(reference, settings, set_settings):
     """Where the parameters come from, and any of them fixed (a slider within its bounds)."""
     own = reference.scenario.params_from
-    choices = [FROM_REFERENCE, *logic.PARAMETER_SOURCES]
+    choices = [FROM_REFERENCE, *PARAMETER_SOURCES]
     value = settings.params_from or FROM_REFERENCE
     solara.Select(
         f"Parameters from (the scenario: {own})",
@@ -326,7 +348,7 @@ def ParameterLevers(reference, settings, set_settings):
             f"No posterior yet for this world ({reference.scenario.posterior_path().name} "
             "missing: run sim calibrate); the prior means are used."
         )
-    for lever in logic.parameter_levers():
+    for lever in parameter_levers():
         name = lever["name"]
         fixed = settings.param(name)
         solara.Checkbox(
@@ -363,16 +385,16 @@ def ParameterLevers(reference, settings, set_settings):
 @solara.component
 def Download(reference, settings, set_settings):
     """The settings as a scenario file that ``sim run`` accepts unchanged."""
-    name = logic.scenario_name(settings, reference)
+    name = scenario_name(settings, reference)
     solara.InputText(
         "Scenario name (Enter)",
         value=name,
         on_value=lambda v: set_settings(_replace(settings, name=(v or "").strip())),
     )
     try:
-        text = logic.scenario_toml(settings, reference)
+        text = scenario_toml(settings, reference)
     except InputError as exc:
-        solara.Text(f"fix the levers first: {logic.error_text(exc)}")
+        solara.Text(f"fix the levers first: {error_text(exc)}")
         return
     solara.FileDownload(
         text,
@@ -386,7 +408,7 @@ def Download(reference, settings, set_settings):
 
 # --------------------------------------------------------------------------- views
 @solara.component
-def Views(view: logic.View):
+def Views(view: View):
     """The headline, the figures, the replicate and the attribution."""
     result = view.result
     world = result.world
@@ -421,19 +443,19 @@ def Views(view: logic.View):
             solara.DataFrame(table, items_per_page=20)
         with solara.Card("One replicate, month by month (the Mesa model)"):
             Replicate(result)
-    if logic.explain_module() is not None:
+    if explain_module() is not None:
         with solara.Card("Attribution (sim.explain)"):
             Attribution(result)
 
 
 @solara.component
-def Replicate(result: logic.Result):
+def Replicate(result: Result):
     """One replicate of the edited scenario played by the Mesa model with Mesa's controller."""
     replicates = result.edited.shape[0]
     index, set_index = solara.use_state(0)
     index = min(max(index, 0), replicates - 1)
-    kwargs = solara.use_memo(lambda: logic.replicate_parameters(result, index), [result, index])
-    fresh = solara.use_memo(lambda: logic.PlayedModel(**kwargs), [kwargs])
+    kwargs = solara.use_memo(lambda: replicate_parameters(result, index), [result, index])
+    fresh = solara.use_memo(lambda: PlayedModel(**kwargs), [kwargs])
     model = solara.use_reactive(fresh, equals=lambda a, b: a is b)
     parameters = solara.use_reactive(kwargs, equals=lambda a, b: a is b)
     solara.InputInt(
@@ -459,11 +481,9 @@ def WhoIsWhere(model):
     """Who is at which lab this month (movers in red), and the count at the focal lab so far."""
     update_counter.get()
     world = model.world
-    steps = f"month {model.month} of {world.n_months}: {logic.model_month(model)}"
+    steps = f"month {model.month} of {world.n_months}: {model_month(model)}"
     _text(steps, "sim-replicate-month", style="font-size:13px")
-    picture = solara.use_memo(
-        lambda: logic.moves_png(model, logic.previous_labs(model)), [model, model.month]
-    )
+    picture = solara.use_memo(lambda: moves_png(model, previous_labs(model)), [model, model.month])
     solara.Image(picture, width="100%", classes=["sim-replicate"])
     if model.month > 0:
         focal = world.world.focal_lab
@@ -486,13 +506,13 @@ def Attribution(result):
     def run():
         if not asked:
             return None
-        return logic.attribution(result)
+        return attribution(result)
 
     task = solara.lab.use_task(run, dependencies=[asked, result], raise_error=False)
     if not asked:
         solara.Text(
             "Shapley values of the world's causes for the edited scenario (every coalition is "
-            f"simulated: {logic.ATTRIBUTION_REPLICATES} replicates per source, some seconds)."
+            f"simulated: {ATTRIBUTION_REPLICATES} replicates per source, some seconds)."
         )
         solara.Button("Attribute", on_click=lambda: set_asked(True), outlined=True)
         return
@@ -502,7 +522,7 @@ def Attribution(result):
     elif task.error:
         exc = task.exception
         if isinstance(exc, InputError):
-            solara.Error(logic.error_text(exc))
+            solara.Error(error_text(exc))
         else:  # another module's interface: say so, do not break the page
             solara.Warning(
                 f"sim.explain could not attribute this scenario ({type(exc).__name__}: {exc})"

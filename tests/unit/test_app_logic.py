@@ -1,4 +1,4 @@
-"""The page's logic (sim.app.logic) without a browser, and `sim app`'s own checks."""
+"""The page's logic (the modules of sim.app) without a browser, and `sim app`'s own checks."""
 
 import socket
 import time
@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.app import check_port, logic
+from sim.app.compute import attribution, compute
+from sim.app.figures import moves_png
+from sim.app.reference import catalog, default_entry, error_text, load_reference
+from sim.app.replay import previous_labs, replicate_model, replicate_parameters, who_is_where
+from sim.app.scenario_file import EVENT_PREFIX, scenario_toml
+from sim.app.server import check_port
+from sim.app.settings import Settings, check_settings, initial_settings
+from sim.app.view import recompute
 from sim.config.scenario import load_scenario
 from sim.engines.run import run_scenario
 from sim.errors import InputError
@@ -23,7 +30,7 @@ OPENAI = REPO / "scenarios" / "openai-founders" / "baseline.toml"
 
 @pytest.fixture(scope="module")
 def reference():
-    return logic.load_reference(BASELINE)
+    return load_reference(BASELINE)
 
 
 def _at_checkpoint(traj) -> float:
@@ -33,7 +40,7 @@ def _at_checkpoint(traj) -> float:
 
 def _edited(reference, replicates=200):
     """Settings that use every kind of lever."""
-    settings = logic.initial_settings(reference, replicates)
+    settings = initial_settings(reference, replicates)
     return (
         settings.with_lab("Mistral", False)
         .with_event("pineau_leaves", False)
@@ -44,25 +51,25 @@ def _edited(reference, replicates=200):
 
 
 def test_the_catalog_has_both_worlds_with_their_baseline_first():
-    entries = logic.catalog()
+    entries = catalog()
     assert set(entries) == {"llama", "openai-founders"}
     assert entries["llama"][0].path == BASELINE.resolve()
     assert entries["openai-founders"][0].path == OPENAI.resolve()
     assert "culture-kept" in [e.label for e in entries["llama"]]
     assert "openai-founders/no-board-crisis" in [e.label for e in entries["openai-founders"]]
-    assert logic.default_entry("openai-founders", entries).path == OPENAI.resolve()
+    assert default_entry("openai-founders", entries).path == OPENAI.resolve()
 
 
 def test_a_malformed_file_is_offered_with_its_folder_s_world(tmp_path):
     (tmp_path / "baseline.toml").write_text(BASELINE.read_text())
     (tmp_path / "broken.toml").write_text("this is = not [ toml")
-    entries = logic.catalog(tmp_path)
+    entries = catalog(tmp_path)
     assert [e.label for e in entries["llama"]] == ["baseline", "broken"]
 
 
 def test_settings_round_trip_through_a_scenario_file(reference, tmp_path):
     settings = _edited(reference)
-    text = logic.scenario_toml(settings, reference)
+    text = scenario_toml(settings, reference)
     raw = tomllib.loads(text)
     assert raw["extends"] == str(BASELINE.resolve()) and Path(raw["extends"]).is_absolute()
     assert raw["replicates"] == 200 and raw["seed"] == reference.scenario.spec.seed
@@ -80,21 +87,21 @@ def test_settings_round_trip_through_a_scenario_file(reference, tmp_path):
     world = loaded.world
     assert world.founded[world.labs.index("Mistral")] == NEVER
     assert "pineau_leaves" not in {e.id for e in world.events}
-    shifts = [e for e in world.events if e.id.startswith(logic.EVENT_PREFIX)]
+    shifts = [e for e in world.events if e.id.startswith(EVENT_PREFIX)]
     assert {(e.lab, e.attribute, e.month, e.value) for e in shifts} == {
         ("Meta", "culture", "2023-06", 0.25),
         ("Meta", "pay", "2024-01", -0.1),
     }
     assert loaded.params_from == "posterior" and loaded.spec.params["b_peer"] == 2.5
     # and back: the same file again from the same settings, and no edits gives a bare file
-    assert logic.scenario_toml(settings, reference) == text
-    bare = tomllib.loads(logic.scenario_toml(logic.initial_settings(reference), reference))
+    assert scenario_toml(settings, reference) == text
+    bare = tomllib.loads(scenario_toml(initial_settings(reference), reference))
     assert "world" not in bare and "params" not in bare
 
 
 def test_the_page_s_numbers_are_sim_run_s(reference, tmp_path):
     settings = _edited(reference, replicates=300)
-    result = logic.compute(settings, reference)
+    result = compute(settings, reference)
     path = tmp_path / "explored.toml"
     path.write_text(result.toml)
     scenario = load_scenario(path)
@@ -117,11 +124,11 @@ def test_the_page_s_numbers_are_sim_run_s(reference, tmp_path):
 
 
 def test_a_counterfactual_reference_is_compared_with_itself_and_the_baseline():
-    reference = logic.load_reference(REPO / "scenarios" / "mistral-never-founded.toml")
+    reference = load_reference(REPO / "scenarios" / "mistral-never-founded.toml")
     assert reference.baseline.path == BASELINE.resolve()
     assert reference.lab("Mistral").removed_by_reference
-    settings = logic.initial_settings(reference, 200)
-    result = logic.compute(settings, reference)
+    settings = initial_settings(reference, 200)
+    result = compute(settings, reference)
     assert result.difference == 0.0  # no edits: the same histories
     base = run_scenario(load_scenario(BASELINE), 200, settings.seed)
     assert result.baseline_at_focal == _at_checkpoint(base)
@@ -129,9 +136,9 @@ def test_a_counterfactual_reference_is_compared_with_itself_and_the_baseline():
 
 
 def test_parameters_from_the_prior_mean_apply_to_the_reference_too(reference):
-    settings = logic.initial_settings(reference, 100)
-    settings = logic.Settings(**{**settings.__dict__, "params_from": "prior-mean"})
-    result = logic.compute(settings, reference)
+    settings = initial_settings(reference, 100)
+    settings = Settings(**{**settings.__dict__, "params_from": "prior-mean"})
+    result = compute(settings, reference)
     assert result.difference == 0.0
     assert tomllib.loads(result.toml)["params"] == {"from": "prior-mean"}
 
@@ -142,11 +149,11 @@ def test_a_world_without_a_posterior_opens_on_the_prior_means(tmp_path):
         f'description = "the co-founders without a posterior"\nextends = "{OPENAI}"\n'
         f'posterior_file = "{tmp_path / "missing.parquet"}"\n'
     )
-    reference = logic.load_reference(path)
+    reference = load_reference(path)
     assert not reference.posterior_available
-    settings = logic.initial_settings(reference, 50)
+    settings = initial_settings(reference, 50)
     assert settings.params_from == "prior-mean"
-    result = logic.compute(settings, reference)
+    result = compute(settings, reference)
     assert any("No posterior" in note for note in result.notes)
 
 
@@ -174,47 +181,47 @@ def test_a_world_without_a_posterior_opens_on_the_prior_means(tmp_path):
         (lambda s: s.with_lab("Meta", False), "labs", "cannot be removed"),
         (lambda s: s.with_event("no_such_event", False), "events", "no event"),
         (
-            lambda s: logic.Settings(**{**s.__dict__, "replicates": 0}),
+            lambda s: Settings(**{**s.__dict__, "replicates": 0}),
             "replicates",
             "from 1 to 100,000",
         ),
         (
-            lambda s: logic.Settings(**{**s.__dict__, "replicates": 10**6}),
+            lambda s: Settings(**{**s.__dict__, "replicates": 10**6}),
             "replicates",
             "from 1 to 100,000",
         ),
-        (lambda s: logic.Settings(**{**s.__dict__, "seed": -1}), "seed", ">= 0"),
+        (lambda s: Settings(**{**s.__dict__, "seed": -1}), "seed", ">= 0"),
     ],
 )
 def test_a_lever_out_of_range_is_refused_with_a_message(reference, change, key, words):
-    settings = change(logic.initial_settings(reference, 100))
+    settings = change(initial_settings(reference, 100))
     with pytest.raises(InputError) as caught:
-        logic.compute(settings, reference)
-    text = logic.error_text(caught.value)
+        compute(settings, reference)
+    text = error_text(caught.value)
     assert f"at {key}" in text and words in text, text
     assert "\n" not in text and "Traceback" not in text
     with pytest.raises(InputError):  # nor is it offered for download
-        logic.scenario_toml(settings, reference)
+        scenario_toml(settings, reference)
 
 
 def test_an_event_the_scenario_adds_cannot_be_switched_off():
-    reference = logic.load_reference(REPO / "scenarios" / "llama4-lands-well.toml")
+    reference = load_reference(REPO / "scenarios" / "llama4-lands-well.toml")
     assert reference.event("llama4_well_received").locked
-    settings = logic.initial_settings(reference, 50).with_event("llama4_well_received", False)
+    settings = initial_settings(reference, 50).with_event("llama4_well_received", False)
     with pytest.raises(InputError, match="added by the scenario itself"):
-        logic.check_settings(settings, reference)
+        check_settings(settings, reference)
 
 
 def test_a_removed_lab_takes_its_events_and_offsets_with_it(reference):
     settings = (
-        logic.initial_settings(reference, 50)
+        initial_settings(reference, 50)
         .with_event("mistral_seed_round", False)
         .with_offset("Mistral", "pay", "2023-06", 0.2)
         .with_lab("Mistral", False)
     )
-    raw = tomllib.loads(logic.scenario_toml(settings, reference))
+    raw = tomllib.loads(scenario_toml(settings, reference))
     assert raw["world"] == {"remove_labs": ["Mistral"]}
-    result = logic.compute(settings, reference)
+    result = compute(settings, reference)
     assert any("Offsets on removed labs" in note for note in result.notes)
 
 
@@ -231,10 +238,10 @@ def test_a_malformed_scenario_shows_the_command_line_s_paragraph(tmp_path, conte
     bad = tmp_path / "bad.toml"
     bad.write_text(content)
     try:
-        reference = logic.load_reference(bad)
-        logic.compute(logic.initial_settings(reference, 20), reference)
+        reference = load_reference(bad)
+        compute(initial_settings(reference, 20), reference)
     except InputError as exc:
-        shown = logic.error_text(exc)
+        shown = error_text(exc)
     else:
         pytest.fail("the malformed scenario was accepted")
     done = run_sim("run", bad, "--replicates", 20, "--out", tmp_path / "out")
@@ -244,12 +251,10 @@ def test_a_malformed_scenario_shows_the_command_line_s_paragraph(tmp_path, conte
 
 
 def test_one_replicate_played_by_the_mesa_model_is_the_ensemble_s(reference):
-    result = logic.compute(
-        logic.initial_settings(reference, 20).with_lab("Kyutai", False), reference
-    )
-    model = logic.replicate_model(result, 7)
+    result = compute(initial_settings(reference, 20).with_lab("Kyutai", False), reference)
+    model = replicate_model(result, 7)
     assert model.month == 0 and model.running
-    start = logic.who_is_where(model)
+    start = who_is_where(model)
     assert start[reference.world.focal_lab] == list(reference.world.researchers)
     assert "Kyutai" not in start  # never exists
     while model.running:
@@ -257,18 +262,18 @@ def test_one_replicate_played_by_the_mesa_model_is_the_ensemble_s(reference):
     np.testing.assert_array_equal(model.trajectory(), result.edited.labs[7])
     model.step()  # past the horizon: nothing happens
     assert model.month == result.edited.shape[1]
-    where = logic.who_is_where(model)
+    where = who_is_where(model)
     assert sum(len(v) for v in where.values()) == len(reference.world.researchers)
-    assert logic.moves_png(model, logic.previous_labs(model))[:4] == b"\x89PNG"
+    assert moves_png(model, previous_labs(model))[:4] == b"\x89PNG"
     with pytest.raises(InputError, match="replicate from 0 to 19"):
-        logic.replicate_parameters(result, 20)
+        replicate_parameters(result, 20)
 
 
 def test_1000_replicates_recompute_in_about_a_second(reference):
-    settings = logic.initial_settings(reference, 1000)
-    logic.recompute(settings.with_lab("Apple", False), reference)  # compiled, caches warm
+    settings = initial_settings(reference, 1000)
+    recompute(settings.with_lab("Apple", False), reference)  # compiled, caches warm
     start = time.perf_counter()
-    view = logic.recompute(settings.with_lab("Mistral", False), reference)
+    view = recompute(settings.with_lab("Mistral", False), reference)
     seconds = time.perf_counter() - start
     print(
         f"1,000 replicates: recomputed in {seconds:.2f} s (simulation {view.result.seconds:.2f} s)"
@@ -301,11 +306,9 @@ def test_sim_app_names_a_malformed_scenario_before_serving(tmp_path):
 
 
 def test_the_attribution_view_reads_sim_explain(reference):
-    pytest.importorskip("sim.explain")
-    result = logic.compute(
-        logic.initial_settings(reference, 20).with_lab("Kyutai", False), reference
-    )
-    table = logic.attribution(result, replicates=20)
+    pytest.importorskip("sim.analysis.explain")
+    result = compute(initial_settings(reference, 20).with_lab("Kyutai", False), reference)
+    table = attribution(result, replicates=20)
     assert table is not None and table["group"].iloc[-1] == "total"
     assert "Kyutai" not in set(table["group"])  # the edited world has no Kyutai to blame
     assert any(column.startswith("pushed out by 2025-05") for column in table.columns)
