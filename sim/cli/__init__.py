@@ -13,6 +13,7 @@ exits with status 2; it never leaves a traceback and never overwrites earlier re
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sim.cli.common import HelpFormatter
@@ -42,18 +43,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: parse, run, and turn bad input into exit status 2."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point: parse, run, and turn bad input into exit status 2.
+
+    Ctrl-C at any moment, the first second's imports included, ends with status 130 and one
+    line, never a traceback (``import sim`` itself loads nothing heavy: :mod:`sim`).
+    """
+    command = "sim"
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"sim {args.command}"
         return args.func(args)
     except InputError as exc:
-        print(f"sim {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"sim {args.command}: interrupted; finished files are kept.", file=sys.stderr)
+        print(f"{command}: interrupted; finished files are kept.", file=sys.stderr)
         return 130
 
 
+def console() -> None:
+    """The installed ``sim`` command (and ``python -m sim.cli``): :func:`main`, then exit.
+
+    After Ctrl-C it leaves through ``os._exit(130)``: an interrupt that lands while a library
+    evaluates a string during its import (numpy does) makes CPython end the process by SIGINT
+    at exit even though the interrupt was handled, and the status 130 would be lost.
+    """
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -120,3 +120,24 @@ def test_a_world_file_that_contradicts_itself_is_refused(tmp_path, filename, old
     _edit(folder / filename, old, new)
     with pytest.raises(InputError, match=message):
         load_world(folder)
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.5, 1.5])
+def test_ctrl_c_at_any_moment_ends_with_one_line_and_status_130(tmp_path, delay):
+    """Ctrl-C in the first second printed a KeyboardInterrupt traceback from the numba import."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import REPO, SIM, SIM_ENV
+
+    process = subprocess.Popen(
+        [*SIM, "run", "baseline", "--replicates", "20000", "--out", str(tmp_path / "out")],
+        cwd=REPO, env=SIM_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 130, (process.returncode, stderr)
+    assert stderr.strip().endswith("interrupted; finished files are kept."), stderr
