@@ -1,0 +1,119 @@
+"""Why they left: the exodus attributed to its causes by Shapley values (``sim explain``).
+
+A *cause* is a group of facts of the world's data: some dated events, the founding of some labs
+within the window, or the pull of colleagues (the ``b_peer`` term). A *coalition* is a set of
+causes switched on; the others are off. The world with every cause off is the counterfactual in
+which the focal lab keeps its starting attributes, no lab is founded within the window (those
+labs never exist: ``founded = "never"``, keeping their places and their random numbers), their
+events go and nobody pulls (``b_peer = 0``); the world with every cause on is the scenario.
+
+The Shapley value of cause i (Shapley 1953) is its average marginal effect over every order in
+which the causes could have been switched on::
+
+    phi_i = sum over coalitions S without i of |S|! (n - |S| - 1)! / n! * (v(S + i) - v(S))
+
+It adds up (*efficiency*): the values of the causes sum to v(all on) - v(all off), the scenario
+minus the counterfactual. A cause that changes nothing gets 0 (*dummy*) and two interchangeable
+causes get the same value (*symmetry*). Every coalition is simulated with the same replicate
+seeds and the same parameter draws (common random numbers, exactly as
+:mod:`sim.analysis.compare`), so the value ``v_r(S)`` of replicate r is a deterministic function
+of the coalition, the Shapley value is computed replicate by replicate (it is linear in v), and
+the reported value is the mean over replicates (and so over posterior draws) with a 90% Monte
+Carlo interval, mean +- 1.645 * sd / sqrt(R). The statistics are counts, so the sums are carried
+out in integers, scaled by n!: the dummy's 0 and the symmetric causes' equality are exact, and
+efficiency holds to rounding.
+
+Exact computation simulates all 2^n coalitions (up to :data:`EXACT_MAX` causes with
+``method="auto"``); beyond, permutation sampling (Castro, Gomez & Tejada 2009, "Polynomial
+calculation of the Shapley value based on sampling") walks K random orders, each adding the
+causes one at a time; every order telescopes, so efficiency still holds exactly. Its interval
+adds the orders' Monte Carlo error to the replicates' (a crossed design: var = s_r^2 / R + s_k^2 /
+K, slightly conservative). A cause whose events and foundings all come after the checkpoint month
+(or the peer pull where ``b_peer`` is 0 in every replicate) is an exact dummy: it is reported as 0
+and not simulated. Coalitions are simulated only to the checkpoint month, posterior and prior
+replicates together, on one compiled world per coalition.
+
+Statistics (:class:`Explanation`): the number gone from the focal lab at the checkpoint month
+(N minus the count there), the retention curve (share at the focal lab, each month through the
+checkpoint) and each researcher's probability of having left by the checkpoint (away from the
+focal lab at some month up to then). Each is attributed twice: under the scenario's own parameter
+source (``posterior``) and under prior draws (``prior``: :func:`sim.config.params.sample_prior`
+from a generator seeded by the seed, the scenario's fixed ``[params]`` on top), so the reader sees
+what the data taught.
+
+Default causes (:func:`default_causes`): one group per attribute of the focal lab (its set and
+shift events on that attribute, and every ``*`` event on it); one group per other lab that is
+founded within the window or has events (its founding and its events; a merge goes to the lab
+founded within the window among its two labs, else to the lab that merges away, and is dropped
+from any coalition in which either lab never exists); the peer pull. A groups file
+(:func:`load_causes`) declares others::
+
+    [[group]]
+    name = "Acme's culture"
+    focal_attributes = ["culture"]     # the focal lab's events on it, and * events on it
+
+    [[group]]
+    name = "the new labs"
+    labs = ["Spinout", "Rival"]        # their founding within the window and their events
+    events = ["director_leaves"]       # event ids
+
+    [[group]]
+    name = "colleagues"
+    peer = true                        # b_peer
+
+Every event may be in at most one group; events in no group stay on in every coalition (the
+report says which).
+
+The modules: :mod:`~sim.analysis.explain.causes` (what can be switched off, and the world of each
+coalition), :mod:`~sim.analysis.explain.shapley` (the arithmetic over coalition values),
+:mod:`~sim.analysis.explain.attribution` (the coalitions simulated, :func:`attribute` and
+:func:`explain`) and :mod:`~sim.analysis.explain.explanation` (the result,
+:class:`Explanation`). :mod:`sim.reports.explain` writes an explanation's files and
+:mod:`sim.cli.explain` is the command.
+"""
+
+from sim.analysis.explain.attribution import (
+    DEFAULT_PERMUTATIONS,
+    EXACT_LIMIT,
+    EXACT_MAX,
+    METHODS,
+    attribute,
+    checkpoint,
+    explain,
+)
+from sim.analysis.explain.causes import (
+    PEER_GROUP,
+    TOTAL,
+    Causes,
+    Group,
+    GroupsFile,
+    GroupSpec,
+    default_causes,
+    founded_in_window,
+    load_causes,
+)
+from sim.analysis.explain.explanation import Explanation
+from sim.analysis.explain.shapley import shapley_exact, shapley_permutations, shapley_weights
+
+__all__ = [
+    "DEFAULT_PERMUTATIONS",
+    "EXACT_LIMIT",
+    "EXACT_MAX",
+    "METHODS",
+    "PEER_GROUP",
+    "TOTAL",
+    "Causes",
+    "Explanation",
+    "Group",
+    "GroupSpec",
+    "GroupsFile",
+    "attribute",
+    "checkpoint",
+    "default_causes",
+    "explain",
+    "founded_in_window",
+    "load_causes",
+    "shapley_exact",
+    "shapley_permutations",
+    "shapley_weights",
+]
