@@ -53,7 +53,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
-from sim.config.params import parameter, prior_means, theta_from_mapping, with_fixed
+from sim.config.params import (
+    check_theta,
+    parameter,
+    prior_means,
+    theta_from_mapping,
+    with_fixed,
+)
 from sim.errors import InputError, suggest
 from sim.kernel.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
 from sim.kernel.streams import replicate_seeds
@@ -298,6 +304,7 @@ def load_posterior(path: Path, world: str | None = None) -> pd.DataFrame:
     values = frame[list(PARAMETER_NAMES)].to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
         raise InputError("expected finite parameter values (found NaN or inf)", source=str(path))
+    check_theta(values, source=str(path))  # the file, not the scenario that reads it, is wrong
     return frame
 
 

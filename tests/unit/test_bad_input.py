@@ -141,3 +141,22 @@ def test_ctrl_c_at_any_moment_ends_with_one_line_and_status_130(tmp_path, delay)
     assert "Traceback" not in stderr, stderr
     assert process.returncode == 130, (process.returncode, stderr)
     assert stderr.strip().endswith("interrupted; finished files are kept."), stderr
+
+
+def test_a_posterior_value_out_of_bounds_names_the_posterior_file(tmp_path):
+    """Blamed the scenario that read the file."""
+    import pandas as pd
+
+    from tests.conftest import REPO
+
+    frame = pd.read_parquet(REPO / "calibration" / "llama" / "posterior.parquet")
+    frame.loc[3, "b_peer"] = 99.0
+    frame.to_parquet(tmp_path / "damaged.parquet")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('extends = "baseline"\nposterior_file = "damaged.parquet"\n')
+    result = run_sim("run", scenario, "--replicates", "50", "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert re.search(
+        r"damaged\.parquet, at b_peer: parameter b_peer = 99 is outside its bounds \[0, 20\]",
+        result.stderr,
+    ), result.stderr
