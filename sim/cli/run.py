@@ -91,4 +91,17 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: {summary.replicates} replicates, {len(written)} files in {out}/")
     if scenario.spec.provisional:
         print("note: this scenario's parameters are provisional (not calibrated).")
+    late = after_horizon(scenario)
+    if late:
+        print(
+            f"note: summary.csv leaves out the statistics read after the horizon "
+            f"({scenario.horizon}): {', '.join(late)}; extend horizon to read them."
+        )
     return 0
+
+
+def after_horizon(scenario) -> list[str]:
+    """The world's declared statistics whose month lies after the scenario's horizon."""
+    calendar = scenario.world.calendar
+    last = calendar.index(scenario.horizon)
+    return [s.name for s in scenario.world.statistics if calendar.index(s.month) > last]

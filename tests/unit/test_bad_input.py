@@ -160,3 +160,21 @@ def test_a_posterior_value_out_of_bounds_names_the_posterior_file(tmp_path):
         r"damaged\.parquet, at b_peer: parameter b_peer = 99 is outside its bounds \[0, 20\]",
         result.stderr,
     ), result.stderr
+
+
+def test_a_run_whose_horizon_ends_before_a_statistic_says_so(tmp_path):
+    """The statistic silently dropped from summary.csv."""
+    import pandas as pd
+
+    scenario = tmp_path / "short.toml"
+    scenario.write_text('extends = "baseline"\nhorizon = "2024-12"\n')
+    result = run_sim("run", scenario, "--replicates", "20", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        r"note: summary\.csv leaves out the statistics read after the horizon \(2024-12\): "
+        r"remaining_2025_05, at_mistral_2025_05, other_labs_2025_05, largest_group_2025_05",
+        result.stdout,
+    ), result.stdout
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert "remaining_2025_05" not in set(summary["statistic"])
+    assert "remaining_2024_06" in set(summary["statistic"])
