@@ -22,13 +22,8 @@ import pandas as pd
 
 from sim.config.params import PARAMETER_SPACE
 from sim.engines.simulate import simulate
-from sim.inference.calibrate import (
-    CalibrationSettings,
-    abc_smc,
-    calibration_world,
-    distances,
-    load_targets,
-)
+from sim.inference.abc.smc import CalibrationSettings, abc_smc, calibration_world
+from sim.inference.abc.targets import distances, load_targets
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.kernel.streams import replicate_seeds
 

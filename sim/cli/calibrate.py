@@ -1,3 +1,262 @@
-"""TEMPORARY: ``sim calibrate`` still registered by sim.inference.calibrate (to move here)."""
+"""``sim calibrate``: fit the parameters to the observed history (ABC-SMC or likelihood).
 
-from sim.inference.calibrate import register_cli as register  # noqa: F401
+The algorithms are in :mod:`sim.inference` (ABC-SMC in :mod:`sim.inference.abc.smc`, the
+full-information posterior in :mod:`sim.inference.posterior`, several worlds at once in
+:mod:`sim.inference.joint`); the files are written by :mod:`sim.reports.calibration` and
+:mod:`sim.reports.joint`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.cli.common import add_command, non_negative_int
+from sim.config.params import parameter
+from sim.config.scenario import load_scenario
+from sim.errors import InputError
+from sim.inference.abc.smc import CalibrationSettings, abc_smc
+from sim.inference.abc.targets import check_observed_against_targets, load_targets, targets_path
+from sim.inference.priors import load_cohort_priors, load_priors
+from sim.paths import CALIBRATION_DIR
+from sim.results import replace_folder
+
+
+def register(sub) -> None:
+    """Add ``sim calibrate`` to the command line."""
+    cmd = add_command(
+        sub, "calibrate", "fit the parameters to the observed history (ABC-SMC or likelihood)",
+        "Calibrates the behavioural parameters of a scenario's world to its observed history\n"
+        "(the world's observed.csv). --method abc (default): rejection ABC refined by ABC-SMC\n"
+        "on the targets of the world's targets.toml. --method likelihood: the posterior given\n"
+        "the likelihood of everyone's lab in every observed month, sampled with emcee\n"
+        "(sim.posterior). Writes posterior.parquet, generations.csv (abc) or diagnostics.csv\n"
+        "(likelihood: R-hat, ESS, autocorrelation), identifiability.csv, report.md (method,\n"
+        "sampler, prior vs posterior, contraction beside the other method's, predictive checks\n"
+        "with p-values) and the figures ppc.png and pairs.png.",
+        ["sim calibrate",
+         "sim calibrate --method likelihood",
+         "sim calibrate --method likelihood --worlds llama,openai-founders",
+         "sim calibrate --scenario scenarios/openai-founders/baseline.toml --population 1000",
+         "sim calibrate --priors calibration/priors-wide.toml --out calibration/llama/wide"],
+    )  # fmt: skip
+    cmd.add_argument(
+        "--method", choices=("abc", "likelihood"), default="abc",
+        help="abc: ABC-SMC on the targets' counts; likelihood: the full-information posterior "
+             "of the whole observed panel, sampled with emcee (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default calibration/WORLD for abc, calibration/WORLD/likelihood "
+        "for likelihood; WORLD the scenario's world)",
+    )
+    cmd.add_argument(
+        "--worlds", default=None, metavar="A,B",
+        help="likelihood: calibrate several worlds at once (their baseline scenarios), the "
+             "weights shared and the per-cohort parameters once per world; writes "
+             "calibration/joint/ with leave-one-cohort-out checks (default: one world, "
+             "--scenario's)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--per-cohort", default=None, metavar="NAMES",
+        help="with --worlds: the parameters calibrated once per world, comma-separated "
+             "(default: those declared per cohort in sim/params.py, k0)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--walkers", type=int, default=32,
+        help="likelihood: emcee walkers, at least twice the parameters (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--steps", type=int, default=2000,
+        help="likelihood: steps of every walker, burn-in included (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--burn", type=non_negative_int, default=300,
+        help="likelihood: steps dropped from the start of every walker (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=CalibrationSettings.seed,
+        help=f"seed of the sampler and the checks (default {CalibrationSettings.seed})",
+    )
+    cmd.add_argument(
+        "--population",
+        type=int,
+        default=CalibrationSettings.population,
+        help="particles in each ABC-SMC population (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--batch",
+        type=int,
+        default=CalibrationSettings.batch,
+        help="histories simulated per vectorised call (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--max-simulations",
+        type=int,
+        default=CalibrationSettings.max_simulations,
+        help="budget of simulated histories; exit 2 beyond it (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--final-tolerance", type=non_negative_int, default=0, metavar="D",
+        help="stop when every particle's history is within distance D of the targets (default "
+             "0: every target met; 1 allows one count off in all)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--scenario",
+        default="baseline",
+        help="the scenario whose world is calibrated (default %(default)s)",
+    )
+    cmd.add_argument(
+        "--targets", default=None, help="targets file (default: targets.toml in the world's folder)"
+    )
+    cmd.add_argument(
+        "--priors",
+        default=None,
+        metavar="FILE",
+        help="TOML file overriding the declared priors (default: sim/params.py's)",
+    )
+    cmd.add_argument(
+        "--predictive-replicates", type=int, default=20_000,
+        help="histories simulated for the posterior predictive check (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--quiet", action="store_true", help="no progress lines (default: one line per generation)"
+    )
+    cmd.set_defaults(func=calibrate_command)
+
+
+def calibrate_command(args) -> int:
+    """Calibrate the scenario's world (or several worlds jointly) and write the results."""
+    from sim.inference.predictive import predictive_check
+    from sim.reports.calibration import write_calibration
+
+    for name in ("population", "batch", "max_simulations", "predictive_replicates"):
+        if getattr(args, name) < 1:
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option} must be a positive number, got {getattr(args, name)}")
+    if args.worlds is not None:
+        if args.method != "likelihood":
+            raise InputError(
+                "a joint calibration (--worlds) needs --method likelihood: ABC's acceptance "
+                "rate would be the product of the worlds'", key="--worlds",
+            )  # fmt: skip
+        return _calibrate_joint(args)
+    scenario = load_scenario(args.scenario)
+    world = scenario.world
+    if world.observed is None:
+        raise InputError(
+            f"world {world.name!r} has no observed history (observed.csv in its folder): there "
+            "is nothing to calibrate against", source=world.source,
+        )  # fmt: skip
+    targets = load_targets(world, args.targets)
+    check_observed_against_targets(world, targets, str(args.targets or targets_path(world)))
+    if args.method == "likelihood":
+        return _calibrate_likelihood(args, scenario, targets)
+    out = Path(args.out or CALIBRATION_DIR / world.name)
+    settings = CalibrationSettings(
+        population=args.population, seed=args.seed, batch=args.batch,
+        max_simulations=args.max_simulations, priors=load_priors(args.priors),
+        final_tolerance=args.final_tolerance,
+    )  # fmt: skip
+    result = abc_smc(
+        world.compile(world.calendar.observed_until), targets, settings,
+        progress=None if args.quiet else print,
+    )  # fmt: skip
+    check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
+    written = write_calibration(result, check, world, out)
+    print(
+        f"calibrated on {result.simulations:,} simulations in {result.seconds:.0f} s; "
+        f"{len(result.theta)} particles (ESS {result.ess():.0f}); "
+        f"wrote {len(written)} files to {out}/"
+    )
+    return 0
+
+
+def _calibrate_likelihood(args, scenario, targets) -> int:
+    """``sim calibrate --method likelihood``: the full-information posterior (sim.posterior)."""
+    from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+    from sim.inference.predictive import predictive_check
+    from sim.likelihood import observed_panel
+    from sim.reports.calibration import write_calibration
+
+    world = scenario.world
+    for name in ("walkers", "steps"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name} must be a positive number, got {getattr(args, name)}")
+    out = Path(args.out or CALIBRATION_DIR / world.name / "likelihood")
+    settings = LikelihoodSettings(
+        walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed,
+        priors=load_priors(args.priors),
+    )  # fmt: skip
+    cohort = Cohort(world.name, world.compile(world.calendar.observed_until), observed_panel(world))
+    result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
+    result.targets = targets
+    check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
+    written = write_calibration(result, check, world, out)
+    d = result.diagnostics
+    print(
+        f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; "
+        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, largest R-hat "
+        f"{d.r_hat.max():.3f}); wrote {len(written)} files to {out}/"
+    )
+    return 0
+
+
+def _per_cohort(args) -> tuple[str, ...] | None:
+    if args.per_cohort is None:
+        return None
+    names = tuple(n.strip() for n in args.per_cohort.split(",") if n.strip())
+    for name in names:
+        parameter(name, key="--per-cohort")
+    return names
+
+
+def _prior_suffix(out: Path) -> str:
+    """``-wide`` for an output folder ``joint-wide``: the prior set of the single-world runs."""
+    return out.name.removeprefix("joint") if out.name.startswith("joint") else ""
+
+
+def _calibrate_joint(args) -> int:
+    """``sim calibrate --method likelihood --worlds A,B``: one posterior for several worlds."""
+    from sim.inference.joint import check_fixed_agree, joint_checks, parse_worlds
+    from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+    from sim.likelihood import observed_panel
+    from sim.reports.joint import write_joint
+
+    scenarios = parse_worlds(args.worlds)
+    check_fixed_agree(scenarios)
+    names = [s.world.name for s in scenarios]
+    priors = load_priors(args.priors, joint=True)
+    per_cohort = _per_cohort(args)
+    declared = per_cohort if per_cohort is not None else tuple(
+        p.name for p in priors if p.per_cohort)  # fmt: skip
+    targets = {}
+    cohorts = []
+    for s in scenarios:
+        w = s.world
+        if w.observed is None:
+            raise InputError(f"world {w.name!r} has no observed history (observed.csv)",
+                             source=w.source)  # fmt: skip
+        targets[w.name] = load_targets(w)
+        check_observed_against_targets(w, targets[w.name], str(targets_path(w)))
+        cohorts.append(Cohort(w.name, w.compile(w.calendar.observed_until), observed_panel(w)))
+    settings = LikelihoodSettings(
+        walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed, priors=priors,
+        per_cohort=per_cohort,
+        cohort_priors=load_cohort_priors(args.priors, priors, names, declared),
+    )  # fmt: skip
+    out = Path(args.out or CALIBRATION_DIR / "joint")
+    result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)
+    suffix = _prior_suffix(out)
+    checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, suffix)
+    written = replace_folder(
+        out, lambda folder: write_joint(result, checks, scenarios, targets, folder, suffix),
+    )  # fmt: skip
+    print(
+        f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s for "
+        f"{', '.join(names)}; {len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}); "
+        f"wrote {len(written)} files to {out}/"
+    )
+    return 0

@@ -1,12 +1,12 @@
 """Learning across cohorts: a joint calibration, and each cohort predicted from the other.
 
-``sim calibrate --method likelihood --worlds llama,openai-founders`` samples one posterior for
-the histories of several worlds at once: the behavioural weights shared (the same tastes explain
-both cohorts), the parameters declared per cohort (:attr:`sim.params.Parameter.per_cohort`: the
-stay premium k0, a lab's hold on its people) once per world. The joint likelihood is the product
-of the worlds' (:class:`sim.posterior.LogPosterior`). ABC is not offered jointly: its acceptance
-rate is the product of the worlds' (below 1e-4 for the two shipped ones at distance 0), which
-no budget of this library's size reaches.
+``sim calibrate --method likelihood --worlds llama,openai-founders`` samples one posterior for the
+histories of several worlds at once: the behavioural weights shared (the same tastes explain both
+cohorts), the parameters declared per cohort (:attr:`sim.config.params.Parameter.per_cohort`: the
+stay premium k0, a lab's hold on its people) once per world. The joint likelihood is the product of
+the worlds' (:class:`sim.inference.posterior.LogPosterior`). ABC is not offered jointly: its
+acceptance rate is the product of the worlds' (below 1e-4 for the two shipped ones at distance 0),
+which no budget of this library's size reaches.
 
 **Leave one cohort out.** The honest test of what one cohort teaches is a cohort it was not
 fitted to: draws of the posterior fitted to world A, with each per-cohort parameter of world B
@@ -14,23 +14,31 @@ drawn from its prior (A says nothing about B's stay premium), simulate B's basel
 start; B's targets are read on those histories with posterior predictive p-values, and its
 retention band is drawn against its observed counts (:func:`leave_one_out`).
 
-Outputs go to ``calibration/joint/``: the joint posterior and its diagnostics, one folder per
-world with the predictive check of that world's parameter vector (the single-world report's
-sections), and ``report.md`` with the contraction per parameter side by side (each world alone,
-joint), the predictive p-values of every world and the leave-one-cohort-out checks.
+Outputs go to ``calibration/joint/`` (:mod:`sim.reports.joint`): the joint posterior and its
+diagnostics, one folder per world with the predictive check of that world's parameter vector
+(the single-world report's sections), and ``report.md`` with the contraction per parameter side
+by side (each world alone, joint), the predictive p-values of every world and the
+leave-one-cohort-out checks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.config.scenario import Scenario, cohort_view, load_posterior, load_scenario
+from sim.config.params import sample_prior
+from sim.config.scenario import Scenario, fixed_parameters, load_posterior, load_scenario
+from sim.engines.simulate import simulate
 from sim.errors import InputError
+from sim.inference.posterior import LikelihoodResult
+from sim.inference.predictive import PredictiveCheck, predictive_check
 from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.streams import replicate_seeds
 from sim.paths import CALIBRATION_DIR, SCENARIO_DIR
+from sim.results import replicate_summaries, retention_curve
 
 
 def baseline_of(world_name: str) -> Scenario:
@@ -84,11 +92,6 @@ def leave_one_out(
         ``{"stats", "prior_stats", "curve"}``: per-replicate target statistics of the
         prediction and of the prior predictive, and the prediction's retention curve.
     """
-    from sim.config.params import sample_prior
-    from sim.engines.simulate import simulate
-    from sim.kernel.streams import replicate_seeds
-    from sim.results import replicate_summaries, retention_curve
-
     world = predicted.world
     compiled = world.compile(world.calendar.observed_until)
     rng = np.random.default_rng([seed, 11])
@@ -120,8 +123,6 @@ def check_fixed_agree(scenarios: list[Scenario]) -> None:
 
     Their parameter spaces disagree: one posterior cannot hold both.
     """
-    from sim.config.scenario import fixed_parameters
-
     seen: dict[str, tuple[float, Scenario]] = {}
     for s in scenarios:
         for name, value in fixed_parameters(s).items():
@@ -136,25 +137,37 @@ def check_fixed_agree(scenarios: list[Scenario]) -> None:
             seen.setdefault(name, (value, s))
 
 
-def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, seed: int,
-                replicates: int, suffix: str = "") -> list[Path]:  # fmt: skip
-    """Write the joint posterior, each world's predictive check and the joint report.
+@dataclass
+class JointChecks:
+    """The checks of a joint posterior that its report shows (:func:`joint_checks`)."""
 
-    ``suffix`` names the single-world posteriors compared with and predicted from
-    (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set.
+    views: dict[str, LikelihoodResult]  # per world: its parameter vector's posterior, targets set
+    checks: dict[str, PredictiveCheck]  # per world: the predictive check of that posterior
+    loo: list[tuple[Scenario, str, dict]]  # (world predicted, world fitted on, leave_one_out's)
+
+
+def joint_checks(
+    result: LikelihoodResult, scenarios: list[Scenario], targets: dict, seed: int,
+    replicates: int, suffix: str = "",
+) -> JointChecks:  # fmt: skip
+    """Each world's predictive check under the joint posterior, and the leave-one-out checks.
+
+    Args:
+        result: the joint posterior (:func:`sim.inference.posterior.sample_posterior`).
+        scenarios: the worlds' baseline scenarios.
+        targets: per world name, its targets (read by the checks, not fitted).
+        seed: seed of the checks.
+        replicates: histories simulated per check.
+        suffix: names the single-world posteriors each world is predicted from
+            (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set. A world
+            whose posterior is missing predicts nothing.
     """
-    from sim.inference.calibrate import write_calibration
-    from sim.results import provenance, write_frame, write_text
-
-    out.mkdir(parents=True, exist_ok=True)
-    written = [
-        write_frame(out / "posterior.parquet", result.to_df()),
-        write_frame(out / "diagnostics.csv", result.diagnostics),
-    ]
+    views, checks = {}, {}
     for s in scenarios:
         view = result.for_cohort(s.world.name)
         view.targets = targets[s.world.name]
-        written += write_calibration(view, s, out / s.world.name, seed, replicates)
+        views[s.world.name] = view
+        checks[s.world.name] = predictive_check(view, s, seed, replicates)
     loo = []
     for s in scenarios:
         for other in scenarios:
@@ -164,128 +177,4 @@ def write_joint(result, scenarios: list[Scenario], targets: dict, out: Path, see
             if fitted is not None:
                 prediction = leave_one_out(fitted, s, replicates, seed, result.settings.priors)
                 loo.append((s, other.world.name, prediction))
-    written += _loo_figures(loo, out)
-    written.append(write_text(
-        out / "report.md",
-        _joint_report(result, scenarios, targets, loo, provenance(), out, suffix),
-    ))  # fmt: skip
-    return written
-
-
-def _loo_figures(loo, out: Path) -> list[Path]:
-    from sim.inference.calibrate import anchor_target, load_targets
-    from sim.reports.plot import ppc_figure
-    from sim.results import save_figure
-
-    written = []
-    for scenario, fitted_on, res in loo:
-        world = scenario.world
-        anchor = anchor_target(load_targets(world), world)
-        written.append(save_figure(
-            out / f"loo-{world.name}-from-{fitted_on}.png",
-            ppc_figure(res["stats"], res["prior_stats"], res["curve"], world,
-                       None if anchor is None else (anchor[0], anchor[1].observed)),
-        ))  # fmt: skip
-    return written
-
-
-def _joint_report(result, scenarios, targets, loo, prov, out: Path, suffix) -> str:
-    from sim.inference.calibrate import _predictive_p_values
-
-    d = result.diagnostics
-    s = result.settings
-    names = [sc.world.name for sc in scenarios]
-    contraction = _contraction_columns(result, scenarios, suffix)
-    lines = [
-        f"# Joint calibration: {', '.join(sc.world.title for sc in scenarios)}",
-        "",
-        f"Written by `sim calibrate --method likelihood --worlds {','.join(names)}` (seed "
-        f"{s.seed}), package {prov['version']}, commit {prov['git_commit']}.",
-        "",
-        "## Method",
-        "One posterior for the observed histories of every world: the likelihood is the product "
-        "of the worlds' (`sim.likelihood`), the behavioural weights are shared, and "
-        f"{', '.join(n for n in result.names if '[' in n) or 'nothing'} "
-        "are calibrated per world (a lab's hold on its people is the lab's). emcee as for one "
-        f"world (`sim.posterior`): {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, "
-        f"{len(result.theta):,} draws, acceptance {result.acceptance:.2f}; "
-        f"{result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; re-weighted "
-        f"ESS {result.ess():.0f}; largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS "
-        f"{d.ess_bulk.min():.0f}, chains {d.steps_per_autocorrelation.min():.0f} "
-        "autocorrelation times long at the shortest.",
-        "",
-        "| column | split R-hat | bulk ESS | autocorrelation (steps) |",
-        "|---|---|---|---|",
-        *[
-            f"| {r.parameter} | {r.r_hat:.3f} | {r.ess_bulk:.0f} | {r.autocorrelation_steps:.1f} |"
-            for r in d.itertuples()
-        ],
-        "",
-        "## Contraction per parameter: what each world teaches, and what the pair teaches",
-        "1 - posterior variance / prior variance, all against the same prior. A world alone "
-        f"is its full-information posterior (`calibration/WORLD/likelihood{suffix}/`, the same "
-        "prior set); a per-world "
-        "parameter of the joint posterior is read for its world.",
-        "",
-        "| parameter | " + " | ".join(contraction) + " |",
-        "|---|" + "---|" * len(contraction),
-        *[
-            f"| {p} | "
-            + " | ".join("" if np.isnan(v[k]) else f"{v[k]:.2f}" for v in contraction.values())
-            + " |"
-            for k, p in enumerate(PARAMETER_NAMES)
-        ],
-        "",
-        "## Posterior predictive checks, each world with its own parameter vector",
-    ]
-    for sc in scenarios:
-        w = sc.world.name
-        lines += [
-            f"### {sc.world.title}",
-            f"Full report: [{w}/report.md]({w}/report.md).",
-            "",
-            *_predictive_p_values(targets[w], _stats_of(out / w)),
-        ]
-    lines += [
-        "## Leave one cohort out",
-        "Each world predicted from the posterior fitted to the other alone (its per-cohort "
-        "parameters from the prior): the predictive p-values of its targets and its retention "
-        "band against its observed counts.",
-        "",
-    ]
-    if not loo:
-        lines += ["Not computed: the single-world posteriors (`sim calibrate --method "
-                  "likelihood` per world) were not found.", ""]  # fmt: skip
-    for scenario, fitted_on, res in loo:
-        w = scenario.world.name
-        lines += [
-            f"### {scenario.world.title}, from the posterior of {fitted_on}",
-            "",
-            *_predictive_p_values(targets[w], res["stats"]),
-            f"![{w} from {fitted_on}](loo-{w}-from-{fitted_on}.png)",
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def _stats_of(folder: Path) -> pd.DataFrame:
-    """The predictive statistics a world's check wrote (predictive.parquet)."""
-    return pd.read_parquet(folder / "predictive.parquet")
-
-
-def _contraction_columns(result, scenarios, suffix: str) -> dict[str, np.ndarray]:
-    from sim.inference.calibrate import contraction
-
-    priors = result.settings.priors
-    out = {}
-    for sc in scenarios:
-        frame = single_posterior(sc.world.name, suffix)
-        out[f"{sc.world.name} alone"] = (
-            contraction(frame, priors) if frame is not None
-            else np.full(len(PARAMETER_NAMES), np.nan)
-        )  # fmt: skip
-    for sc in scenarios:
-        out[f"joint, {sc.world.name}"] = contraction(
-            cohort_view(result.to_df(), sc.world.name), priors
-        )
-    return out
+    return JointChecks(views, checks, loo)

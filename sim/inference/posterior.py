@@ -1,6 +1,6 @@
 """Full-information calibration: the posterior given the likelihood of the observed history.
 
-Where ABC (:mod:`sim.calibrate`) matches a handful of counts, this posterior uses who left when,
+Where ABC (:mod:`sim.inference.abc`) matches a handful of counts, this posterior uses who left when,
 after which event and for which lab: the panel likelihood of :mod:`sim.likelihood`.
 
 **Sampler: emcee** (Foreman-Mackey et al. 2013), the affine-invariant ensemble sampler, with
@@ -27,6 +27,7 @@ weights' effective sample size reports what the cheap one cost.
 arviz-stats) over the walkers taken as chains, and emcee's integrated autocorrelation times.
 Walkers of one ensemble are not independent chains, so R-hat near 1 is necessary, not sufficient;
 the autocorrelation time is the check emcee's authors recommend (run at least 50 times it).
+They are computed in :mod:`sim.inference.diagnostics`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import pandas as pd
 
 from sim.config.params import PARAMETER_SPACE
 from sim.errors import InputError
+from sim.inference.diagnostics import chain_diagnostics
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.likelihood import FIT_POINTS, QUADRATURE, Integration, Panel, log_likelihood
 from sim.world import CompiledWorld
@@ -77,14 +79,14 @@ class LogPosterior:
     """The log posterior density on the sampler's unbounded space (see the module docstring).
 
     A draw of the posterior is a vector of *columns*: the behavioural parameters, where each
-    parameter declared per cohort (:attr:`sim.params.Parameter.per_cohort`) has one column per
-    cohort, ``name[cohort]``, when there are several cohorts. Every cohort's parameter vector
+    parameter declared per cohort (:attr:`sim.config.params.Parameter.per_cohort`) has one column
+    per cohort, ``name[cohort]``, when there are several cohorts. Every cohort's parameter vector
     takes the shared columns and its own.
 
     Args:
         cohorts: the observed histories; their log-likelihoods add up.
-        priors: the prior of every parameter (:func:`sim.calibrate.load_priors`); a per-cohort
-            column has its parameter's prior.
+        priors: the prior of every parameter (:func:`sim.inference.priors.load_priors`); a
+            per-cohort column has its parameter's prior.
         quadrature: restlessness nodes (:class:`sim.likelihood.Integration`).
         fit_points: fit points (a power of 2).
         seed: the scrambling of the integration points.
@@ -258,7 +260,7 @@ def sample_posterior(
             )
     chains = sampler.get_chain()[settings.burn :]  # [steps, walkers, P] in y
     thetas = np.array([[target.theta(y) for y in row] for row in chains[:: settings.thin]])
-    diagnostics = _diagnostics(sampler, thetas[:, :, target.free], target.priors, settings)
+    diagnostics = chain_diagnostics(sampler, thetas[:, :, target.free], target.priors, settings)
     draws = thetas.reshape(-1, thetas.shape[-1])
     cheap = sampler.get_log_prob()[settings.burn :][:: settings.thin].reshape(-1)
     cheap = cheap - np.array([_log_jacobian(y) for y in chains[:: settings.thin].reshape(-1, dims)])
@@ -292,21 +294,3 @@ class _Counter:
 
 def _log_jacobian(y: np.ndarray) -> float:
     return float(np.sum(-np.abs(y) - 2.0 * np.log1p(np.exp(-np.abs(y)))))
-
-
-def _diagnostics(sampler, thetas: np.ndarray, priors, settings: LikelihoodSettings) -> pd.DataFrame:
-    """Per parameter: split R-hat and bulk ESS over walkers (arviz-stats), autocorrelation time."""
-    from arviz_stats.base import array_stats
-
-    tau = sampler.get_autocorr_time(discard=settings.burn, quiet=True)
-    rows = []
-    for k, p in enumerate(priors):
-        x = thetas[:, :, k].T  # [chain (walker), draw]
-        rows.append({
-            "parameter": p.name,
-            "r_hat": float(array_stats.rhat(x, chain_axis=0, draw_axis=1)),
-            "ess_bulk": float(array_stats.ess(x, chain_axis=0, draw_axis=1)),
-            "autocorrelation_steps": float(tau[k]),
-            "steps_per_autocorrelation": (settings.steps - settings.burn) / float(tau[k]),
-        })  # fmt: skip
-    return pd.DataFrame(rows)

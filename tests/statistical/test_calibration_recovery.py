@@ -13,14 +13,9 @@ from scipy import stats
 
 from sim.config.params import PARAMETER_SPACE, sample_prior
 from sim.engines.simulate import simulate
-from sim.inference.calibrate import (
-    CalibrationSettings,
-    CurveTarget,
-    Target,
-    abc_smc,
-    calibration_world,
-    identifiability,
-)
+from sim.inference.abc.smc import CalibrationSettings, abc_smc, calibration_world
+from sim.inference.abc.targets import CurveTarget, Target
+from sim.inference.diagnostics import identifiability
 from sim.kernel.streams import replicate_seeds
 from sim.results import summary_functions
 from tests.conftest import theta_of

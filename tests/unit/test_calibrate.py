@@ -6,16 +6,14 @@ import numpy as np
 import pytest
 
 from sim.errors import InputError
-from sim.inference.calibrate import (
-    CalibrationSettings,
+from sim.inference.abc.smc import CalibrationSettings, abc_smc, calibration_world
+from sim.inference.abc.targets import (
     Target,
-    abc_smc,
-    calibration_world,
     check_observed_against_targets,
     distances,
-    load_priors,
     load_targets,
 )
+from sim.inference.priors import load_priors
 from sim.results import Trajectories
 from sim.world import load_world
 from tests.conftest import REPO, bare_world, llama_variant, run_sim

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from sim.config.params import PARAMETER_SPACE
-from sim.inference.calibrate import load_priors
+from sim.inference.priors import load_priors
 from sim.kernel.behavior import PARAMETER_NAMES
 from tests.conftest import REPO
 

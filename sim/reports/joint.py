@@ -1,0 +1,161 @@
+"""The files of a joint calibration (``sim calibrate --worlds``): posterior, checks, report.
+
+The joint posterior and its chain diagnostics; one folder per world with the single-world
+report of that world's parameter vector (:func:`sim.reports.calibration.write_calibration`);
+the leave-one-cohort-out figures; and ``report.md``: the contraction per parameter side by side
+(each world alone, joint), the predictive p-values of every world and the leave-one-cohort-out
+checks (:mod:`sim.inference.joint` computes them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.config.scenario import Scenario, cohort_view
+from sim.inference.abc.targets import anchor_target, load_targets
+from sim.inference.diagnostics import contraction
+from sim.inference.joint import JointChecks, single_posterior
+from sim.kernel.behavior import PARAMETER_NAMES
+from sim.reports.calibration import p_value_lines, write_calibration
+from sim.reports.plot import ppc_figure
+from sim.results import provenance, save_figure, write_frame, write_text
+
+
+def write_joint(
+    result, checks: JointChecks, scenarios: list[Scenario], targets: dict, out: Path,
+    suffix: str = "",
+) -> list[Path]:  # fmt: skip
+    """Write the joint posterior, each world's predictive check and the joint report.
+
+    Args:
+        result: the joint posterior (:class:`~sim.inference.posterior.LikelihoodResult`).
+        checks: its checks (:func:`sim.inference.joint.joint_checks`).
+        scenarios: the worlds' baseline scenarios.
+        targets: per world name, its targets.
+        out: the output folder.
+        suffix: names the single-world posteriors compared with
+            (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_frame(out / "posterior.parquet", result.to_df()),
+        write_frame(out / "diagnostics.csv", result.diagnostics),
+    ]
+    for s in scenarios:
+        name = s.world.name
+        written += write_calibration(checks.views[name], checks.checks[name], s.world, out / name)
+    written += _loo_figures(checks.loo, out)
+    stats = {name: check.stats for name, check in checks.checks.items()}
+    written.append(write_text(
+        out / "report.md",
+        _joint_report(result, scenarios, targets, stats, checks.loo, provenance(), suffix),
+    ))  # fmt: skip
+    return written
+
+
+def _loo_figures(loo, out: Path) -> list[Path]:
+    written = []
+    for scenario, fitted_on, res in loo:
+        world = scenario.world
+        anchor = anchor_target(load_targets(world), world)
+        written.append(save_figure(
+            out / f"loo-{world.name}-from-{fitted_on}.png",
+            ppc_figure(res["stats"], res["prior_stats"], res["curve"], world,
+                       None if anchor is None else (anchor[0], anchor[1].observed)),
+        ))  # fmt: skip
+    return written
+
+
+def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
+    d = result.diagnostics
+    s = result.settings
+    names = [sc.world.name for sc in scenarios]
+    contraction = _contraction_columns(result, scenarios, suffix)
+    lines = [
+        f"# Joint calibration: {', '.join(sc.world.title for sc in scenarios)}",
+        "",
+        f"Written by `sim calibrate --method likelihood --worlds {','.join(names)}` (seed "
+        f"{s.seed}), package {prov['version']}, commit {prov['git_commit']}.",
+        "",
+        "## Method",
+        "One posterior for the observed histories of every world: the likelihood is the product "
+        "of the worlds' (`sim.likelihood`), the behavioural weights are shared, and "
+        f"{', '.join(n for n in result.names if '[' in n) or 'nothing'} "
+        "are calibrated per world (a lab's hold on its people is the lab's). emcee as for one "
+        f"world (`sim.posterior`): {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, "
+        f"{len(result.theta):,} draws, acceptance {result.acceptance:.2f}; "
+        f"{result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; re-weighted "
+        f"ESS {result.ess():.0f}; largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS "
+        f"{d.ess_bulk.min():.0f}, chains {d.steps_per_autocorrelation.min():.0f} "
+        "autocorrelation times long at the shortest.",
+        "",
+        "| column | split R-hat | bulk ESS | autocorrelation (steps) |",
+        "|---|---|---|---|",
+        *[
+            f"| {r.parameter} | {r.r_hat:.3f} | {r.ess_bulk:.0f} | {r.autocorrelation_steps:.1f} |"
+            for r in d.itertuples()
+        ],
+        "",
+        "## Contraction per parameter: what each world teaches, and what the pair teaches",
+        "1 - posterior variance / prior variance, all against the same prior. A world alone "
+        f"is its full-information posterior (`calibration/WORLD/likelihood{suffix}/`, the same "
+        "prior set); a per-world "
+        "parameter of the joint posterior is read for its world.",
+        "",
+        "| parameter | " + " | ".join(contraction) + " |",
+        "|---|" + "---|" * len(contraction),
+        *[
+            f"| {p} | "
+            + " | ".join("" if np.isnan(v[k]) else f"{v[k]:.2f}" for v in contraction.values())
+            + " |"
+            for k, p in enumerate(PARAMETER_NAMES)
+        ],
+        "",
+        "## Posterior predictive checks, each world with its own parameter vector",
+    ]
+    for sc in scenarios:
+        w = sc.world.name
+        lines += [
+            f"### {sc.world.title}",
+            f"Full report: [{w}/report.md]({w}/report.md).",
+            "",
+            *p_value_lines(targets[w], stats[w]),
+        ]
+    lines += [
+        "## Leave one cohort out",
+        "Each world predicted from the posterior fitted to the other alone (its per-cohort "
+        "parameters from the prior): the predictive p-values of its targets and its retention "
+        "band against its observed counts.",
+        "",
+    ]
+    if not loo:
+        lines += ["Not computed: the single-world posteriors (`sim calibrate --method "
+                  "likelihood` per world) were not found.", ""]  # fmt: skip
+    for scenario, fitted_on, res in loo:
+        w = scenario.world.name
+        lines += [
+            f"### {scenario.world.title}, from the posterior of {fitted_on}",
+            "",
+            *p_value_lines(targets[w], res["stats"]),
+            f"![{w} from {fitted_on}](loo-{w}-from-{fitted_on}.png)",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _contraction_columns(result, scenarios, suffix: str) -> dict[str, np.ndarray]:
+    priors = result.settings.priors
+    out = {}
+    for sc in scenarios:
+        frame = single_posterior(sc.world.name, suffix)
+        out[f"{sc.world.name} alone"] = (
+            contraction(frame, priors) if frame is not None
+            else np.full(len(PARAMETER_NAMES), np.nan)
+        )  # fmt: skip
+    for sc in scenarios:
+        out[f"joint, {sc.world.name}"] = contraction(
+            cohort_view(result.to_df(), sc.world.name), priors
+        )
+    return out
