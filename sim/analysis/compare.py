@@ -30,31 +30,25 @@ Probabilities get a Monte Carlo 90% interval instead (Wilson 1927 for a probabil
 interval for a paired difference of probabilities), since quantiles of a 0/1 indicator say
 nothing.
 
-Outputs (:func:`write_comparison`): ``comparison.csv`` (one row per scenario and statistic),
-``replicates.csv`` (per-replicate statistics, for paired analyses), ``retention.csv``,
-``difference.csv``, ``destinations.csv``, the figures ``retention.png``, ``difference.png``,
-``destinations.png``, a ``report.md`` tying them together and a ``manifest.json``; each file is
-written atomically (:mod:`sim.store`) and only after every simulation has finished, so a failed
-comparison leaves an earlier one's files in place.
+The comparison is a :class:`Comparison` (its table is :meth:`Comparison.to_df`); its files
+(``comparison.csv``, ``replicates.csv``, the curves, figures, ``report.md`` and
+``manifest.json``) are written by :func:`sim.reports.compare.write_comparison`, and ``sim
+compare`` is :mod:`sim.cli.compare`.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.cli.common import non_negative_int, positive_int
 from sim.config.params import with_fixed
 from sim.config.scenario import Scenario, fixed_parameters, load_scenario
-from sim.engines.simulate import simulate
+from sim.engines.simulate import check_fits, simulate
 from sim.errors import InputError
 from sim.results import (
     Trajectories,
@@ -62,13 +56,11 @@ from sim.results import (
     destination_counts,
     difference_curve,
     half_gone_month,
-    observed_readings,
     retention_curve,
     statistic_values,
 )
-from sim.world import latest_at_focal, simulated
+from sim.world import simulated
 
-DEFAULT_OUT = Path("out") / "compare"
 #: The counterfactual everything is compared with when ``--all`` is given.
 BASELINE = "baseline"
 _Z90 = 1.6448536269514722  # standard normal 95% quantile: two-sided 90% interval
@@ -275,8 +267,6 @@ def compare(
         raise InputError(f"expected at least 1 replicate, got {replicates}")
     _check_same_cohort(scenarios)
     horizon = min((s.horizon for s in scenarios), key=ref.world.calendar.index)
-    from sim.engines.simulate import check_fits
-
     world = ref.world.compile(horizon)
     check_fits(world, replicates * len(scenarios))
     overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
@@ -390,326 +380,3 @@ def _wilson(p: float, n: int) -> tuple[float, float]:
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = _Z90 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    return pd.concat(
-        [c.assign(scenario=label)[["scenario", *c.columns]] for label, c in curves.items()],
-        ignore_index=True,
-    )
-
-
-# --------------------------------------------------------------------------- writing
-def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
-    """Write the comparison's tables, figures, report and manifest into ``out``.
-
-    They go into a fresh folder swapped in for ``out`` whole (:func:`sim.store.replace_folder`).
-    """
-    from sim.results import replace_folder
-
-    return replace_folder(Path(out), lambda folder: _write_comparison_files(comparison, folder))
-
-
-def _write_comparison_files(comparison: Comparison, out: Path) -> list[Path]:
-    from sim.reports.plot import destinations_figure, difference_figure, retention_figure
-    from sim.results import provenance, save_figure, write_frame, write_json, write_text
-
-    ref = comparison.labels[0]
-    table = comparison.to_df()
-    retention = comparison.retention()
-    differences = comparison.differences()
-    destinations = comparison.destinations()
-    world = comparison.world
-    written = [
-        write_frame(out / "comparison.csv", table),
-        write_frame(out / "replicates.csv", comparison.replicate_table()),
-        write_frame(out / "retention.csv", _long(retention)),
-        write_frame(
-            out / "difference.csv",
-            _long(differences)
-            if differences
-            else pd.DataFrame(columns=["scenario", "month", "mean"]),
-        ),  # fmt: skip
-        write_frame(out / "destinations.csv", destinations),
-    ]
-    fig = retention_figure(
-        retention, world, title=f"{world.title}: share still at {world.focal_lab}, by scenario"
-    )
-    written.append(save_figure(out / "retention.png", fig))
-    written.append(save_figure(out / "difference.png", difference_figure(differences, world, ref)))
-    start = (world.focal_lab, *dict.fromkeys(world.start_labs))
-    month = checkpoint_month(comparison.reference)
-    written.append(
-        save_figure(out / "destinations.png", destinations_figure(destinations, start, month))
-    )
-    written.append(write_text(out / "report.md", report(comparison, table)))
-    manifest = {
-        "command": "compare",
-        "reference": ref,
-        "scenarios": [
-            {
-                "label": label,
-                "name": s.name,
-                "files": list(s.chain),
-                "fixed_parameters": fixed,
-                "provisional_parameters": s.spec.provisional,
-                "spec": s.spec.model_dump(mode="json"),
-            }
-            for label, s, fixed in zip(
-                comparison.labels, comparison.scenarios, comparison.overrides, strict=True
-            )
-        ],
-        "replicates": comparison.replicates,
-        "seed": comparison.seed,
-        "horizon": comparison.horizon,
-        "common_random_numbers": (
-            "every scenario uses the reference's replicate seeds and parameter draws "
-            f"(params.from = {comparison.parameter_source!r} in the reference), with its own "
-            "fixed [params] values applied on top"
-        ),
-        **provenance(),
-        "files": [p.name for p in written],
-    }
-    written.append(write_json(out / "manifest.json", manifest))
-    return written
-
-
-# --------------------------------------------------------------------------- report
-def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
-    """The Markdown report: the question of each scenario, a table, the figures, the answers."""
-    table = comparison.to_df() if table is None else table
-    world = comparison.world
-    focal = world.focal_lab
-    ref = comparison.labels[0]
-    cell = {(r.scenario, r.statistic): r for r in table.itertuples(index=False)}
-    horizon = comparison.horizon
-    statistics = comparison.statistics
-    month = checkpoint_month(comparison.reference)
-    lines = [
-        f"# Counterfactuals: what would have kept {world.title} at {focal}?",
-        "",
-        f"{len(comparison.labels)} scenarios, {comparison.replicates} replicates each, seed "
-        f"{comparison.seed}, simulated from {world.calendar.start} to {horizon}. The reference "
-        f"is **{ref}**. Common random numbers: every scenario uses the reference's replicate "
-        f'seeds and parameter draws (`params.from = "{comparison.parameter_source}"`), with its '
-        "own fixed parameter values on top, so each difference below is paired replicate by "
-        "replicate. Intervals are 90%: the 5% and 95% quantiles across replicates (for a "
-        "probability, a Monte Carlo interval).",
-        "",
-    ]
-    if any(s.spec.provisional for s in comparison.scenarios):
-        lines += [
-            "> **Provisional parameters.** The reference's parameters are not calibrated yet "
-            "(`provisional = true`): the numbers show how the model responds, not estimates of "
-            "what would have happened.",
-            "",
-        ]
-    lines += observed_lines(world, comparison.reference.shape[1])
-    lines += ["## Summary", "", "| statistic | " + " | ".join(
-        f"**{label}**" if label == ref else label for label in comparison.labels) + " |",
-        "|" + "---|" * (len(comparison.labels) + 1)]  # fmt: skip
-    for stat in statistics:
-        row = [stat.label]
-        for label in comparison.labels:
-            r = cell[label, stat.name]
-            value = {"count": _count, "probability": _probability}.get(stat.kind)
-            text = value(r) if value else _month(r, horizon, world.calendar)
-            if label != ref and stat.paired:
-                text += f"; {_diff(r)}" if stat.kind != "probability" else f"; {r.diff_mean:+.2f}"
-            row.append(text)
-        lines.append("| " + " | ".join(row) + " |")
-    headline = latest_at_focal(simulated(world, comparison.reference.shape[1]))
-    headline = next(
-        s for s in statistics if s.name == (headline.name if headline else "remaining_at_horizon")
-    )
-    lines += [
-        "",
-        "Each cell: mean (90% interval); after the semicolon, the paired difference from the "
-        "reference: mean (90% interval of the per-replicate difference).",
-        "",
-        "## Each scenario: its question and the answer",
-        "",
-    ]
-    for label, scenario in zip(comparison.labels, comparison.scenarios, strict=True):
-        lines.append(f"- {_sentence(label, scenario, cell, ref, horizon, headline, focal)}")
-    lines += [
-        "",
-        "## Figures",
-        "",
-        "![Retention by scenario](retention.png)",
-        "",
-        f"*retention.png*: share of the cohort at {focal}, month by month: mean with 50% and "
-        "90% bands per scenario; the black steps are the observed history (latest and earliest "
-        "reading of each move).",
-        "",
-        "![Paired difference from the reference](difference.png)",
-        "",
-        f"*difference.png*: each scenario's retention minus {ref}'s in the same replicate: mean "
-        "with 50% and 90% bands. Above zero: more stay.",
-        "",
-        "![Destinations](destinations.png)",
-        "",
-        f"*destinations.png*: mean number of the cohort at each lab in {month}.",
-        "",
-        "## Files",
-        "",
-        "`comparison.csv` (this table, one row per scenario and statistic), `replicates.csv` "
-        "(each replicate's statistics, for your own paired analyses), `retention.csv`, "
-        "`difference.csv`, `destinations.csv`, `manifest.json` (scenario files, seeds, code "
-        "version).",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def observed_lines(world, n_months: int) -> list[str]:
-    """Markdown lines giving the world's declared statistics on its observed history.
-
-    Each is read off the earliest and the latest reading of the observed moves; where the two
-    differ the value is a range.
-    """
-    if world.observed is None:
-        return []
-    readings = observed_readings(world)
-    parts = []
-    for stat in world.statistics:
-        if world.calendar.index(stat.month) >= min(n_months, world.observed.n_months):
-            continue
-        low, high = sorted(int(v) for v in statistic_values(stat, readings))
-        parts.append(f"{stat.describe(world.focal_lab)}: {low if low == high else f'{low}-{high}'}")
-    if not parts:
-        return []
-    return [f"Observed ({world.observed.source.rsplit('/', 1)[-1]}): " + "; ".join(parts) + ".",
-            ""]  # fmt: skip
-
-
-def _sentence(label, scenario, cell, ref, horizon, headline, focal) -> str:
-    main, hor = cell[label, headline.name], cell[label, "remaining_at_horizon"]
-    if label == ref:
-        return (
-            f"**{label}** (the reference): {headline.label}: {main.estimate:.1f} "
-            f"(90%: {_range(main.low, main.high)}); at {focal} in {horizon}: {hor.estimate:.1f} "
-            f"(90%: {_range(hor.low, hor.high)})."
-        )
-    return (
-        f"**{label}**: {_question(scenario.spec.description)} {headline.label}: "
-        f"{main.estimate:.1f} against {cell[ref, headline.name].estimate:.1f}, a paired "
-        f"difference of {main.diff_mean:+.2f} (90%: {_range(main.diff_low, main.diff_high, True)}"
-        f"); at {focal} in {horizon}: {hor.diff_mean:+.2f} "
-        f"(90%: {_range(hor.diff_low, hor.diff_high, True)})."
-    )
-
-
-def _question(description: str) -> str:
-    """The first sentence of a scenario's description (its question, by convention)."""
-    text = " ".join(description.split())
-    match = re.match(r"(.+?[?.])(\s|$)", text)
-    return match.group(1) if match else text
-
-
-def _range(low: float, high: float, signed: bool = False) -> str:
-    def number(x: float) -> str:
-        return f"{x:+g}" if signed and x != 0 else f"{x:g}"
-
-    return f"{number(low)} to {number(high)}"
-
-
-def _count(r) -> str:
-    return f"{r.estimate:.1f} ({_range(r.low, r.high)})"
-
-
-def _diff(r) -> str:
-    return f"{r.diff_mean:+.2f} ({_range(r.diff_low, r.diff_high, True)})"
-
-
-def _probability(r) -> str:
-    return f"{r.estimate:.2f} ({r.low:.2f}-{r.high:.2f})"
-
-
-def _month(r, horizon: str, calendar) -> str:
-    def label(value: float) -> str:
-        return f"after {horizon}" if math.isinf(value) else calendar.label(int(value))
-
-    if r.low == r.high == r.estimate:
-        return label(r.estimate)
-    return f"{label(r.estimate)} ({label(r.low)} to {label(r.high)})"
-
-
-# --------------------------------------------------------------------------- command line
-def register_cli(subparsers) -> None:
-    """Add ``sim compare`` to the ``sim`` command."""
-    from sim.cli.common import add_command
-
-    cmd = add_command(
-        subparsers, "compare",
-        "compare scenarios under common random numbers (the first is the reference)",
-        "Runs every scenario with the reference's replicate seeds and parameter draws (its own\n"
-        "fixed [params] values on top), so each difference is paired replicate by replicate, and\n"
-        "writes comparison.csv, replicates.csv, retention.csv/.png, difference.csv/.png,\n"
-        "destinations.csv/.png, report.md and manifest.json into a folder replaced whole. All\n"
-        "scenarios run to the earliest of their horizons (months are YYYY-MM).",
-        ["sim compare --all",
-         "sim compare baseline culture-kept mistral-never-founded --replicates 5000",
-         "sim compare --all --reference scenarios/openai-founders/baseline.toml "
-         "--out out/openai"],
-    )  # fmt: skip
-    cmd.add_argument(
-        "scenarios", nargs="*", metavar="SCENARIO",
-        help="scenario files or names in scenarios/; the first is the reference",
-    )  # fmt: skip
-    cmd.add_argument("--all", action="store_true",
-                     help="the reference (--reference) and every scenario in its folder that "
-                          "extends it (followed by any SCENARIO given)")  # fmt: skip
-    cmd.add_argument("--reference", default=BASELINE,
-                     help=f"the reference scenario of --all (default {BASELINE}; e.g. "
-                          "scenarios/openai-founders/baseline.toml)")  # fmt: skip
-    cmd.add_argument(
-        "--replicates",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="replicates per scenario (default: the reference's)",
-    )
-    cmd.add_argument("--seed", type=non_negative_int, default=None, metavar="SEED",
-                     help="seed of the replicate seeds and the posterior draws (default: the "
-                          "reference's)")  # fmt: skip
-    cmd.add_argument(
-        "--out",
-        default=str(DEFAULT_OUT),
-        metavar="FOLDER",
-        help=f"output folder, replaced whole (default {DEFAULT_OUT})",
-    )
-    cmd.add_argument(
-        "--from-observed", action="store_true",
-        help="forecast every scenario from the observed state at the world's last observed "
-             "month (default: the reference's from_observed key, else from the world's start)",
-    )  # fmt: skip
-    cmd.set_defaults(func=_cmd_compare)
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    if not args.scenarios and not args.all:
-        raise InputError("give the scenarios to compare (the first is the reference), or --all")
-    scenarios = all_scenarios(args.reference) if args.all else []
-    seen = {str(s.path) for s in scenarios}
-    for ref in args.scenarios:
-        scenario = load_scenario(ref)
-        if args.all and str(scenario.path) in seen:
-            continue
-        seen.add(str(scenario.path))
-        scenarios.append(scenario)
-    from sim.results import check_out_folder
-
-    out = check_out_folder(Path(args.out))
-    if args.from_observed:
-        scenarios = [s.from_observed() for s in scenarios]
-    comparison = compare(scenarios, args.replicates, args.seed, progress=None)
-    written = write_comparison(comparison, out)
-    print(
-        f"compared {len(scenarios)} scenarios ({', '.join(comparison.labels)}) with "
-        f"{comparison.replicates} replicates each: {len(written)} files in {out}/ "
-        f"(see {out / 'report.md'})"
-    )
-    if any(s.spec.provisional for s in scenarios):
-        print("note: the parameters are provisional (not calibrated).")
-    return 0

@@ -11,18 +11,22 @@ replicate means of each design point.
 
 A replicate mean is itself noisy, and SALib reads that noise as if it were a parameter's effect.
 :func:`noise_floor` measures it (see there); an index below the floor cannot be told from luck.
+
+The analysis returns a :class:`Sensitivity`; :func:`sim.reports.sensitivity.write_sensitivity`
+writes its files (sensitivity.csv, sensitivity.png, sensitivity.md, noise.parquet).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sweep import Sweep, as_sweep, design_points, evaluate_points, run_sweep
+from sim.analysis.sweep import Sweep, as_sweep, design_points, evaluate_points
+from sim.analysis.sweep_run import run_sweep
 from sim.errors import InputError
-from sim.results import provenance, save_figure, write_frame, write_text
 
 #: The columns of the tidy index table (sensitivity.csv).
 COLUMNS = ("output", "parameter", "index", "value", "conf")
@@ -141,17 +145,35 @@ def _check_design(sweep: Sweep) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Sensitivity:
+    """A sweep's sensitivity indices with the seed-noise floor beside them.
+
+    Attributes:
+        sweep: the sweep analysed.
+        results: the sweep's results, one row per point (:func:`sim.analysis.sweep_run.run_sweep`).
+        table: the tidy index table (columns :data:`COLUMNS`): SALib's indices
+            (:func:`indices`), then the seed-noise rows (:func:`noise_floor`).
+        noise_points: the points re-run for the noise floor, under the second seeds.
+    """
+
+    sweep: Sweep
+    results: pd.DataFrame
+    table: pd.DataFrame
+    noise_points: pd.DataFrame
+
+
 def run_sensitivity(
     spec: Sweep | str | Path,
     out: str | Path,
     workers: int | None = None,
     scheduler=None,
     progress: bool | None = None,
-) -> pd.DataFrame:
-    """Run or resume the sweep, then write sensitivity.csv, sensitivity.png and sensitivity.md.
+) -> Sensitivity:
+    """Run or resume the sweep into ``out``, then compute its indices and noise floor.
 
-    Finished chunks in ``out`` are reused (:func:`sim.sweep.run_sweep`). Also writes
-    ``noise.parquet``, the points re-run for the noise floor. Returns the tidy table.
+    Finished chunks in ``out`` are reused (:func:`sim.analysis.sweep_run.run_sweep`).
+    :func:`sim.reports.sensitivity.write_sensitivity` writes the result's files.
 
     Raises:
         InputError: a bad sweep file, a design other than sobol or morris, or ``out`` holding a
@@ -164,99 +186,4 @@ def run_sensitivity(
     table = indices(sweep, results)
     noise, redo = noise_floor(sweep, results)
     table = pd.concat([table, noise], ignore_index=True)
-    write_frame(out / "noise.parquet", redo)
-    write_frame(out / "sensitivity.csv", table)
-    save_figure(out / "sensitivity.png", sensitivity_figure(sweep, table))
-    write_text(out / "sensitivity.md", report(sweep, results, table))
-    return table
-
-
-def sensitivity_figure(sweep: Sweep, table: pd.DataFrame):
-    """Bars with error bars, one panel per output; the seed-noise floor as a dashed line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    outputs = list(sweep.spec.outputs)
-    names = sweep.names
-    fig, axes = plt.subplots(
-        1, len(outputs), figsize=(4.2 * len(outputs), 0.45 * len(names) + 1.8), squeeze=False,
-        sharey=True,
-    )  # fmt: skip
-    sobol = sweep.spec.design == "sobol"
-    shown = ("S1", "ST") if sobol else ("mu_star",)
-    floor_index = "noise_var_ratio" if sobol else "mu_star_noise"
-    ypos = np.arange(len(names))
-    height = 0.8 / len(shown)
-    for ax, output in zip(axes[0], outputs, strict=True):
-        rows = table[table["output"] == output]
-        for k, index in enumerate(shown):
-            part = rows[rows["index"] == index].set_index("parameter").reindex(names)
-            ax.barh(
-                ypos + (k - (len(shown) - 1) / 2) * height, part["value"], height,
-                xerr=part["conf"].fillna(0).to_numpy(), capsize=2, label=index,
-            )  # fmt: skip
-        floor = rows[(rows["parameter"] == NOISE) & (rows["index"] == floor_index)]["value"]
-        if len(floor) and np.isfinite(floor.iloc[0]):
-            ax.axvline(floor.iloc[0], color="k", ls="--", lw=1, label="seed-noise floor")
-        ax.set_title(output)
-        ax.set_xlabel("index (share of variance)" if sobol else "mu* (output units per range)")
-        ax.axvline(0, color="grey", lw=0.5)
-    axes[0][0].set_yticks(ypos, names)
-    axes[0][0].invert_yaxis()
-    axes[0][-1].legend(loc="lower right", fontsize="small")
-    fig.suptitle(f"{sweep.name}: {sweep.spec.design} sensitivity ({sweep.spec.replicates} "
-                 "replicates a point)")  # fmt: skip
-    fig.tight_layout()
-    return fig
-
-
-def report(sweep: Sweep, results: pd.DataFrame, table: pd.DataFrame) -> str:
-    """A short Markdown summary: design, noise floor and the leading parameters per output."""
-    spec = sweep.spec
-    sobol = spec.design == "sobol"
-    key = "ST" if sobol else "mu_star"
-    floor_index = "noise_var_ratio" if sobol else "mu_star_noise"
-    prov = provenance()
-    lines = [
-        f"# Sensitivity: {sweep.name}",
-        "",
-        f"Scenario `{sweep.scenario.name}`; {spec.design} design over {', '.join(sweep.names)}; "
-        f"{len(results)} points x {spec.replicates} replicates (seed {sweep.seed}, common random "
-        f"numbers); other parameters at the {sweep.base_from}. "
-        f"Version {prov['version']}, commit {prov['git_commit']}.",
-        "",
-        "The seed-noise floor is the share of the output variance across the design that is "
-        "noise in a replicate mean (points re-run with independent seeds; formula in "
-        "`sim.sensitivity.noise_floor`). An index below it cannot be told from luck.",
-        "",
-    ]
-    for output in spec.outputs:
-        rows = table[table["output"] == output]
-        main = rows[rows["index"] == key].sort_values("value", ascending=False)
-        noise = rows[(rows["parameter"] == NOISE) & (rows["index"] == "noise_var_ratio")]["value"]
-        floor = rows[(rows["parameter"] == NOISE) & (rows["index"] == floor_index)]["value"]
-        lines += [
-            f"## {output}",
-            "",
-            f"Mean over points {results[f'{output}_mean'].mean():.3g}, sd across points "
-            f"{results[f'{output}_mean'].std():.3g}; seed-noise share of variance "
-            f"{noise.iloc[0]:.3g}.",
-            "",
-            f"| parameter | {key} | conf |" + (" S1 | S1 conf |" if sobol else " sigma |"),
-            "|---|---|---|" + ("---|---|" if sobol else "---|"),
-        ]
-        for _, row in main.iterrows():
-            extra = rows[(rows["parameter"] == row["parameter"])].set_index("index")
-            tail = (
-                f" {extra.loc['S1', 'value']:.3f} | {extra.loc['S1', 'conf']:.3f} |"
-                if sobol
-                else f" {extra.loc['sigma', 'value']:.3g} |"
-            )
-            below = " (below noise)" if len(floor) and row["value"] < floor.iloc[0] else ""
-            lines.append(
-                f"| {row['parameter']}{below} | {row['value']:.3g} | {row['conf']:.2g} |{tail}"
-            )
-        lines.append("")
-    return "\n".join(lines)
+    return Sensitivity(sweep=sweep, results=results, table=table, noise_points=redo)

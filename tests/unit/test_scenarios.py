@@ -307,7 +307,7 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
 
 def test_the_report_headline_is_the_latest_count_at_the_focal_lab():
     """Not the first statistic read at the checkpoint month (the co-founders' is a spread)."""
-    from sim.analysis.compare import report
+    from sim.reports.compare import report
 
     folder = REPO / "scenarios" / "openai-founders"
     comparison = compare(

@@ -12,10 +12,13 @@ import pandas as pd
 import pytest
 
 from sim.analysis.sensitivity import COLUMNS, run_sensitivity
-from sim.analysis.sweep import chunk_path, design_points, load_sweep, run_sweep
+from sim.analysis.sweep import design_points, load_sweep
+from sim.analysis.sweep_run import run_sweep
+from sim.analysis.sweep_store import chunk_path
 from sim.engines.simulate import simulate
 from sim.errors import InputError
 from sim.kernel.streams import replicate_seeds
+from sim.reports.sensitivity import write_sensitivity
 from sim.results import replicate_summaries
 from tests.conftest import REPO, SIM, SIM_ENV, run_sim
 
@@ -259,7 +262,9 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
 # --------------------------------------------------------------------------- sensitivity
 def test_sobol_indices_on_a_tiny_design(tmp_path):
     out = tmp_path / "out"
-    table = run_sensitivity(write_spec(tmp_path, TINY_SOBOL), out, workers=1, progress=False)
+    result = run_sensitivity(write_spec(tmp_path, TINY_SOBOL), out, workers=1, progress=False)
+    write_sensitivity(result, out)
+    table = result.table
     assert tuple(table.columns) == COLUMNS
     assert table.equals(pd.read_csv(out / "sensitivity.csv"))
     outputs = ["remaining_2025_05", "at_mistral_2025_05", "half_gone_month"]
@@ -273,14 +278,15 @@ def test_sobol_indices_on_a_tiny_design(tmp_path):
     assert "seed-noise" in (out / "sensitivity.md").read_text()
     # a second call reuses the finished sweep and gives the same table
     stamp = chunk_path(out, 0).stat().st_mtime_ns
-    again = run_sensitivity(write_spec(tmp_path, TINY_SOBOL), out, workers=1, progress=False)
+    again = run_sensitivity(write_spec(tmp_path, TINY_SOBOL), out, workers=1, progress=False).table
     assert chunk_path(out, 0).stat().st_mtime_ns == stamp
     pd.testing.assert_frame_equal(table, again)
 
 
 def test_morris_indices_and_grid_refused(tmp_path):
     morris = "design = 'morris'\nsamples = 4\nnum_levels = 4\nreplicates = 8\nseed = 2\n"
-    table = run_sensitivity(write_spec(tmp_path, morris), tmp_path / "m", workers=1, progress=False)
+    m = tmp_path / "m"
+    table = run_sensitivity(write_spec(tmp_path, morris), m, workers=1, progress=False).table
     star = table[table["index"] == "mu_star"]
     assert len(star) == 3 * 2 and np.isfinite(star[["value", "conf"]].to_numpy()).all()
     assert (table["index"] == "mu_star_noise").sum() == 3
