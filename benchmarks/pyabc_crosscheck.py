@@ -1,9 +1,9 @@
 """Cross-check the calibrator against pyabc (ABC-SMC) on the same priors, targets and distance.
 
-Both samplers target the same ABC posterior: the priors of ``sim.params``, the targets of
-``calibration/targets.toml`` and the integer distance of ``sim.calibrate.distances``, stopped at
+Both samplers target the same ABC posterior: the priors of ``sim.config.params``, the targets of
+``calibration/targets.toml`` and the integer distance of ``sim.inference.abc.distances``, stopped at
 the same final tolerance. pyabc simulates one particle per call (its per-particle Python and
-SQLite overhead dominates when a simulation takes microseconds); ``sim.calibrate`` simulates a
+SQLite overhead dominates when a simulation takes microseconds); ``sim.inference.abc`` simulates a
 batch per vectorised call. Prints and writes (``--out``) posterior means with Monte Carlo
 standard errors (posterior sd / sqrt(ESS)) and both wall times.
 

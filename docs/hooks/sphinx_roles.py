@@ -1,7 +1,7 @@
 """Griffe extension: Sphinx-style roles in docstrings become links in the API reference.
 
 The package's docstrings cross-reference with Sphinx roles (``:func:`load_world```,
-``:class:`~sim.results.Trajectories```, ``:mod:`sim.behavior```), which Markdown would print
+``:class:`~sim.results.Trajectories```, ``:mod:`sim.kernel.behavior```), which Markdown would print
 literally. Each becomes an *optional* mkdocs-autorefs reference to the object's full path, resolved
 in the scope of the docstring's object: a link where that object is documented on the site, plain
 code where it is not (a private module, a third-party name), never a broken link.

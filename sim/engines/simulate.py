@@ -55,8 +55,8 @@ def check_fits(
 ) -> None:
     """Refuse, before allocating anything, a run that would not fit in memory; say what fits.
 
-    ``keep_histories`` False plans a streamed run (:func:`sim.engines.run.run_streamed`), which keeps
-    [R, T] counts instead of the lab codes [R, T, N].
+    ``keep_histories`` False plans a streamed run (:func:`sim.engines.run.run_streamed`), which
+    keeps [R, T] counts instead of the lab codes [R, T, N].
     """
     from sim.engines import ensemble
 
