@@ -245,8 +245,8 @@ def compare(
     with its own fixed ``[params]`` values (those other than ``from``) applied on top (see the
     module docstring for the rule and why). Where the reference starts from the observed state
     (``from_observed``), every scenario does, each forced through its world's observed months
-    with latent terms drawn given the history (:mod:`sim.forecast`): scenarios that differ
-    only after the last observed month get the same draws, replicate by replicate.
+    with latent terms drawn given the history (:mod:`sim.likelihood.forecast`): scenarios that
+    differ only after the last observed month get the same draws, replicate by replicate.
 
     Args:
         scenarios: the reference first, then the counterfactuals.

@@ -22,6 +22,8 @@ from sim.analysis.sweep_store import (
     chunk_path,
     finished_chunk,
     open_store,
+    sign_store,
+    stale_writes,
     sweep_manifest,
     write_chunk,
 )
@@ -65,7 +67,7 @@ def run_sweep(
     manifest = sweep_manifest(sweep, design, seeds)
     open_store(out, manifest)
     write_frame(out / "design.parquet", design)
-    for stale in [*out.glob(".*.tmp"), *out.glob("chunks/.chunk-*.tmp")]:
+    for stale in stale_writes(out):
         stale.unlink(missing_ok=True)  # left by a killed run's atomic write
 
     size = sweep.spec.chunk_points
@@ -103,6 +105,7 @@ def run_sweep(
         [pd.read_parquet(chunk_path(out, k)) for k in range(len(parts))], ignore_index=True
     )
     write_frame(out / "results.parquet", results)
+    sign_store(out)
     return results
 
 

@@ -21,7 +21,15 @@ import pandas as pd
 
 from sim.analysis.sweep import Sweep
 from sim.errors import InputError
-from sim.results import provenance, write_atomic, write_json, write_text
+from sim.results import (
+    LIBRARY,
+    provenance,
+    remove_leftovers,
+    sha256,
+    write_atomic,
+    write_json,
+    write_text,
+)
 
 # Keys that must match for a folder to be resumed (the rest of the manifest is provenance).
 _IDENTITY = (
@@ -87,7 +95,15 @@ def sweep_manifest(sweep: Sweep, design: pd.DataFrame, seeds: np.ndarray) -> dic
 
 
 def open_store(out: Path, manifest: dict) -> None:
-    """Write the manifest into a new folder, or check that an existing folder holds this sweep."""
+    """Write the manifest into a new folder, or check that an existing folder holds this sweep.
+
+    The output-folder policy (:mod:`sim.results.output_folder`) for a store written in place: a
+    folder is accepted when it is new or empty, or holds this sweep (unfinished, or finished
+    and unchanged since: its signed files as written); the sweep writes only its own files
+    (:data:`STORE_FILES`), so anything else in the folder is kept.
+    """
+    out = Path(out)
+    remove_leftovers(out)
     path = out / "manifest.json"
     if path.exists():
         try:
@@ -96,11 +112,12 @@ def open_store(out: Path, manifest: dict) -> None:
             raise InputError(
                 f"unreadable manifest ({exc}); choose another --out", source=str(path)
             ) from None
-        if old.get("kind") != "sweep":
+        if not isinstance(old, dict) or old.get("kind") != "sweep":
             raise InputError(
                 "this folder holds other results, not a sweep; choose another --out",
                 source=str(path),
             )
+        _check_reports_unchanged(out, old)
         # JSON round trip, so tuples and lists compare alike
         new = json.loads(json.dumps({k: manifest[k] for k in _IDENTITY}))
         changed = []
@@ -123,11 +140,60 @@ def open_store(out: Path, manifest: dict) -> None:
                 stacklevel=3,
             )
         return
-    if out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
+    others = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    if others:
         raise InputError(
-            "the folder is not empty and has no sweep manifest; choose another --out",
+            f"the folder is not empty and holds no sweep ({', '.join(others[:8])}); nothing is "
+            "written over them: choose another --out",
             source=str(out),
         )
+    write_json(path, manifest)
+
+
+def _check_reports_unchanged(out: Path, manifest: dict) -> None:
+    """Refuse a finished sweep whose written reports were edited since (they would be lost).
+
+    The store's own data (design, chunks, results) is checked chunk by chunk instead, a damaged
+    chunk recomputed (:func:`finished_chunk`): it is the library's, derived from the sweep file.
+    """
+    files = manifest.get("output", {}).get("files", {})
+    reports = {n: d for n, d in files.items() if not n.startswith("chunks/")
+               and n not in ("design.parquet", "results.parquet")}  # fmt: skip
+    changed = [n for n, d in reports.items()
+               if not (out / n).is_file() or sha256(out / n) != d]  # fmt: skip
+    if changed:
+        raise InputError(
+            f"files of this sweep's reports were changed or removed since they were written "
+            f"({', '.join(changed)}); they are not replaced: move them or choose another --out",
+            source=str(out),
+        )
+
+
+def stale_writes(out: Path) -> list[Path]:
+    """Half-written files of a killed run: the temporary names of the store's atomic writes."""
+    out = Path(out)
+    names = [".manifest.json", ".design.parquet", ".results.parquet", ".noise.parquet",
+             ".sensitivity.csv", ".sensitivity.png", ".sensitivity.md"]  # fmt: skip
+    found = [p for n in names for p in out.glob(f"{n}.*.tmp")]
+    return found + [*out.glob("chunks/.chunk-*.parquet.*.tmp"),
+                    *out.glob("chunks/.chunk-*.sha256.*.tmp")]  # fmt: skip
+
+
+def sign_store(out: Path, extra: tuple[str, ...] = ()) -> None:
+    """Sign the finished store: its manifest lists every file of the sweep with its SHA-256.
+
+    ``extra`` names files written beside the store (the sensitivity analysis'). A later command
+    on the folder then knows which files are the library's (:mod:`sim.results.output_folder`).
+    """
+    out = Path(out)
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text())
+    previous = manifest.get("output", {}).get("files", {})
+    names = ["design.parquet", "results.parquet",
+             *sorted(p.relative_to(out).as_posix() for p in out.glob("chunks/chunk-*")), *extra,
+             *[n for n in previous if n not in extra and (out / n).is_file()]]  # fmt: skip
+    files = {n: sha256(out / n) for n in dict.fromkeys(names) if (out / n).is_file()}
+    manifest["output"] = {"library": LIBRARY, "kind": "sweep", "files": files}
     write_json(path, manifest)
 
 

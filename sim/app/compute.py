@@ -110,8 +110,8 @@ def compute(settings: Settings, reference: Reference | None = None) -> Result:
 
     The edited scenario is loaded from :func:`scenario_toml`'s text, so the numbers are those of
     the file the page offers for download. Reference and edited run under common random numbers
-    (:func:`sim.compare.compare`); the baseline runs with the same seed (same replicate seeds,
-    same posterior draws where both draw from the same posterior). Where the page takes the
+    (:func:`sim.analysis.compare.compare`); the baseline runs with the same seed (same replicate
+    seeds, same posterior draws where both draw from the same posterior). Where the page takes the
     parameters from elsewhere than the reference does (``params_from``), reference and baseline
     take them from there too, so the paired difference isolates the edits.
 

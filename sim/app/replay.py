@@ -25,7 +25,7 @@ class PlayedModel(ExodusModel):
         self.running = self.world.n_months > 0
 
     def step(self) -> None:
-        """One month (:meth:`sim.model.ExodusModel.step`); past the horizon, nothing."""
+        """One month (:meth:`sim.engines.mesa_model.ExodusModel.step`); past the horizon, none."""
         if self.month >= self.world.n_months:
             self.running = False
             return

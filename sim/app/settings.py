@@ -138,7 +138,7 @@ def check_settings(settings: Settings, reference: Reference) -> None:
     Raises:
         InputError: an unknown lab, attribute, event or parameter; an offset outside
             [-1, 1] or a month outside the simulated months; a parameter outside its declared
-            bounds (:data:`sim.params.PARAMETER_SPACE`); replicates outside 1 ..
+            bounds (:data:`sim.config.params.PARAMETER_SPACE`); replicates outside 1 ..
             :data:`MAX_REPLICATES`; a negative seed.
     """
     world = reference.world

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from sim.cli.common import HelpFormatter
@@ -62,13 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _interrupt(signum, frame) -> None:
+    """SIGTERM handler: unwind as Ctrl-C does, so staging folders are removed on the way."""
+    raise KeyboardInterrupt
+
+
 def console() -> None:
     """The installed ``sim`` command (and ``python -m sim.cli``): :func:`main`, then exit.
 
-    After Ctrl-C it leaves through ``os._exit(130)``: an interrupt that lands while a library
-    evaluates a string during its import (numpy does) makes CPython end the process by SIGINT
-    at exit even though the interrupt was handled, and the status 130 would be lost.
+    SIGTERM is handled as Ctrl-C (the output-folder policy's staging folder is removed on the
+    way out). After either it leaves through ``os._exit(130)``: an interrupt that lands while
+    a library evaluates a string during its import (numpy does) makes CPython end the process
+    by SIGINT at exit even though the interrupt was handled, and the status 130 would be lost.
     """
+    signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up as Ctrl-C does
     status = main()
     if status == 130:
         sys.stdout.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.cli.common import add_command, non_negative_int
+from sim.cli.common import OUT_POLICY, add_command, non_negative_int, output_folder
 from sim.config.params import parameter
 from sim.config.scenario import load_scenario
 from sim.errors import InputError
@@ -18,7 +18,7 @@ from sim.inference.abc.smc import CalibrationSettings, abc_smc
 from sim.inference.abc.targets import check_observed_against_targets, load_targets, targets_path
 from sim.inference.priors import load_cohort_priors, load_priors
 from sim.paths import CALIBRATION_DIR
-from sim.results import replace_folder
+from sim.results import check_out_folder, replace_folder
 
 
 def register(sub) -> None:
@@ -46,9 +46,11 @@ def register(sub) -> None:
     )  # fmt: skip
     cmd.add_argument(
         "--out",
+        type=output_folder,
         default=None,
         help="output folder (default calibration/WORLD for abc, calibration/WORLD/likelihood "
-        "for likelihood; WORLD the scenario's world)",
+        f"for likelihood, calibration/joint with --worlds; WORLD the scenario's world); "
+        f"{OUT_POLICY}",
     )
     cmd.add_argument(
         "--worlds", default=None, metavar="A,B",
@@ -154,7 +156,7 @@ def calibrate_command(args) -> int:
     check_observed_against_targets(world, targets, str(args.targets or targets_path(world)))
     if args.method == "likelihood":
         return _calibrate_likelihood(args, scenario, targets)
-    out = Path(args.out or CALIBRATION_DIR / world.name)
+    out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / world.name)
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
         max_simulations=args.max_simulations, priors=load_priors(args.priors),
@@ -165,7 +167,9 @@ def calibrate_command(args) -> int:
         progress=None if args.quiet else print,
     )  # fmt: skip
     check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
-    written = write_calibration(result, check, world, out)
+    written = replace_folder(
+        out, lambda folder: write_calibration(result, check, world, folder, out), kind="abc"
+    )
     print(
         f"calibrated on {result.simulations:,} simulations in {result.seconds:.0f} s; "
         f"{len(result.theta)} particles (ESS {result.ess():.0f}); "
@@ -185,7 +189,8 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
     for name in ("walkers", "steps"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name} must be a positive number, got {getattr(args, name)}")
-    out = Path(args.out or CALIBRATION_DIR / world.name / "likelihood")
+    default = CALIBRATION_DIR / world.name / "likelihood"
+    out = check_out_folder(args.out if args.out is not None else default)
     settings = LikelihoodSettings(
         walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed,
         priors=load_priors(args.priors),
@@ -194,7 +199,10 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
     result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
     result.targets = targets
     check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
-    written = write_calibration(result, check, world, out)
+    written = replace_folder(
+        out, lambda folder: write_calibration(result, check, world, folder, out),
+        kind="likelihood",
+    )  # fmt: skip
     d = result.diagnostics
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; "
@@ -247,12 +255,13 @@ def _calibrate_joint(args) -> int:
         per_cohort=per_cohort,
         cohort_priors=load_cohort_priors(args.priors, priors, names, declared),
     )  # fmt: skip
-    out = Path(args.out or CALIBRATION_DIR / "joint")
+    out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / "joint")
     result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)
     suffix = _prior_suffix(out)
     checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, suffix)
     written = replace_folder(
         out, lambda folder: write_joint(result, checks, scenarios, targets, folder, suffix),
+        kind="joint",
     )  # fmt: skip
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s for "

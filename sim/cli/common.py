@@ -38,3 +38,17 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return value
+
+
+def output_folder(text: str) -> str:
+    """An argparse ``type`` for ``--out``: a folder name that is not blank (a usage error).
+
+    A blank name would otherwise fall back to the default folder silently.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder name, got an empty one")
+    return text
+
+
+#: The output-folder policy in one line, for every command's ``--out`` help.
+OUT_POLICY = "an earlier result of this library there is replaced; other files are kept"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.analysis.compare import BASELINE, all_scenarios, compare
-from sim.cli.common import add_command, non_negative_int, positive_int
+from sim.cli.common import OUT_POLICY, add_command, non_negative_int, output_folder, positive_int
 from sim.config.scenario import load_scenario
 from sim.errors import InputError
 from sim.reports.compare import write_comparison
@@ -24,7 +24,7 @@ def register(sub) -> None:
         "Runs every scenario with the reference's replicate seeds and parameter draws (its own\n"
         "fixed [params] values on top), so each difference is paired replicate by replicate, and\n"
         "writes comparison.csv, replicates.csv, retention.csv/.png, difference.csv/.png,\n"
-        "destinations.csv/.png, report.md and manifest.json into a folder replaced whole. All\n"
+        "destinations.csv/.png, report.md and manifest.json into the output folder. All\n"
         "scenarios run to the earliest of their horizons (months are YYYY-MM).",
         ["sim compare --all",
          "sim compare baseline culture-kept mistral-never-founded --replicates 5000",
@@ -53,9 +53,10 @@ def register(sub) -> None:
                           "reference's)")  # fmt: skip
     cmd.add_argument(
         "--out",
+        type=output_folder,
         default=str(DEFAULT_OUT),
         metavar="FOLDER",
-        help=f"output folder, replaced whole (default {DEFAULT_OUT})",
+        help=f"output folder (default {DEFAULT_OUT}); {OUT_POLICY}",
     )
     cmd.add_argument(
         "--from-observed", action="store_true",

@@ -14,7 +14,7 @@ from sim.analysis.explain import (
     explain,
     load_causes,
 )
-from sim.cli.common import add_command, non_negative_int, positive_int
+from sim.cli.common import OUT_POLICY, add_command, non_negative_int, output_folder, positive_int
 from sim.config.scenario import load_scenario
 from sim.reports.explain import write_explanation
 from sim.results import check_out_folder
@@ -36,8 +36,8 @@ def register(sub) -> None:
         "Statistics: the number gone from the focal lab at the checkpoint, the retention curve up\n"
         "to it and each researcher's probability of having left, under the scenario's parameters\n"
         "(posterior) and under prior draws. Writes attribution.csv, per_researcher.csv,\n"
-        "levels.csv, waterfall.png, by_month.png, report.md and manifest.json into a folder\n"
-        "replaced whole. A groups file holds [[group]] tables with a name and any of\n"
+        "levels.csv, waterfall.png, by_month.png, report.md and manifest.json into the output\n"
+        "folder. A groups file holds [[group]] tables with a name and any of\n"
         "events = [ids], labs = [names], focal_attributes = [names], peer = true.",
         [
             "sim explain baseline",
@@ -52,9 +52,10 @@ def register(sub) -> None:
     )
     cmd.add_argument(
         "--out",
+        type=output_folder,
         default=None,
         metavar="FOLDER",
-        help=f"output folder, replaced whole (default {DEFAULT_OUT}/SCENARIO)",
+        help=f"output folder (default {DEFAULT_OUT}/SCENARIO); {OUT_POLICY}",
     )
     cmd.add_argument(
         "--replicates",

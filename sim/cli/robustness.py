@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.cli.common import add_command, non_negative_int, positive_int
+from sim.cli.common import OUT_POLICY, add_command, non_negative_int, output_folder, positive_int
 from sim.errors import InputError
 from sim.paths import CALIBRATION_DIR
 
@@ -33,8 +33,8 @@ def register(subparsers) -> None:
         "--seed", type=non_negative_int, default=20230224, metavar="SEED",
         help="seed of the replicates and posterior draws (default %(default)s)",
     )  # fmt: skip
-    cmd.add_argument("--out", default="out/robustness", metavar="FOLDER",
-                     help="output folder, replaced whole (default %(default)s)")  # fmt: skip
+    cmd.add_argument("--out", type=output_folder, default="out/robustness", metavar="FOLDER",
+                     help=f"output folder (default %(default)s); {OUT_POLICY}")  # fmt: skip
     cmd.set_defaults(func=robustness_command)
 
 

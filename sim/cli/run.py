@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
-from sim.cli.common import add_command, non_negative_int, positive_int
+from sim.cli.common import (
+    OUT_POLICY,
+    add_command,
+    non_negative_int,
+    output_folder,
+    positive_int,
+)
 
 
 def register(sub) -> None:
@@ -15,9 +19,10 @@ def register(sub) -> None:
     run = add_command(
         sub, "run", "run one scenario and write its outputs",
         "Simulates the scenario's replicates (each with its own parameter draw where the scenario\n"
-        "takes its parameters from a posterior) and writes, into a folder that is replaced whole,\n"
-        "trajectories.parquet, parameters.parquet, retention.csv, summary.csv, destinations.csv,\n"
-        "exits.csv, retention.png and manifest.json. Months are YYYY-MM in the world's calendar.",
+        "takes its parameters from a posterior) and writes trajectories.parquet,\n"
+        "parameters.parquet, retention.csv, summary.csv, destinations.csv, exits.csv,\n"
+        "retention.png and manifest.json into the output folder. Months are YYYY-MM in the\n"
+        "world's calendar.",
         ["sim run baseline", "sim run scenarios/culture-kept.toml --replicates 10000 --seed 1",
          "sim run baseline --replicates 1000000 --no-trajectories --out out/million",
          "sim run baseline --from-observed --out out/forecast"],
@@ -35,9 +40,10 @@ def register(sub) -> None:
                           "scenario's seed)")  # fmt: skip
     run.add_argument(
         "--out",
+        type=output_folder,
         default=None,
         metavar="FOLDER",
-        help="output folder, replaced whole (default: out/SCENARIO)",
+        help=f"output folder (default: out/SCENARIO); {OUT_POLICY}",
     )
     run.add_argument(
         "--engine",
@@ -63,31 +69,23 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the scenario and write its folder."""
     from sim.config.scenario import load_scenario
     from sim.engines.run import run_streamed
-    from sim.reports.run import write_run
-    from sim.results import check_out_folder
+    from sim.reports.run import write_run_files
+    from sim.results import Staging
 
     scenario = load_scenario(args.scenario)
     if args.from_observed:
         scenario = scenario.from_observed()
     seed = scenario.spec.seed if args.seed is None else args.seed
-    out = check_out_folder(Path(args.out or Path("out") / scenario.name))
-    histories = None
-    if not args.no_trajectories:  # written beside the folder, moved in with the rest
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".parquet", dir=out.parent)
-        os.close(handle)
-        histories = Path(name)
-    try:
+    out = args.out if args.out is not None else Path("out") / scenario.name
+    with Staging(out, kind="run") as staging:  # the output-folder policy, checked before work
+        histories = None if args.no_trajectories else staging.path / "trajectories.parquet"
         summary = run_streamed(
             scenario, args.replicates, seed, engine=args.engine, trajectories=histories,
             progress=None,
         )  # fmt: skip
-        written = write_run(
-            scenario, summary, out, seed=seed, engine=args.engine, trajectories=histories or False
-        )
-    finally:
-        if histories is not None:
-            histories.unlink(missing_ok=True)
+        write_run_files(scenario, summary, staging.path, seed, args.engine, histories or False)
+        written = staging.commit()
+    out = staging.out
     print(f"{scenario.name}: {summary.replicates} replicates, {len(written)} files in {out}/")
     if scenario.spec.provisional:
         print("note: this scenario's parameters are provisional (not calibrated).")

@@ -8,7 +8,7 @@ from pathlib import Path
 from sim.analysis.sensitivity import run_sensitivity
 from sim.analysis.sweep import Sweep, load_sweep
 from sim.analysis.sweep_run import run_sweep
-from sim.cli.common import add_command, positive_int
+from sim.cli.common import add_command, output_folder, positive_int
 from sim.reports.sensitivity import write_sensitivity
 
 
@@ -33,9 +33,10 @@ def register(sub) -> None:
     for name, func, text, description, examples in commands:
         cmd = add_command(sub, name, text, description, examples)
         cmd.add_argument("spec", help="a sweep file (TOML), e.g. sweeps/morris-quick.toml")
-        cmd.add_argument("--out", default=None, metavar="FOLDER",
+        cmd.add_argument("--out", type=output_folder, default=None, metavar="FOLDER",
                          help="output folder; an existing one is resumed if it holds the same "
-                              "sweep (default: out/sweeps/NAME)")  # fmt: skip
+                              "sweep, other files in it are kept (default: "
+                              "out/sweeps/NAME)")  # fmt: skip
         cmd.add_argument("--workers", type=positive_int, default=None, metavar="N",
                          help="local worker processes (default: the number of cores)")  # fmt: skip
         cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
@@ -47,7 +48,7 @@ def register(sub) -> None:
 def _sweep_and_out(args: argparse.Namespace) -> tuple[Sweep, Path]:
     """The sweep file named on the command line and its output folder."""
     sweep = load_sweep(args.spec)
-    return sweep, Path(args.out or Path("out") / "sweeps" / sweep.name)
+    return sweep, Path(args.out if args.out is not None else Path("out") / "sweeps" / sweep.name)
 
 
 def sweep_command(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Samplers, sweeps, calibration priors and command-line checks are all built from
 :data:`PARAMETER_SPACE` (as SALib's problem dict and EMA Workbench's ``RealParameter`` do).
-The order is :data:`sim.behavior.PARAMETER_NAMES`, the layout of a parameter vector ``theta``.
+The order is :data:`sim.kernel.behavior.PARAMETER_NAMES`, the layout of a parameter vector
+``theta``.
 
 Priors are truncated normals on the parameter's bounds (a uniform where ``sd`` is infinite).
 Scale: utilities are in logit units (the Gumbel scale is 1), attributes lie in [0, 1], so a

@@ -264,8 +264,8 @@ def fixed_parameters(scenario: Scenario) -> dict[str, float]:
 def cohort_view(frame: pd.DataFrame, world_name: str) -> pd.DataFrame:
     """One world's parameter vectors from posterior columns: ``name[world]`` taken as ``name``.
 
-    A joint posterior (:mod:`sim.joint`) has a column per world for each per-cohort parameter;
-    a posterior without such columns is returned as it is.
+    A joint posterior (:mod:`sim.inference.joint`) has a column per world for each per-cohort
+    parameter; a posterior without such columns is returned as it is.
     """
     renamed = {f"{n}[{world_name}]": n for n in PARAMETER_NAMES if f"{n}[{world_name}]" in frame}
     drop = [c for c in frame.columns if "[" in c and c not in renamed]

@@ -2,12 +2,12 @@
 
 One numba-compiled loop runs a batch of replicates in parallel (one thread per core, replicates
 split between them), each replicate with its own parameter vector and its own key. Inside, every
-decision is the same compiled :func:`sim.behavior.decide` the Mesa model calls, and the month is
-scheduled as in :class:`sim.model.ExodusModel`: merges at the start of the month, decisions from
-the state at the start of the month, moves applied together at its end, tenure reset on a move and
-advanced by a twelfth of a year otherwise.
+decision is the same compiled :func:`sim.kernel.behavior.decide` the Mesa model calls, and the
+month is scheduled as in :class:`sim.engines.mesa_model.ExodusModel`: merges at the start of the
+month, decisions from the state at the start of the month, moves applied together at its end,
+tenure reset on a move and advanced by a twelfth of a year otherwise.
 
-Random numbers are computed where they are used (:mod:`sim.streams`), by the same compiled
+Random numbers are computed where they are used (:mod:`sim.kernel.streams`), by the same compiled
 functions the Mesa model calls, so replicate r here and a Mesa run keyed by replicate r's seed
 agree exactly, with no pre-drawn arrays. Large runs are cut into chunks whose output fits a
 memory budget in bytes (:func:`chunk_size`), so memory stays bounded whatever R and N are.
@@ -15,8 +15,9 @@ memory budget in bytes (:func:`chunk_size`), so memory stays bounded whatever R 
 Forecasts from an observed state: a ``prefix`` [T0, N] forces every replicate's first T0 months
 (researcher i ends month t at lab ``prefix[t, i]``; merges, month terms and tenure run as usual,
 and no choice uniform is computed), and ``latent`` (u [R, N], fits [R, N, L], standard normals
-before scaling) replaces each replicate's keyed normals (:func:`sim.streams.replicate_normals`).
-The Mesa model takes the same inputs (:func:`sim.model.simulate_mesa`) and stays identical.
+before scaling) replaces each replicate's keyed normals
+(:func:`sim.kernel.streams.replicate_normals`). The Mesa model takes the same inputs
+(:func:`sim.engines.mesa_model.simulate_mesa`) and stays identical.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def check_prefix(world: CompiledWorld, prefix) -> np.ndarray:
 def check_latent(world: CompiledWorld, replicates: int, latent) -> tuple[np.ndarray, np.ndarray]:
     """Supplied latent terms as the engines take them: (u [R, N], fits [R, N, L]), float64.
 
-    None gives zero-length arrays: the keyed normals (:func:`sim.streams.replicate_normals`).
+    None gives zero-length arrays: the keyed normals (:func:`sim.kernel.streams.replicate_normals`).
 
     Raises:
         ValueError: not a pair of arrays of those shapes for ``replicates`` replicates.

@@ -4,17 +4,17 @@ Researchers and labs are Mesa agents. Each month (one ``step``):
 
 1. the month's events are applied to the labs (attributes, existence; a merge moves everyone at
    the merged lab into its successor);
-2. the month's shared utility terms are formed from the labs (:func:`sim.behavior.month_weights`);
-   then every researcher takes the uniform keyed by (replicate, month, researcher)
-   (:func:`sim.streams.choice_uniform`) and decides with :func:`sim.behavior.decide`, from the
-   state at the start of the month;
+2. the month's shared utility terms are formed from the labs
+   (:func:`sim.kernel.behavior.month_weights`); then every researcher takes the uniform keyed by
+   (replicate, month, researcher) (:func:`sim.kernel.streams.choice_uniform`) and decides with
+   :func:`sim.kernel.behavior.decide`, from the state at the start of the month;
 3. all moves are applied together; a mover's tenure restarts at 0, a stayer's grows by 1/12 year;
 4. the DataCollector records every researcher's lab.
 
 The model is given a replicate's integer seed (also passed to Mesa as ``Model(rng=seed)``); its
-random numbers are the keyed ones of :mod:`sim.streams`, computed by the same compiled functions
-as in the ensemble engine, so with the same seed and parameters it gives the same history as
-replicate r of :mod:`sim.ensemble`, move for move.
+random numbers are the keyed ones of :mod:`sim.kernel.streams`, computed by the same compiled
+functions as in the ensemble engine, so with the same seed and parameters it gives the same history
+as replicate r of :mod:`sim.engines.ensemble`, move for move.
 
 For forecasts from an observed state the model takes a ``prefix`` [T0, N]: in a month t < T0
 every researcher ends the month at ``prefix[t, i]`` instead of deciding (step 2 computes no
@@ -103,8 +103,8 @@ class ExodusModel(mesa.Model):
 
     Args:
         world: the compiled world (cohort, labs, timeline) from :meth:`sim.world.World.compile`.
-        theta: the parameter vector, ordered as :data:`sim.behavior.PARAMETER_NAMES`.
-        replicate_seed: the replicate's integer seed (:func:`sim.streams.replicate_seeds`).
+        theta: the parameter vector, ordered as :data:`sim.kernel.behavior.PARAMETER_NAMES`.
+        replicate_seed: the replicate's integer seed (:func:`sim.kernel.streams.replicate_seeds`).
         prefix: int array [T0, N], 0 <= T0 <= T: the lab each researcher ends month t at, for
             t < T0 (None: no forcing).
         restlessness: float array [N], the standard normals behind the restlessness u_i (before
@@ -234,7 +234,7 @@ def simulate_mesa(
         theta: parameter vectors [R, P], or one [P] shared by all replicates.
         seeds: the replicates' integer seeds, length R.
         prefix: int array [T0, N]: every replicate's first T0 months, forced (None: none); as in
-            :func:`sim.ensemble.iter_chunks`.
+            :func:`sim.engines.ensemble.iter_chunks`.
         latent: a pair (u [R, N], fits [R, N, L]) of standard normals before scaling, aligned
             with ``seeds``, instead of the keyed ones (None: the keyed normals).
 

@@ -99,15 +99,15 @@ def simulate(
     Args:
         world: the compiled world (cohort, labs, timeline over the horizon).
         theta: parameter vectors, [R, P], or one vector [P] shared by all replicates.
-        seeds: integer replicate seeds (:func:`sim.streams.replicate_seeds`), length R.
+        seeds: integer replicate seeds (:func:`sim.kernel.streams.replicate_seeds`), length R.
         engine: ``"ensemble"`` (compiled, parallel) or ``"mesa"`` (the reference model).
         draw: the posterior draw index behind each replicate, recorded in the results.
         chunk_size: replicates per chunk for the ensemble engine (default: as many as fit its
-            memory budget, :func:`sim.ensemble.chunk_size`).
+            memory budget, :func:`sim.engines.ensemble.chunk_size`).
         progress: show a progress bar (None: only on a terminal).
-        from_observed: start from the observed state (:mod:`sim.forecast`): every replicate
-            is forced through the world's observed months, and each researcher's latent terms
-            are drawn given their own history at the replicate's parameters.
+        from_observed: start from the observed state (:mod:`sim.likelihood.forecast`): every
+            replicate is forced through the world's observed months, and each researcher's
+            latent terms are drawn given their own history at the replicate's parameters.
     """
     from sim.engines import (
         ensemble,  # imported here: numba compiles lazily, keep `import sim` light

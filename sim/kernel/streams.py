@@ -1,7 +1,8 @@
 """Random numbers as a pure function of where they are used.
 
-Every random number of a run is computed, not drawn: a Philox4x32-10 block (:mod:`sim.philox`)
-keyed by the replicate's seed, at a counter that says where the number is used::
+Every random number of a run is computed, not drawn: a Philox4x32-10 block
+(:mod:`sim.kernel.philox`) keyed by the replicate's seed, at a counter that says where the number
+is used::
 
     counter = (stream | month << 8,  researcher key (low 32 bits),  researcher key (high 32 bits),
                lab key)
@@ -12,8 +13,8 @@ keyed by the replicate's seed, at a counter that says where the number is used::
 * stream :data:`FIT` (month 0, lab j): a standard normal per researcher and lab, the fit m_ij
   before scaling by sigma_match.
 
-Researcher and lab keys are stable hashes of their names (:func:`sim.world.name_keys`), not
-array positions. So common random numbers hold by construction: a scenario that changes the
+Researcher and lab keys are stable hashes of their names (:func:`sim.world.structure.name_keys`),
+not array positions. So common random numbers hold by construction: a scenario that changes the
 horizon, adds or removes labs, or adds a researcher leaves every other number where it was. There
 are no pre-drawn arrays and no reserved blocks: both engines compute each number where they use
 it, through the same compiled functions.

@@ -1,7 +1,7 @@
 """The likelihood of a world's observed history: who was at which lab after each month.
 
 The panel mixed logit (Train 2009, chapters 6 and 10). Each researcher-month is one draw of the
-nested-logit choice of :mod:`sim.behavior`; the only latent quantities are each researcher's
+nested-logit choice of :mod:`sim.kernel.behavior`; the only latent quantities are each researcher's
 restlessness u_i ~ N(0, sigma_u) and fits m_ij ~ N(0, sigma_match), integrated per researcher::
 
     L_i = E_{u, m} [ sum over the move months the intervals allow  prod_t P(lab_i(t) | ...) ]
@@ -26,17 +26,17 @@ quasi-Monte Carlo, a scrambled Sobol sequence of ``fit_points`` points in as man
 labs, mapped to normals; the same points for every parameter vector and every researcher (their
 integrals are separate), so the approximation is a smooth, deterministic function of theta, as a
 sampler needs. Both sizes are settings (:class:`Integration`); the full-information sampler
-re-weights draws made with few points to a finer integration (:mod:`sim.posterior`).
+re-weights draws made with few points to a finer integration (:mod:`sim.inference.posterior`).
 
 **One definition of the choice.** Each month's probabilities come from the parts
-:func:`sim.behavior.decide` draws with (:func:`~sim.behavior.month_weights`,
-:func:`~sim.behavior.personal_weights`, :func:`~sim.behavior.move_weights`,
-:func:`~sim.behavior.stay_utility`, :func:`~sim.behavior.move_logit`). The restlessness enters
-the log odds of moving additively (:func:`~sim.behavior.move_logit`), so P(move | u) is the
-logistic of (log odds at u = 0) + u, and the exponential is factored as exp(log odds) * exp(u):
-the month's weights are formed once and each quadrature node costs a multiplication. The month is
-scheduled as in the engines: merges at its start, the choice from the state at its start, tenure
-restarting on a move.
+:func:`sim.kernel.behavior.decide` draws with (:func:`~sim.kernel.behavior.month_weights`,
+:func:`~sim.kernel.behavior.personal_weights`, :func:`~sim.kernel.behavior.move_weights`,
+:func:`~sim.kernel.behavior.stay_utility`, :func:`~sim.kernel.behavior.move_logit`). The
+restlessness enters the log odds of moving additively (:func:`~sim.kernel.behavior.move_logit`), so
+P(move | u) is the logistic of (log odds at u = 0) + u, and the exponential is factored as exp(log
+odds) * exp(u): the month's weights are formed once and each quadrature node costs a
+multiplication. The month is scheduled as in the engines: merges at its start, the choice from the
+state at its start, tenure restarting on a move.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def conditional_log_likelihoods(
     Entry [i, m, q] conditions on the restlessness sigma_u * z[q] and the fit normals
     fits[i, m] (before scaling by sigma_match, [N, M, L]; 0 at the start lab as in the engines),
     summing over the months the intervals allow. For the integral and for drawing a researcher's
-    latent terms given their history (:mod:`sim.forecast`).
+    latent terms given their history (:mod:`sim.likelihood.forecast`).
     """
     if panel.n_months > world.n_months or panel.n_researchers != world.n_researchers:
         raise InputError(
@@ -236,12 +236,13 @@ def _researcher(
     interval, offset[k] .. offset[k] + width - 1.
 
     Per month and number of moves made, the parts that do not depend on the fit point are
-    formed once: the colleagues' pull at every lab (:func:`~sim.behavior.personal_weights` with
-    a unit fixed factor) times the month's shared factor (:func:`~sim.behavior.move_weights`).
-    exp(V_ij / lam) is their product with the fixed factor exp(fixed_ij / lam) of each fit point
-    (the factorisation :func:`~sim.behavior.decide` uses), so the move nest's sum at a fit point
-    is a dot product; V_stay is linear in the fixed term at the own lab
-    (:func:`~sim.behavior.stay_utility`), so it is formed once and shifted per point.
+    formed once: the colleagues' pull at every lab (:func:`~sim.kernel.behavior.personal_weights`
+    with a unit fixed factor) times the month's shared factor
+    (:func:`~sim.kernel.behavior.move_weights`). exp(V_ij / lam) is their product with the fixed
+    factor exp(fixed_ij / lam) of each fit point (the factorisation
+    :func:`~sim.kernel.behavior.decide` uses), so the move nest's sum at a fit point is a dot
+    product; V_stay is linear in the fixed term at the own lab
+    (:func:`~sim.kernel.behavior.stay_utility`), so it is formed once and shifted per point.
     """
     n_labs = base.shape[1]
     n_nodes = exp_u.shape[0]

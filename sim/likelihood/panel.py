@@ -53,7 +53,7 @@ def observed_panel(world: World) -> Panel:
 
     Raises:
         InputError: the world has no observed history, naming its folder; the history itself is
-            checked against the world when the world is loaded (:mod:`sim.observed`).
+            checked against the world when the world is loaded (:mod:`sim.world.observed`).
     """
     if world.observed is None:
         raise InputError(

@@ -27,7 +27,9 @@ from sim.results import provenance, save_figure, write_frame, write_text
 from sim.world import World, find_statistic
 
 
-def write_calibration(result, check: PredictiveCheck, world: World, out: Path) -> list[Path]:
+def write_calibration(
+    result, check: PredictiveCheck, world: World, out: Path, destination: Path | None = None
+) -> list[Path]:
     """Write posterior.parquet, generations.csv, report.md, ppc.png and pairs.png into ``out``.
 
     Also identifiability.csv, predictive.parquet (the statistics of the predictive check) and,
@@ -38,7 +40,9 @@ def write_calibration(result, check: PredictiveCheck, world: World, out: Path) -
             :class:`~sim.inference.posterior.LikelihoodResult`, its ``targets`` set.
         check: its posterior predictive check (:func:`sim.inference.predictive.predictive_check`).
         world: the calibrated world.
-        out: the output folder.
+        out: the folder written (a staging folder, :mod:`sim.results.output_folder`).
+        destination: where the result will live (default ``out``): a committed posterior
+            there is the result itself, not the other method's to compare with.
     """
     out = Path(out)
     full_information = not isinstance(result, CalibrationResult)
@@ -80,7 +84,7 @@ def write_calibration(result, check: PredictiveCheck, world: World, out: Path) -
         ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
     ]
-    others = _other_posteriors(out, world, full_information)
+    others = _other_posteriors(Path(destination or out), world, full_information)
     written.append(
         write_text(
             out / "report.md",

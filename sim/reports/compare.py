@@ -38,9 +38,11 @@ def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     """Write the comparison's tables, figures, report and manifest into ``out``.
 
     They go into a fresh folder swapped in for ``out`` whole
-    (:func:`sim.results.store.replace_folder`).
+    (:func:`sim.results.output_folder.replace_folder`).
     """
-    return replace_folder(Path(out), lambda folder: _write_comparison_files(comparison, folder))
+    return replace_folder(
+        Path(out), lambda folder: _write_comparison_files(comparison, folder), kind="comparison"
+    )
 
 
 def _write_comparison_files(comparison: Comparison, out: Path) -> list[Path]:

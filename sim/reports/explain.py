@@ -20,7 +20,9 @@ from sim.world import Event
 
 def write_explanation(explanation: Explanation, out: Path) -> list[Path]:
     """Write the attribution's tables, figures, report and manifest into ``out`` (swapped whole)."""
-    return replace_folder(Path(out), lambda folder: _write_files(explanation, folder))
+    return replace_folder(
+        Path(out), lambda folder: _write_files(explanation, folder), kind="explanation"
+    )
 
 
 def _write_files(ex: Explanation, out: Path) -> list[Path]:

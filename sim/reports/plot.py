@@ -2,7 +2,7 @@
 
 Retention bands with the observed history drawn over them (runs and comparisons), a comparison's
 paired differences and destinations, and the calibration's checks. Functions return a Figure and
-never show it; :func:`sim.store.save_figure` writes it.
+never show it; :func:`sim.results.store.save_figure` writes it.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def ppc_figure(stats, prior_stats, curve, world: World, anchor, yardstick=None):
         world: the world (labels, observed history).
         anchor: ``(statistic, observed value)``: the declared statistic drawn on the left, or None.
         yardstick: a probability per count 0..N (the two-stage binomial predictive of
-            :mod:`sim.reference`), drawn as points over the histograms, or None.
+            :mod:`sim.inference.reference`), drawn as points over the histograms, or None.
     """
     cohort_size = len(world.researchers)
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))

@@ -20,7 +20,7 @@ from sim.results import provenance, replace_folder, write_frame, write_json, wri
 def write_robustness(
     table: pd.DataFrame, out: Path, calibrations: Path, replicates: int, seed: int
 ) -> list[Path]:
-    """Write effects.csv, robustness.md and manifest.json into ``out``, replaced whole.
+    """Write effects.csv, robustness.md and manifest.json into ``out`` (the output-folder policy).
 
     Args:
         table: the effects (:func:`sim.analysis.robustness.robustness_table`).
@@ -42,7 +42,7 @@ def write_robustness(
         }  # fmt: skip
         return [*written, write_json(folder / "manifest.json", manifest)]
 
-    return replace_folder(out, write)
+    return replace_folder(out, write, kind="robustness")
 
 
 def markdown(table: pd.DataFrame, replicates: int) -> str:

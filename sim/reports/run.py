@@ -25,9 +25,8 @@ def write_run(
 ) -> list[Path]:  # fmt: skip
     """Write a run's files (tables, the figure and the manifest) into ``out``.
 
-    They go into a fresh folder swapped in for ``out`` whole
-    (:func:`sim.results.store.replace_folder`),
-    so ``out`` holds one complete run.
+    By the output-folder policy (:mod:`sim.results.output_folder`): they are staged beside
+    ``out`` and moved in as one result; a user's other files in ``out`` are kept.
 
     Args:
         scenario: the scenario run.
@@ -40,17 +39,23 @@ def write_run(
     """
     return replace_folder(
         Path(out),
-        lambda folder: _write_run_files(scenario, run, folder, seed, engine, trajectories),
+        lambda folder: write_run_files(scenario, run, folder, seed, engine, trajectories),
+        kind="run",
     )
 
 
-def _write_run_files(scenario, run, out: Path, seed: int, engine: str, trajectories):
+def write_run_files(scenario, run, out: Path, seed: int, engine: str, trajectories) -> list[Path]:
+    """Write a run's files into the folder ``out`` (a staging folder); return their paths.
+
+    ``trajectories`` as for :func:`write_run`; a path already inside ``out`` stays where it is.
+    """
     summary = run if isinstance(run, RunSummary) else RunSummary.of(run)
     curve = retention_curve(summary)
     written = []
     if isinstance(trajectories, Path):
         target = out / "trajectories.parquet"
-        trajectories.replace(target)
+        if trajectories != target:
+            trajectories.replace(target)
         written.append(target)
     elif trajectories:
         written.append(write_trajectories(out / "trajectories.parquet", run))

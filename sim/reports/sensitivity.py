@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.analysis.sensitivity import NOISE, Sensitivity
 from sim.analysis.sweep import Sweep
+from sim.analysis.sweep_store import sign_store
 from sim.results import provenance, save_figure, write_frame, write_text
 
 
@@ -24,12 +25,14 @@ def write_sensitivity(result: Sensitivity, out: str | Path) -> list[Path]:
     ``out`` is the sweep's folder; the files are written beside its store, each atomically.
     """
     sweep, table, out = result.sweep, result.table, Path(out)
-    return [
+    written = [
         write_frame(out / "noise.parquet", result.noise_points),
         write_frame(out / "sensitivity.csv", table),
         save_figure(out / "sensitivity.png", sensitivity_figure(sweep, table)),
         write_text(out / "sensitivity.md", report(sweep, result.results, table)),
     ]
+    sign_store(out, tuple(p.name for p in written))  # the store's signature lists them too
+    return written
 
 
 def sensitivity_figure(sweep: Sweep, table: pd.DataFrame):

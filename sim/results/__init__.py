@@ -31,11 +31,21 @@ from sim.results.measures import (
     summary_functions,
     summary_table,
 )
+from sim.results.output_folder import (
+    JOURNAL,
+    LIBRARY,
+    MANIFEST,
+    MARK,
+    Staging,
+    check_out_folder,
+    earlier_result,
+    remove_leftovers,
+    replace_folder,
+    sha256,
+)
 from sim.results.store import (
     PACKAGE,
-    check_out_folder,
     provenance,
-    replace_folder,
     save_figure,
     write_atomic,
     write_frame,
@@ -45,6 +55,14 @@ from sim.results.store import (
 from sim.results.trajectory_file import TRAJECTORY_BLOCK, TrajectoryWriter, write_trajectories
 
 __all__ = [
+    "JOURNAL",
+    "LIBRARY",
+    "MANIFEST",
+    "MARK",
+    "Staging",
+    "earlier_result",
+    "remove_leftovers",
+    "sha256",
     "PACKAGE",
     "QUANTILES",
     "TRAJECTORY_BLOCK",

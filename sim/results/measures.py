@@ -213,9 +213,9 @@ def half_gone_month(traj: Trajectories, never: float = -1) -> np.ndarray:
         never: the value of a replicate where half the cohort has not left within the horizon.
             The default -1 is what :func:`summary_functions` and therefore the run summary and the
             calibration use (:func:`summary_table` leaves those replicates out of its mean and
-            quantiles); the comparison tables (:mod:`sim.compare`) use ``np.inf``, "after the
-            horizon", and the sweeps count it as the number of simulated months
-            (:data:`sim.sweep.CENSORED_AT_HORIZON`).
+            quantiles); the comparison tables (:mod:`sim.analysis.compare`) use ``np.inf``, "after
+            the horizon", and the sweeps count it as the number of simulated months
+            (:data:`sim.analysis.sweep.CENSORED_AT_HORIZON`).
     """
     n_people = traj.shape[2]
     gone = n_people - traj.at_focal()

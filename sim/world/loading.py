@@ -124,8 +124,10 @@ def read_world_toml(path: Path) -> dict:
         if key in raw:
             month_index(raw[key], calendar, path, key)
     calendar = Calendar(raw["start"], raw.get("observed_until"), raw.get("horizon"))
-    if calendar.horizon and calendar.observed_until and (
-        calendar.index(calendar.horizon) < calendar.index(calendar.observed_until)
+    if (
+        calendar.horizon
+        and calendar.observed_until
+        and (calendar.index(calendar.horizon) < calendar.index(calendar.observed_until))
     ):
         raise InputError(
             f"horizon {calendar.horizon} is before observed_until {calendar.observed_until}: a "

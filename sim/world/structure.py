@@ -257,7 +257,7 @@ class World:
         """The world in which the named labs never exist; their events go.
 
         The labs keep their places (``founded`` becomes :data:`NEVER`), so every other lab keeps
-        its code; random numbers are keyed by lab names anyway (:mod:`sim.streams`), so a
+        its code; random numbers are keyed by lab names anyway (:mod:`sim.kernel.streams`), so a
         counterfactual without a lab is compared with the baseline draw for draw.
         """
         for k, name in enumerate(names):
@@ -335,7 +335,7 @@ class CompiledWorld:
     Ties are compressed rows (CSR): researcher i's colleagues are
     ``tie_indices[tie_indptr[i]:tie_indptr[i + 1]]`` with row-normalised weights, so a decision
     costs O(own ties + labs). ``researcher_keys`` and ``lab_keys`` are stable hashes of the names,
-    the coordinates of every random number (:mod:`sim.streams`).
+    the coordinates of every random number (:mod:`sim.kernel.streams`).
     """
 
     world: World
@@ -403,8 +403,9 @@ def tie_rows(ties, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def name_keys(names: tuple[str, ...], bits: int, source: str) -> np.ndarray:
     """Stable integer keys of names (BLAKE2b, ``bits`` 32 or 64) as uint64; collisions are errors.
 
-    The keys place each researcher's and lab's random numbers (:mod:`sim.streams`): they depend
-    on the name alone, not on its row, so adding or removing anyone moves nobody else's numbers.
+    The keys place each researcher's and lab's random numbers (:mod:`sim.kernel.streams`): they
+    depend on the name alone, not on its row, so adding or removing anyone moves nobody else's
+    numbers.
     """
     keys = np.array(
         [int.from_bytes(hashlib.blake2b(n.encode(), digest_size=bits // 8).digest(), "little")
@@ -474,5 +475,3 @@ def _check_event(event: Event, world: World, source: str, key: str) -> None:
 def _column(key: str, column: str) -> str:
     """Where a field of an event is: a CSV row's column, or a scenario key's field."""
     return f"{key}, column {column}" if key.startswith("row ") else f"{key}.{column}"
-
-

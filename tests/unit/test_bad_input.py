@@ -178,3 +178,33 @@ def test_a_run_whose_horizon_ends_before_a_statistic_says_so(tmp_path):
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert "remaining_2025_05" not in set(summary["statistic"])
     assert "remaining_2024_06" in set(summary["statistic"])
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_leaves_no_staging_files_and_keeps_the_earlier_result(tmp_path, sig):
+    """SIGTERM left hidden .prev.*.parquet and .tmp files of 5-16 MB that nothing removed."""
+    import signal
+    import subprocess
+    import time
+
+    from sim.results import earlier_result
+    from tests.conftest import REPO, SIM, SIM_ENV
+
+    out = tmp_path / "out"
+    assert run_sim("run", "baseline", "--replicates", "20", "--out", out).returncode == 0
+    (out / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    process = subprocess.Popen(
+        [*SIM, "run", "baseline", "--replicates", "400000", "--out", str(out)],
+        cwd=REPO, env=SIM_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the run stages its files
+    time.sleep(0.5)
+    process.send_signal(getattr(signal, sig))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert earlier_result(out) is not None

@@ -74,16 +74,16 @@ def test_a_successful_run_replaces_the_folder_whole(tmp_path):
 
 def test_a_write_that_fails_leaves_the_folder_as_it_was(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "manifest.json").write_text("{}")
+    replace_folder(out, lambda folder: [(folder / "a.csv").write_text("1\n")], kind="test")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def failing(folder):
         (folder / "half.csv").write_text("x\n")
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        replace_folder(out, failing)
-    assert [p.name for p in out.iterdir()] == ["manifest.json"]
+        replace_folder(out, failing, kind="test")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
