@@ -28,6 +28,22 @@ def run_sim(*args, cwd=REPO) -> subprocess.CompletedProcess:
     )
 
 
+def sim_in_process(*args) -> tuple[int, str]:
+    """Run ``sim ARGS`` in this process (no interpreter start): exit status and standard error."""
+    import contextlib
+    import io
+
+    from sim.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code
+    return code, err.getvalue()
+
+
 def theta_of(**overrides) -> np.ndarray:
     """A parameter vector: the prior means with some values replaced."""
     values = {**prior_means(), **overrides}

@@ -39,6 +39,7 @@ compare`` is :mod:`sim.cli.compare`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +47,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from sim.config.forecast_check import check_forecast
 from sim.config.params import with_fixed
 from sim.config.scenario import Scenario, fixed_parameters, load_scenario
 from sim.engines.simulate import check_fits, simulate
@@ -270,6 +272,16 @@ def compare(
     world = ref.world.compile(horizon)
     check_fits(world, replicates * len(scenarios))
     overrides = [fixed_parameters(s) for s in scenarios]  # check them all before simulating
+    for s in scenarios[1:]:
+        if s.params_from != ref.params_from:
+            warnings.warn(
+                f"{s.source}: params.from = {s.params_from!r} is not used: every scenario of a "
+                f"comparison draws the reference's parameters ({ref.params_from!r}, paired "
+                "replicate by replicate), its own fixed [params] values on top",
+                stacklevel=2,
+            )
+        if ref.spec.from_observed:  # the forecast applies to every scenario: check each
+            check_forecast(s.spec, s.world, s.source)
     theta, draw = ref.parameters(replicates, seed)
     seeds = ref.seeds(replicates, seed)
     thetas = [

@@ -16,6 +16,7 @@ import argparse
 import os
 import signal
 import sys
+import warnings
 
 from sim.cli.common import HelpFormatter
 from sim.errors import InputError
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _one_line(message, category, filename, lineno, line=None) -> str:
+    """A warning as the command prints it: ``sim: warning: ...``."""
+    return f"sim: warning: {message}\n"
+
+
 def _interrupt(signum, frame) -> None:
     """SIGTERM handler: unwind as Ctrl-C does, so staging folders are removed on the way."""
     raise KeyboardInterrupt
@@ -77,6 +83,7 @@ def console() -> None:
     by SIGINT at exit even though the interrupt was handled, and the status 130 would be lost.
     """
     signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up as Ctrl-C does
+    warnings.formatwarning = _one_line  # a warning reads as the errors do, without a code line
     status = main()
     if status == 130:
         sys.stdout.flush()

@@ -138,6 +138,11 @@ def calibrate_command(args) -> int:
         if getattr(args, name) < 1:
             option = "--" + name.replace("_", "-")
             raise InputError(f"{option} must be a positive number, got {getattr(args, name)}")
+    if args.worlds is None and args.per_cohort is not None:
+        raise InputError(
+            "--per-cohort applies to a joint calibration only: give --worlds A,B too",
+            key="--per-cohort",
+        )
     if args.worlds is not None:
         if args.method != "likelihood":
             raise InputError(

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
+from sim.config.forecast_check import check_forecast
 from sim.config.params import (
     check_theta,
     parameter,
@@ -194,6 +195,7 @@ class Scenario:
         import dataclasses
 
         spec = self.spec.model_copy(update={"from_observed": True})
+        check_forecast(spec, self.world, self.source)
         return dataclasses.replace(self, spec=spec)
 
     def parameters(self, replicates: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -337,9 +339,12 @@ def load_scenario(ref: str | Path) -> Scenario:
     except ValidationError as exc:
         raise explain_validation_error(exc, path, ScenarioSpec) from None
     world = _edited_world(spec, path)
+    origin = str(path)
     if spec.horizon is not None:
         origin = next((f for f in chain if "horizon" in read_toml(Path(f))), str(path))
         world.month(spec.horizon, key="horizon", source=origin)
+    if spec.from_observed:
+        check_forecast(spec, world, str(path), origin)
     return Scenario(spec=spec, world=world, path=path, chain=chain)
 
 

@@ -55,7 +55,8 @@ def chain_diagnostics(sampler, thetas: np.ndarray, priors, settings) -> pd.DataF
             "r_hat": float(array_stats.rhat(x, chain_axis=0, draw_axis=1)),
             "ess_bulk": float(array_stats.ess(x, chain_axis=0, draw_axis=1)),
             "autocorrelation_steps": float(tau[k]),
-            "steps_per_autocorrelation": (settings.steps - settings.burn) / float(tau[k]),
+            "steps_per_autocorrelation": float(np.divide(  # inf where tau is 0: a stuck chain
+                np.float64(settings.steps - settings.burn), tau[k])),
         })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -71,11 +71,24 @@ def parse_worlds(text: str) -> list[Scenario]:
         for e in entries
     ]
     names = [s.world.name for s in scenarios]
-    if len(names) < 2 or len(set(names)) != len(names):
+    if len(names) < 2:
         raise InputError(
             f"expected at least two different worlds separated by commas, got {text!r}",
             key="--worlds",
         )
+    for k, s in enumerate(scenarios):
+        for other in scenarios[:k]:
+            if other.world.name != s.world.name:
+                continue
+            if Path(other.world.source).resolve() == Path(s.world.source).resolve():
+                raise InputError(f"the world {s.world.name!r} is given twice", key="--worlds")
+            raise InputError(
+                f"two different worlds are named {s.world.name!r} ({other.world.source} and "
+                f"{s.world.source}): the name labels a world's per-cohort parameters "
+                f"(k0[{s.world.name}]) and its outputs, so give each its own with name = \"...\" "
+                "in its world.toml (default: the folder's name)",
+                key="--worlds",
+            )  # fmt: skip
     return scenarios
 
 

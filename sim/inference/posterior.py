@@ -46,6 +46,10 @@ from sim.kernel.behavior import PARAMETER_NAMES
 from sim.likelihood import FIT_POINTS, QUADRATURE, Integration, Panel, log_likelihood
 from sim.world import CompiledWorld
 
+#: Draws kept per walker (after burn-in and thinning) below which R-hat, ESS and the
+#: autocorrelation time cannot be estimated (split R-hat halves each chain).
+MIN_KEPT_DRAWS = 4
+
 
 @dataclass(frozen=True)
 class LikelihoodSettings:
@@ -216,7 +220,13 @@ def sample_posterior(
     """Sample the full-information posterior with emcee; see the module docstring.
 
     The walkers start in a small ball around the posterior mode, found by L-BFGS from the prior
-    medians on the cheap likelihood, so the burn-in is spent mixing, not travelling.
+    medians on the cheap likelihood, so the burn-in is spent mixing, not travelling. The mode
+    search is budgeted: it never evaluates more often than the sampler will (walkers x steps),
+    so ``--steps`` bounds the whole run.
+
+    Raises:
+        InputError: too few walkers (fewer than twice the free parameters), a burn-in that
+            takes every step, or chains too short to diagnose (:data:`MIN_KEPT_DRAWS`).
     """
     import emcee
     from scipy.optimize import minimize
@@ -233,11 +243,21 @@ def sample_posterior(
         )
     if settings.steps <= settings.burn:
         raise InputError(f"--steps ({settings.steps}) must exceed the burn-in ({settings.burn})")
+    kept = -(-(settings.steps - settings.burn) // settings.thin)
+    if kept < MIN_KEPT_DRAWS:
+        raise InputError(
+            f"--steps {settings.steps} with --burn {settings.burn} keeps {kept} draw(s) per walker "
+            f"(every {settings.thin}th step after the burn-in); the chains' R-hat, ESS and "
+            f"autocorrelation need at least {MIN_KEPT_DRAWS}: give --steps at least "
+            f"{settings.burn + settings.thin * (MIN_KEPT_DRAWS - 1) + 1}",
+            key="--steps",
+        )  # fmt: skip
     counter = _Counter(target)
     with np.errstate(invalid="ignore"):  # differences of -inf where a probability underflows
         mode = minimize(
             lambda y: -counter(y), np.zeros(dims), method="L-BFGS-B",
-            bounds=[(-12.0, 12.0)] * dims, options={"maxiter": 200},
+            bounds=[(-12.0, 12.0)] * dims,
+            options={"maxiter": 200, "maxfun": settings.walkers * settings.steps},
         )  # fmt: skip
     if not np.isfinite(mode.fun):
         raise InputError(

@@ -10,6 +10,7 @@ justified that way.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from sim.config.params import PARAMETER_SPACE, parameter
@@ -106,6 +107,13 @@ def _overridden(declared, table, path: Path, name: str):
             raise InputError(
                 f"expected a number, got {value!r}", source=str(path), key=f"{name}.{key}"
             ) from None
+        uniform = key == "sd" and values[key] == math.inf  # "inf": a uniform prior
+        if not (math.isfinite(values[key]) or uniform):
+            also = ', or "inf" for a uniform prior' if key == "sd" else ""
+            raise InputError(
+                f"expected a finite number{also}, got {value!r}",
+                source=str(path), key=f"{name}.{key}",
+            )  # fmt: skip
     if "source" in table or "why" in table:
         values["why"] = "; ".join(table[k] for k in ("source", "why") if k in table)
     changed = dataclasses.replace(declared, **values)

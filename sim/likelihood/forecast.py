@@ -88,7 +88,7 @@ def latent_draw(
         peak = flat.max()
         if not np.isfinite(peak):
             raise InputError(
-                f"researcher {compiled.world.researchers[i]!r}'s observed history is impossible "
+                f"researcher {compiled.world.researchers[i]}'s observed history is impossible "
                 "in this world at the scenario's parameters: a forecast from the observed state "
                 "needs a world whose months up to observed_until allow the history"
             )

@@ -23,7 +23,7 @@ from sim.inference.diagnostics import contraction, identifiability
 from sim.inference.predictive import PredictiveCheck, predictive_p_values, yardstick_counts
 from sim.paths import CALIBRATION_DIR
 from sim.reports.plot import pairs_figure, ppc_figure
-from sim.results import provenance, save_figure, write_frame, write_text
+from sim.results import provenance, save_figure, write_frame, write_json, write_text
 from sim.world import World, find_statistic
 
 
@@ -63,7 +63,6 @@ def write_calibration(
                         "simulations": g.simulations,
                         "accepted": g.accepted,
                         "acceptance": g.acceptance,
-                        "seconds": g.seconds,
                     }
                     for k, g in enumerate(result.generations)
                 ]
@@ -91,6 +90,14 @@ def write_calibration(
             _report(result, table, stats, prior_stats, provenance(), world, refs, others),
         )
     )
+    timing = {"seconds": round(result.seconds, 3)}
+    if not full_information:
+        timing["generation_seconds"] = [round(g.seconds, 3) for g in result.generations]
+    manifest = {
+        "command": "sim calibrate", "method": "likelihood" if full_information else "abc",
+        "world": world.name, **provenance(), "timing": timing,
+    }  # fmt: skip
+    written.append(write_json(out / "manifest.json", manifest))
     return written
 
 
@@ -194,7 +201,7 @@ def _likelihood_method(result, world: World) -> list[str]:
         "## Sampler",
         f"- {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, every {s.thin}th step "
         f"kept: {len(result.theta):,} draws; acceptance {result.acceptance:.2f}",
-        f"- likelihood evaluations {result.evaluations:,}, wall time {result.seconds:.1f} s",
+        f"- likelihood evaluations {result.evaluations:,} (the wall time is in manifest.json)",
         f"- re-weighting to the accurate integration: effective sample size {result.ess():.0f} "
         f"of {len(result.theta):,} (largest weight {result.weights.max():.4f})",
         f"- largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS {d.ess_bulk.min():.0f}, "
@@ -238,12 +245,12 @@ def _abc_method(result, world: World) -> list[str]:
         *_target_lines(result),
         "## Sampler",
         f"- population {result.settings.population}, effective sample size {result.ess():.0f}",
-        f"- simulations {result.simulations:,}, wall time {result.seconds:.1f} s",
+        f"- simulations {result.simulations:,} (wall times are in manifest.json)",
         "",
-        "| generation | tolerance | simulated | acceptance | seconds |",
-        "|---|---|---|---|---|",
+        "| generation | tolerance | simulated | acceptance |",
+        "|---|---|---|---|",
         *[
-            f"| {k} | {g.tolerance} | {g.simulations:,} | {g.acceptance:.4f} | {g.seconds:.1f} |"
+            f"| {k} | {g.tolerance} | {g.simulations:,} | {g.acceptance:.4f} |"
             for k, g in enumerate(result.generations)
         ],
         "",

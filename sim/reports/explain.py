@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.explain import TOTAL, Explanation
@@ -103,6 +104,8 @@ def _write_files(ex: Explanation, out: Path) -> list[Path]:
 
 def _fmt(mean: float, low: float, high: float, digits: int = 2, signed: bool = True) -> str:
     sign = "+" if signed else ""
+    if np.isnan(low) or np.isnan(high):  # too few replicates for an interval
+        return f"{mean:{sign}.{digits}f} (interval n/a)"
     return f"{mean:{sign}.{digits}f} ({low:{sign}.{digits}f} to {high:{sign}.{digits}f})"
 
 
@@ -147,7 +150,7 @@ def report(
         "the scenario minus every cause off (the *total*). Every coalition uses the same "
         "replicate seeds and the same parameter draws (common random numbers), so the values are "
         f"computed replicate by replicate; here {method} ({ex.coalitions} simulated "
-        f"coalitions, {ex.seconds:.0f} s).",
+        "coalitions; the time taken is in manifest.json).",
         "",
     ]
     if ex.scenario is not None and ex.scenario.spec.provisional:

@@ -20,7 +20,7 @@ from sim.inference.joint import JointChecks, single_posterior
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.reports.calibration import p_value_lines, write_calibration
 from sim.reports.plot import ppc_figure
-from sim.results import provenance, save_figure, write_frame, write_text
+from sim.results import provenance, save_figure, write_frame, write_json, write_text
 
 
 def write_joint(
@@ -52,6 +52,11 @@ def write_joint(
         out / "report.md",
         _joint_report(result, scenarios, targets, stats, checks.loo, provenance(), suffix),
     ))  # fmt: skip
+    manifest = {
+        "command": "sim calibrate --method likelihood --worlds", "worlds": list(checks.views),
+        **provenance(), "timing": {"seconds": round(result.seconds, 3)},
+    }  # fmt: skip
+    written.append(write_json(out / "manifest.json", manifest))
     return written
 
 
@@ -86,7 +91,7 @@ def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
         "are calibrated per world (a lab's hold on its people is the lab's). emcee as for one "
         f"world (`sim.posterior`): {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, "
         f"{len(result.theta):,} draws, acceptance {result.acceptance:.2f}; "
-        f"{result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; re-weighted "
+        f"{result.evaluations:,} likelihood evaluations (wall time: manifest.json); re-weighted "
         f"ESS {result.ess():.0f}; largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS "
         f"{d.ess_bulk.min():.0f}, chains {d.steps_per_autocorrelation.min():.0f} "
         "autocorrelation times long at the shortest.",

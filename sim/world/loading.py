@@ -67,7 +67,7 @@ def load_world(where: str | Path) -> World:
         if value:
             month_index(value, calendar, folder / "labs.csv", f"row {row}, column founded")
     world = World(
-        name=folder.name,
+        name=declared["name"],
         researchers=names,
         cities=tuple(cohort["city"]),
         start_labs=tuple(cohort["start_lab"]),
@@ -92,7 +92,7 @@ def load_world(where: str | Path) -> World:
     return world
 
 
-_WORLD_KEYS = ("title", "description", "start", "observed_until", "focal_lab", "horizon",
+_WORLD_KEYS = ("name", "title", "description", "start", "observed_until", "focal_lab", "horizon",
                "statistic")  # fmt: skip
 
 
@@ -111,7 +111,7 @@ def read_world_toml(path: Path) -> dict:
                 f"unknown key{suggest(key, _WORLD_KEYS)}; known keys: {', '.join(_WORLD_KEYS)}",
                 source=str(path), key=key,
             )  # fmt: skip
-    for key in ("title", "description", "start", "observed_until", "focal_lab", "horizon"):
+    for key in ("name", "title", "description", "start", "observed_until", "focal_lab", "horizon"):
         if key in raw and not isinstance(raw[key], str):
             raise InputError(f"expected a string, got {raw[key]!r}", source=str(path), key=key)
     if "start" not in raw:
@@ -140,6 +140,7 @@ def read_world_toml(path: Path) -> dict:
         raise InputError("expected [[statistic]] tables", source=str(path), key="statistic")
     return {
         "calendar": calendar,
+        "name": raw.get("name", path.parent.name),
         "title": raw.get("title", path.parent.name),
         "description": raw.get("description", ""),
         "focal_lab": raw.get("focal_lab", ""),

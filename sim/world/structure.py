@@ -3,8 +3,9 @@
 A world is a folder that declares itself (the shipped ones are ``sim/data/llama/`` and
 ``sim/data/openai-founders/``; every row carries its source and certainty):
 
-* ``world.toml``: title, calendar (``start``, ``observed_until``, default ``horizon``), the
-  ``focal_lab`` whose retention is studied, and the declared ``[[statistic]]`` tables
+* ``world.toml``: name (default: the folder's), title, calendar (``start``, ``observed_until``,
+  default ``horizon``), the ``focal_lab`` whose retention is studied, and the declared
+  ``[[statistic]]`` tables
   (:mod:`sim.world.statistics`) that summaries, comparisons and calibration targets read;
 * ``cohort.csv``: name, city (blank: unknown), start_lab, tenure_years (years at the start lab at
   month 0; blank: unknown);

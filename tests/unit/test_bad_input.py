@@ -3,13 +3,29 @@
 Each test here failed before its fix (the defect named in its docstring).
 """
 
+import contextlib
+import io
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from sim.errors import InputError
 from sim.world import Event
 from tests.conftest import make_world, run_sim
+
+
+def cli(*args) -> SimpleNamespace:
+    """``sim ARGS`` in this process: its exit status, standard output and standard error."""
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as stop:  # argparse's usage errors
+            code = stop.code
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def _merge(id_, month, lab, into):
@@ -51,7 +67,7 @@ def test_a_scenarios_merge_into_a_merged_lab_exits_2_naming_its_key(tmp_path):
         'extends = "baseline"\n[world]\nadd_events = [{ id = "x", month = "2024-06", '
         'kind = "merge", lab = "Meta", into = "Inflection" }]\n'
     )
-    result = run_sim("run", scenario, "--replicates", "2", "--out", tmp_path / "out")
+    result = cli("run", scenario, "--replicates", "2", "--out", tmp_path / "out")
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert re.search(
@@ -154,7 +170,7 @@ def test_a_posterior_value_out_of_bounds_names_the_posterior_file(tmp_path):
     frame.to_parquet(tmp_path / "damaged.parquet")
     scenario = tmp_path / "s.toml"
     scenario.write_text('extends = "baseline"\nposterior_file = "damaged.parquet"\n')
-    result = run_sim("run", scenario, "--replicates", "50", "--out", tmp_path / "out")
+    result = cli("run", scenario, "--replicates", "50", "--out", tmp_path / "out")
     assert result.returncode == 2, result.stderr
     assert re.search(
         r"damaged\.parquet, at b_peer: parameter b_peer = 99 is outside its bounds \[0, 20\]",
@@ -168,7 +184,7 @@ def test_a_run_whose_horizon_ends_before_a_statistic_says_so(tmp_path):
 
     scenario = tmp_path / "short.toml"
     scenario.write_text('extends = "baseline"\nhorizon = "2024-12"\n')
-    result = run_sim("run", scenario, "--replicates", "20", "--out", tmp_path / "out")
+    result = cli("run", scenario, "--replicates", "20", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert re.search(
         r"note: summary\.csv leaves out the statistics read after the horizon \(2024-12\): "
@@ -208,3 +224,169 @@ def test_an_interrupted_run_leaves_no_staging_files_and_keeps_the_earlier_result
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert earlier_result(out) is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # wrote a posterior whose R-hat, ESS and autocorrelation were all nan, without a warning
+        (["--steps", "3", "--burn", "1"],
+         r"at --steps: --steps 3 with --burn 1 keeps 1 draw\(s\) per walker .* at least 4: "
+         r"give --steps at least 77"),
+        # crashed with a ZeroDivisionError traceback
+        (["--steps", "2", "--burn", "0", "--walkers", "25"], r"keeps 1 draw\(s\) per walker"),
+        # was silently ignored
+        (["--per-cohort", "k0"], r"at --per-cohort: --per-cohort applies to a joint calibration"),
+    ],
+)  # fmt: skip
+def test_a_likelihood_run_too_short_to_diagnose_is_refused(tmp_path, args, message):
+    result = cli("calibrate", "--method", "likelihood", *args, "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    assert re.search(message, result.stderr), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_prior_mean_that_is_not_a_number_names_the_priors_file_and_key(tmp_path):
+    """mean = "nan" was accepted, and the error then blamed observed.csv."""
+    priors = tmp_path / "my-priors.toml"
+    priors.write_text('[b_open]\nmean = "nan"\n')
+    result = cli("calibrate", "--priors", priors, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert re.search(
+        r"my-priors\.toml, at b_open\.mean: expected a finite number, got 'nan'", result.stderr
+    ), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "row"),
+    [
+        ('[world]\nremove_labs = ["Kyutai"]\n', "world.remove_labs", "row"),
+        ('[world]\nfounded = { Mistral = "2024-01" }\n', "world.founded.Mistral", "row"),
+    ],
+)  # fmt: skip
+def test_a_forecast_whose_edits_contradict_the_history_names_the_key_and_the_row(
+    tmp_path, edit, key, row
+):
+    """Blamed 'the scenario's parameters', with a doubled apostrophe ("Lavril''s")."""
+    scenario = tmp_path / "edited-forecast.toml"
+    scenario.write_text('extends = "forecast/baseline"\n' + edit)
+    result = cli("run", scenario, "--replicates", "5", "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert re.search(
+        rf"edited-forecast\.toml, at {re.escape(key)}: this edit contradicts the observed history "
+        rf".*observed\.csv, {row} \d+",
+        result.stderr,
+    ), result.stderr
+    assert "''" not in result.stderr
+
+
+def test_a_forecast_horizon_at_the_last_observed_month_names_the_file(tmp_path):
+    scenario = tmp_path / "too-short.toml"
+    scenario.write_text('extends = "forecast/baseline"\nhorizon = "2025-05"\n')
+    result = cli("run", scenario, "--replicates", "5", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert re.search(r"too-short\.toml, at horizon: the horizon \(2025-05\) must end after",
+                     result.stderr), result.stderr  # fmt: skip
+
+
+def test_explain_refuses_a_forecast_scenario_and_says_why(tmp_path):
+    """Silently simulated from the world's start."""
+    result = cli("explain", "forecast/baseline", "--replicates", "5", "--out", tmp_path / "o")
+    assert result.returncode == 2
+    assert re.search(r"at from_observed: sim explain attributes the whole history", result.stderr)
+
+
+def test_explain_with_too_few_replicates_gives_no_interval_and_levels_stay_in_range(tmp_path):
+    """--replicates 1 showed a zero-width '90% interval'; with 5, count intervals went below 0."""
+    import pandas as pd
+
+    from sim.analysis.explain import explain
+    from sim.analysis.explain.explanation import MIN_INTERVAL_REPLICATES
+
+    one = explain("baseline", replicates=1)
+    table = one.to_df()
+    assert table[["low", "high"]].isna().all().all()
+    from sim.reports.explain import report
+
+    assert "(interval n/a)" in report(one)
+    many = explain("baseline", replicates=MIN_INTERVAL_REPLICATES)
+    levels = many.summary("posterior")
+    for name in ("all_off", "scenario"):
+        _, low, high = levels[name]
+        assert (low >= 0).all() and (high[1:] <= 1).all(), name
+    assert pd.notna(many.to_df()[["low", "high"]]).all().all()
+
+
+def test_compare_warns_that_a_later_scenarios_own_parameter_source_is_not_used(tmp_path):
+    """A later scenario's [params] from was silently ignored."""
+    other = tmp_path / "prior-mean.toml"
+    other.write_text('extends = "culture-kept"\n[params]\nfrom = "prior-mean"\n')
+    result = run_sim("compare", "baseline", other, "--replicates", "5", "--out", tmp_path / "o")
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert re.search(
+        r"sim: warning: .*prior-mean\.toml: params\.from = 'prior-mean' is not used: every "
+        r"scenario of a comparison draws the reference's parameters",
+        result.stderr,
+    ), result.stderr
+
+
+def test_two_worlds_with_the_same_folder_name_can_be_calibrated_jointly_once_named(tmp_path):
+    """Two different worlds whose folders were both called 'world' were 'the same world'."""
+    import shutil
+
+    from sim.inference.joint import parse_worlds
+    from tests.conftest import REPO
+
+    scenarios = []
+    for study, world in (("study1", "llama"), ("study2", "openai-founders")):
+        folder = tmp_path / study / "world"
+        shutil.copytree(REPO / "sim" / "data" / world, folder)
+        path = tmp_path / study / "baseline.toml"
+        path.write_text(
+            'description = "x"\n[world]\nname = "world"\n[params]\nfrom = "prior-mean"\n'
+        )
+        scenarios.append(path)
+    with pytest.raises(InputError, match=r"two different worlds are named 'world' .*world\.toml"):
+        parse_worlds(f"{scenarios[0]},{scenarios[1]}")
+    for study, name in (("study1", "first"), ("study2", "second")):
+        toml = tmp_path / study / "world" / "world.toml"
+        toml.write_text(f'name = "{name}"\n' + toml.read_text())
+    assert [s.world.name for s in parse_worlds(f"{scenarios[0]},{scenarios[1]}")] == [
+        "first",
+        "second",
+    ]
+
+
+LOOSE_TARGETS = (
+    '[[target]]\nsummary = "remaining_2025_05"\nobserved = 3\ntolerance = 2\n'
+    'why = "loose, for speed"\n'
+    '[[target]]\nsummary = "gone_by_2023_09"\nobserved = 8\ndirection = "at_least"\n'
+    'tolerance = 2\nwhy = "loose, for speed"\n'
+)
+
+
+@pytest.mark.parametrize("command", ["explain", "calibrate"])
+def test_the_same_seed_gives_the_same_bytes_in_every_file_but_the_manifest(tmp_path, command):
+    """report.md embedded the wall time."""
+    targets = tmp_path / "targets.toml"
+    targets.write_text(LOOSE_TARGETS)
+    args = {
+        "explain": ["explain", "baseline", "--replicates", "20"],
+        "calibrate": ["calibrate", "--targets", targets, "--population", "100", "--batch",
+                      "5000", "--predictive-replicates", "200", "--quiet"],
+    }[command]  # fmt: skip
+    trees = []
+    for name in ("a", "b"):
+        result = cli(*args, "--out", tmp_path / name)
+        assert result.returncode == 0, result.stderr[-1500:]
+        folder = tmp_path / name
+        trees.append({
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"
+        })  # fmt: skip
+    assert trees[0].keys() == trees[1].keys() and len(trees[0]) >= 5
+    different = [name for name in trees[0] if trees[0][name] != trees[1][name]]
+    assert not different, different
+    manifest = __import__("json").loads((tmp_path / "a" / "manifest.json").read_text())
+    assert "timing" in manifest or "simulation_seconds" in manifest

@@ -232,6 +232,12 @@ def explain(
     seed = scenario.spec.seed if seed is None else int(seed)
     if replicates < 1:
         raise InputError(f"expected at least 1 replicate, got {replicates}", key="--replicates")
+    if scenario.spec.from_observed:
+        raise InputError(
+            "sim explain attributes the whole history from the world's start (each cause is "
+            "switched off from month 0), so it cannot forecast from the observed state: run it "
+            "on a scenario without from_observed", source=scenario.source, key="from_observed",
+        )  # fmt: skip
     world = scenario.world
     causes = load_causes(groups, world) if groups is not None else default_causes(world)
     when = checkpoint(world, scenario.horizon, month)

@@ -19,6 +19,8 @@ from sim.analysis.explain.causes import TOTAL, Causes
 from sim.config.scenario import Scenario
 from sim.world import World
 
+#: Replicates below which the normal-approximation interval is not given (shown as n/a).
+MIN_INTERVAL_REPLICATES = 20
 _Z90 = 1.6448536269514722  # standard normal 95% quantile: two-sided 90% interval
 
 
@@ -106,20 +108,35 @@ class Explanation:
         k = self.sources.index(source)
         return slice(k * self.replicates, (k + 1) * self.replicates)
 
-    def _interval(self, values: np.ndarray, extra_var: np.ndarray | None = None):
+    def _interval(self, values: np.ndarray, extra_var: np.ndarray | None = None, level=False):
+        """Mean and 90% interval over replicates; NaN (not available) for too few replicates.
+
+        Below :data:`MIN_INTERVAL_REPLICATES` the normal approximation does not hold. ``level``:
+        a count (first column) and shares of the cohort (the rest), whose interval stays within
+        what they can take (>= 0; shares <= 1).
+        """
         mean = values.mean(axis=0)
         n = values.shape[0]
-        var = values.var(axis=0, ddof=1) / n if n > 1 else np.zeros_like(mean)
+        if n < MIN_INTERVAL_REPLICATES:
+            nan = np.full_like(mean, np.nan, dtype=np.float64)
+            return mean, nan, nan.copy()
+        var = values.var(axis=0, ddof=1) / n
         if extra_var is not None:
             var = var + extra_var
         half = _Z90 * np.sqrt(var)
-        return mean, mean - half, mean + half
+        low, high = mean - half, mean + half
+        if level:
+            low = np.maximum(low, 0.0)
+            high = np.concatenate([high[:1], np.minimum(high[1:], 1.0)])
+        return mean, low, high
 
     def summary(self, source: str) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Group name (and ``total``, ``all_off``, ``scenario``) -> (mean, low, high), each [K].
 
         The 90% Monte Carlo interval of the mean over replicates: mean +- 1.645 * sd / sqrt(R)
-        (with permutation sampling, plus the sampled orders' error).
+        (with permutation sampling, plus the sampled orders' error); NaN (not available) with
+        fewer than :data:`MIN_INTERVAL_REPLICATES` replicates, where the normal approximation
+        does not hold.
         """
         rows = self.rows(source)
         out = {}
@@ -132,8 +149,8 @@ class Explanation:
                 extra = means.var(axis=0, ddof=1) / self.orders if self.orders > 1 else None
             out[group.name] = self._interval(self.phi[g, rows], extra)
         out[TOTAL] = self._interval(self.all_on[rows] - self.all_off[rows])
-        out["all_off"] = self._interval(self.all_off[rows])
-        out["scenario"] = self._interval(self.all_on[rows])
+        out["all_off"] = self._interval(self.all_off[rows], level=True)
+        out["scenario"] = self._interval(self.all_on[rows], level=True)
         return out
 
     def to_df(self) -> pd.DataFrame:
