@@ -390,3 +390,15 @@ def test_the_same_seed_gives_the_same_bytes_in_every_file_but_the_manifest(tmp_p
     assert not different, different
     manifest = __import__("json").loads((tmp_path / "a" / "manifest.json").read_text())
     assert "timing" in manifest or "simulation_seconds" in manifest
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "explain", "calibrate", "robustness"])
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_out_is_a_usage_error(tmp_path, command, blank):
+    """--out "" silently wrote to the default folder and replaced the earlier run there."""
+    args = {"run": ["run", "baseline"], "compare": ["compare", "--all"],
+            "explain": ["explain", "baseline"], "calibrate": ["calibrate"],
+            "robustness": ["robustness"]}[command]  # fmt: skip
+    result = cli(*args, "--out", blank)
+    assert result.returncode == 2
+    assert "argument --out: expected a folder name, got an empty one" in result.stderr

@@ -56,3 +56,21 @@ def test_too_few_walkers_or_steps_are_refused():
             _cohorts(),
             LikelihoodSettings(**{**SMALL, "steps": 10}, fixed=_held("k0"), per_cohort=()),
         )
+
+
+def test_the_mode_search_never_evaluates_more_often_than_the_sampler_will():
+    """The search before the sampler had no budget: --steps did not bound a run."""
+    settings = LikelihoodSettings(
+        **{**SMALL, "walkers": 24, "steps": 5, "burn": 1, "thin": 1}, seed=4, fixed=(),
+        per_cohort=(),
+    )  # fmt: skip
+    # every parameter free: unbudgeted, the search alone took 221 evaluations here
+    messages = []
+    result = sample_posterior(_cohorts()[:1], settings, progress=messages.append)
+    found = next(m for m in messages if m.startswith("mode found"))
+    searched = int(found.rsplit("after ", 1)[1].split()[0])
+    dims = len(result.names)
+    # L-BFGS checks its budget once an iteration: at most one gradient (dims + 1 calls) over it
+    assert searched <= settings.walkers * settings.steps + dims + 1, found
+    sampled = settings.walkers * (settings.steps + 1) + len(result.theta)  # start, steps, re-weight
+    assert result.evaluations == searched + sampled
