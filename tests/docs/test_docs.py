@@ -160,3 +160,19 @@ def test_the_scenario_guides_example_of_every_key_is_a_valid_scenario(tmp_path):
     assert scenario.name == "spinout-never-founded"
     assert "Second spin-out" in scenario.world.labs
     assert "Mistral" not in scenario.world.existing_labs
+
+
+def test_every_module_below_the_command_line_has_its_place_in_the_api_reference():
+    documented = set()
+    for page in (DOCS / "reference" / "api").glob("*.md"):
+        documented |= set(re.findall(r"^::: ([\w.]+)", page.read_text(encoding="utf-8"), re.M))
+    modules = set()
+    for path in (REPO / "sim").rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[1] in ("cli", "app", "data") or parts[-1] == "__main__":
+            continue  # the commands have their own page; the page is documented as a how-to
+        if parts[-1] == "__init__" and len(parts) > 2:
+            continue  # a layer's package: its modules are documented one by one
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    missing = sorted(m for m in modules - documented if m not in ("sim.errors", "sim.paths"))
+    assert not missing, f"modules without a place in docs/reference/api/: {missing}"
