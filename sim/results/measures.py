@@ -266,7 +266,21 @@ def statistic_values(stat: Statistic, traj: Trajectories) -> np.ndarray:
         return gone_by(traj, stat.month)
     if stat.kind == "destinations":
         return distinct_other_labs(traj, tuple(stat.exclude), stat.month)
+    if stat.kind == "bunching":
+        return most_exits_within(traj, stat.window, stat.month)
     return largest_group(traj, stat.month)
+
+
+def most_exits_within(traj: Trajectories, window: int, month: str) -> np.ndarray:
+    """The most exits from the focal lab within any ``window`` consecutive months, by ``month``.
+
+    Per replicate, int [R]: the largest sum of :func:`exit_counts` over months t - window + 1 .. t,
+    for every t up to ``month`` (a window reaching before month 0 counts from month 0).
+    """
+    exits = exit_counts(traj)[:, : month_index(month, traj) + 1].astype(np.int64)
+    totals = np.concatenate([np.zeros((exits.shape[0], 1), np.int64), exits.cumsum(axis=1)], 1)
+    k = min(window, exits.shape[1])  # a shorter window from month 0 never holds more
+    return (totals[:, k:] - totals[:, :-k]).max(axis=1)  # windows ending at k-1, k, ...
 
 
 def observed_readings(world: World) -> Trajectories:

@@ -32,7 +32,7 @@ from sim.world.files import StrictModel, explain_validation_error
 if TYPE_CHECKING:
     from sim.world.structure import World
 
-KINDS = ("at_focal", "at_lab", "left_by", "destinations", "largest_group")
+KINDS = ("at_focal", "at_lab", "left_by", "destinations", "largest_group", "bunching")
 #: Statistics every world has, whatever it declares.
 BUILT_IN = ("remaining_at_horizon", "half_gone_month")
 
@@ -47,6 +47,7 @@ class Statistic(StrictModel):
     exclude: list[str] = Field(default_factory=list)
     label: str = ""
     ranges: list[tuple[int, int]] = Field(default_factory=list)
+    window: int = Field(default=0, ge=0)  # months, for kind "bunching"
 
     @field_validator("name")
     @classmethod
@@ -73,6 +74,7 @@ class Statistic(StrictModel):
             "left_by": f"left {focal_lab} by {self.month}",
             "destinations": f"distinct destinations in {self.month}",
             "largest_group": f"largest group of leavers at one lab in {self.month}",
+            "bunching": f"most exits from {focal_lab} within {self.window} months, by {self.month}",
         }[self.kind]
 
     def range_name(self, low: int, high: int) -> str:
@@ -107,6 +109,11 @@ def check_statistics(entries: list[tuple[str, int, dict]], world: World) -> tupl
                 )  # fmt: skip
         if stat.kind == "at_lab" and not stat.lab:
             raise InputError('an at_lab statistic needs lab = "..."', source=source, key=key)
+        if (stat.kind == "bunching") != (stat.window > 0):
+            raise InputError(
+                "a bunching statistic needs window = N (months, at least 1); only it takes one",
+                source=source, key=f"{key}.window",
+            )  # fmt: skip
         if stat.name in BUILT_IN or stat.name in {s.name for s in out}:
             raise InputError(f"the name {stat.name!r} is taken", source=source, key=f"{key}.name")
         for low, high in stat.ranges:
