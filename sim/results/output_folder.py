@@ -128,6 +128,13 @@ def check_out_folder(out: Path | str, option: str = "--out") -> Path:
             earlier = earlier_result(out)
         except InputError as exc:
             raise InputError(str(exc), key=option) from None
+        if earlier is None and _unsigned_result(out):
+            raise InputError(
+                f"{out} holds a result of an earlier version of this library, whose manifest "
+                "does not list the files it wrote, so they cannot be told from yours: move the "
+                "folder away (or delete it) and run again",
+                key=option,
+            )
         if earlier is None:
             raise InputError(
                 f"{out} holds files that are not a result of this library "
@@ -144,6 +151,17 @@ def check_out_folder(out: Path | str, option: str = "--out") -> Path:
     except OSError as exc:
         raise InputError(f"cannot write in {parent} ({exc.strerror})", key=option) from None
     return out
+
+
+def _unsigned_result(out: Path) -> bool:
+    """Whether ``out`` holds a manifest this library wrote before manifests listed their files."""
+    try:
+        manifest = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("package") == LIBRARY and (
+        "output" not in manifest
+    )
 
 
 def remove_leftovers(out: Path) -> list[Path]:

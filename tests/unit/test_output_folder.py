@@ -272,3 +272,13 @@ def test_a_rerun_of_a_command_keeps_what_the_user_put_beside_its_result(tmp_path
     listed = earlier_result(out)
     assert listed and all(sha256(out / name) == digest for name, digest in listed.items())
     assert "notes.txt" not in listed
+
+
+def test_a_result_of_an_earlier_version_is_refused_with_what_to_do(tmp_path):
+    out = tmp_path / "baseline"
+    out.mkdir()
+    (out / "summary.csv").write_text("x\n")
+    (out / MANIFEST).write_text(json.dumps({"scenario": "baseline", "package": "llama-exodus-sim"}))
+    with pytest.raises(InputError, match="an earlier version of this library.*move the folder"):
+        check_out_folder(out)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "summary.csv"]
