@@ -85,12 +85,28 @@ def _whole(x: float) -> str:
 
 
 def _rankings(done: pd.DataFrame) -> list[str]:
-    """Which counterfactual has the largest effect in each setting: does the ranking survive?"""
-    top = (
-        done.loc[done.groupby(["setting", "priors"], sort=False).effect.idxmax()]
-        .groupby("scenario").size().sort_values(ascending=False)
-    )  # fmt: skip
+    """Which counterfactual has the largest effect in each setting: does the ranking survive?
+
+    Ranked by size (the absolute paired effect), so a large loss is not ranked below a small
+    gain; then, where both signs occur, the largest gain (more stay) and the largest loss (fewer
+    stay) apart.
+    """
+    per_setting = done.assign(size=done.effect.abs()).groupby(["setting", "priors"], sort=False)
+    lines = [_verdict("Largest effect in size", done.loc[per_setting["size"].idxmax()])]
+    gains, losses = done[done.effect > 0], done[done.effect < 0]
+    if not gains.empty and not losses.empty:
+        by = ["setting", "priors"]
+        best = gains.loc[gains.groupby(by, sort=False).effect.idxmax()]
+        worst = losses.loc[losses.groupby(by, sort=False).effect.idxmin()]
+        lines.append(_verdict("Largest gain (more stay)", best))
+        lines.append(_verdict("Largest loss (fewer stay)", worst))
+    return [" ".join(lines)]
+
+
+def _verdict(what: str, winners: pd.DataFrame) -> str:
+    """One verdict: which counterfactual wins how many settings, and whether that survives."""
+    top = winners.groupby("scenario").size().sort_values(ascending=False, kind="stable")
     settings = int(top.sum())
     parts = [f"{name} in {n} of {settings}" for name, n in top.items()]
     verdict = "survives" if len(top) == 1 else "does not survive"
-    return [f"Largest effect: {'; '.join(parts)} settings (the ranking {verdict})."]
+    return f"{what}: {'; '.join(parts)} settings (the ranking {verdict})."

@@ -69,3 +69,21 @@ def test_no_posterior_at_all_exits_2(tmp_path):
     )
     assert done.returncode == 2 and "no posterior found" in done.stderr, done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_verdict_ranks_effects_by_size_and_names_gains_and_losses_apart():
+    """Ranked by signed value, a loss of 1.04 lost to a gain of 0.78."""
+    import pandas as pd
+
+    from sim.reports.robustness import _rankings
+
+    rows = []
+    for k, (gain, loss) in enumerate([(0.78, -1.04), (0.9, -0.5), (0.74, -1.06)]):
+        rows += [
+            dict(setting=f"s{k}", priors="declared", scenario="founding", effect=gain),
+            dict(setting=f"s{k}", priors="declared", scenario="capped", effect=loss),
+        ]
+    (line,) = _rankings(pd.DataFrame(rows))
+    assert line.startswith("Largest effect in size: capped in 2 of 3; founding in 1 of 3 settings")
+    assert "Largest gain (more stay): founding in 3 of 3 settings (the ranking survives)." in line
+    assert "Largest loss (fewer stay): capped in 3 of 3 settings (the ranking survives)." in line
