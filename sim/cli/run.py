@@ -21,8 +21,8 @@ def register(sub) -> None:
         "Simulates the scenario's replicates (each with its own parameter draw where the scenario\n"
         "takes its parameters from a posterior) and writes trajectories.parquet,\n"
         "parameters.parquet, retention.csv, summary.csv, destinations.csv, exits.csv,\n"
-        "retention.png and manifest.json into the output folder. Months are YYYY-MM in the\n"
-        "world's calendar.",
+        "retention.png and manifest.json (for a forecast also forecast_ess.csv) into the output\n"
+        "folder. Months are YYYY-MM in the world's calendar.",
         ["sim run baseline", "sim run scenarios/culture-kept.toml --replicates 10000 --seed 1",
          "sim run baseline --replicates 1000000 --no-trajectories --out out/million",
          "sim run baseline --from-observed --out out/forecast"],

@@ -8,6 +8,7 @@ inputs; the ensemble engine runs in chunks, so memory stays bounded for any numb
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -123,11 +124,21 @@ def simulate(
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if len(world.world.labs) > 127:
         raise InputError("at most 127 labs are supported (lab codes are stored as int8)")
-    prefix = latent = None
+    prefix = latent = ess = None
     if from_observed:
         from sim.likelihood import forecast_inputs
+        from sim.likelihood.forecast import MIN_LATENT_ESS
 
-        prefix, latent = forecast_inputs(world.world, world, theta, seeds)
+        prefix, latent, ess = forecast_inputs(world.world, world, theta, seeds)
+        weak = [name for name, low in zip(world.world.researchers, ess.min(axis=0), strict=True)
+                if low < MIN_LATENT_ESS]  # fmt: skip
+        if weak:
+            warnings.warn(
+                f"the forecast's latent draws of {', '.join(weak)} rest on fewer than "
+                f"{MIN_LATENT_ESS:g} effective candidates in some replicates (their histories are "
+                "unlikely at those parameters); see forecast_ess.csv",
+                stacklevel=2,
+            )
     chunk = chunk_size or (
         ensemble.chunk_size(world, latent=from_observed) if engine == "ensemble" else 1
     )
@@ -154,6 +165,7 @@ def simulate(
         theta=np.array(theta),
         world=world.world,
         draw=None if draw is None else np.asarray(draw),
+        latent_ess=ess,
     )
 
 

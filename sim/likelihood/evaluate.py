@@ -145,20 +145,27 @@ def tilted_fits(
     densities, exp(-a.z - |a|^2 / 2) at the unshifted point z, keeps the estimate unbiased. The
     shift is smooth in theta, so the likelihood stays a smooth function of it.
 
+    ``normals`` are the unshifted points: [M, L], shared by every researcher (the integration's
+    Sobol points), or [N, M, L], each researcher's own (a forecast's candidates).
+
     Returns:
         The shifted normals [N, M, L] and the log ratios [N, M].
     """
     from sim.kernel.behavior import LAM, SIGMA_MATCH
 
-    n_labs = normals.shape[1]
+    n_labs = normals.shape[-1]
     visits = np.zeros((panel.n_researchers, n_labs))
     for i in range(panel.n_researchers):
         for k in range(panel.chain[i], panel.chain[i + 1]):
             if panel.to[k] != world.start_labs[i]:  # no fit at the start lab
                 visits[i, panel.to[k]] += 1.0
     shift = visits * (theta[SIGMA_MATCH] / theta[LAM])
-    fits = normals[None, :, :] + shift[:, None, :]
-    log_ratio = -(normals @ shift.T).T - 0.5 * (shift**2).sum(axis=1)[:, None]
+    if normals.ndim == 2:
+        fits = normals[None, :, :] + shift[:, None, :]
+        log_ratio = -(normals @ shift.T).T - 0.5 * (shift**2).sum(axis=1)[:, None]
+    else:
+        fits = normals + shift[:, None, :]
+        log_ratio = -np.einsum("iml,il->im", normals, shift) - 0.5 * (shift**2).sum(axis=1)[:, None]
     return fits, log_ratio
 
 
@@ -167,10 +174,12 @@ def conditional_log_likelihoods(
 ) -> np.ndarray:
     """Log-likelihood of each researcher's history given their latent terms, float [N, M, Q].
 
-    Entry [i, m, q] conditions on the restlessness sigma_u * z[q] and the fit normals
-    fits[i, m] (before scaling by sigma_match, [N, M, L]; 0 at the start lab as in the engines),
-    summing over the months the intervals allow. For the integral and for drawing a researcher's
-    latent terms given their history (:mod:`sim.likelihood.forecast`).
+    Entry [i, m, q] conditions on the restlessness sigma_u * z[q] (z [Q], shared by every
+    researcher: the quadrature nodes) or sigma_u * z[i, q] (z [N, Q], each researcher's own
+    candidates) and the fit normals fits[i, m] (before scaling by sigma_match, [N, M, L]; 0 at the
+    start lab as in the engines), summing over the months the intervals allow. For the integral
+    and for drawing a researcher's latent terms given their history
+    (:mod:`sim.likelihood.forecast`).
     """
     if panel.n_months > world.n_months or panel.n_researchers != world.n_researchers:
         raise InputError(
@@ -183,7 +192,9 @@ def conditional_log_likelihoods(
         theta, panel.n_months, panel.chain, panel.to, panel.earliest, panel.latest,
         panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
-        world.founder, np.ascontiguousarray(z, dtype=np.float64),
+        world.founder,
+        np.ascontiguousarray(np.broadcast_to(np.atleast_2d(z), (panel.n_researchers, z.shape[-1])),
+                             dtype=np.float64),
         np.ascontiguousarray(fits, dtype=np.float64),
     )  # fmt: skip
 
@@ -195,7 +206,7 @@ def _log_likelihoods(
 ):  # fmt: skip
     n_people = chain.shape[0] - 1
     n_labs = attributes.shape[1]
-    n_points, n_nodes = fits.shape[1], z.shape[0]
+    n_points, n_nodes = fits.shape[1], z.shape[1]
     out = np.empty((n_people, n_points, n_nodes))
     # shared by every researcher and point: the months' lab terms and the colleagues' pulls
     base = np.empty((n_months, n_labs))
@@ -205,9 +216,10 @@ def _log_likelihoods(
         shift[t] = month_weights(theta, attributes[t], exists[t], base[t], base_weights[t])
     tie_factors = np.empty(tie_weights.shape[0])
     tie_factors_into(theta, tie_weights, tie_factors)
-    exp_u = np.empty(n_nodes)
-    for q in range(n_nodes):
-        exp_u[q] = math.exp(theta[SIGMA_U] * z[q])
+    exp_u = np.empty((n_people, n_nodes))  # each researcher's restlessness nodes, exp(u)
+    for i in range(n_people):
+        for q in range(n_nodes):
+            exp_u[i, q] = math.exp(theta[SIGMA_U] * z[i, q])
     # tasks interleave researchers, so each thread's share holds some of every researcher
     # (their costs differ with their intervals' widths)
     n_blocks = min(n_points, 4)
@@ -218,7 +230,7 @@ def _log_likelihoods(
         out[i, lo:hi] = _researcher(
             theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
             start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
-            founder, fits[i, lo:hi], base, base_weights, shift, exp_u,
+            founder, fits[i, lo:hi], base, base_weights, shift, exp_u[i],
         )  # fmt: skip
     return out
 

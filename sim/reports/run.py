@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from sim.config.scenario import Scenario
 from sim.reports.plot import retention_figure
 from sim.results import (
@@ -66,6 +69,13 @@ def write_run_files(scenario, run, out: Path, seed: int, engine: str, trajectori
     written.append(write_frame(out / "destinations.csv", summary.destination_counts()))
     written.append(write_frame(out / "exits.csv", summary.exits_per_month()))
     world = scenario.world
+    if summary.latent_ess is not None:  # a forecast: how well each latent draw is supported
+        ess = pd.DataFrame({
+            "researcher": list(world.researchers),
+            "ess_min": summary.latent_ess.min(axis=0),
+            "ess_median": np.median(summary.latent_ess, axis=0),
+        })  # fmt: skip
+        written.append(write_frame(out / "forecast_ess.csv", ess))
     fig = retention_figure(
         {scenario.name: curve}, world,
         title=f"{world.title}, {scenario.name}: share still at {world.focal_lab}",

@@ -8,7 +8,6 @@ here.
 
 from sim.results.measures import (
     QUANTILES,
-    RunSummary,
     Trajectories,
     at_lab,
     checkpoint_month,
@@ -17,7 +16,6 @@ from sim.results.measures import (
     difference_curve,
     distinct_other_labs,
     exit_counts,
-    exits_per_month,
     gone_by,
     half_gone_month,
     lab_counts,
@@ -29,7 +27,6 @@ from sim.results.measures import (
     retention_curve,
     statistic_values,
     summary_functions,
-    summary_table,
 )
 from sim.results.output_folder import (
     JOURNAL,
@@ -52,6 +49,7 @@ from sim.results.store import (
     write_json,
     write_text,
 )
+from sim.results.summary import RunSummary, exits_per_month, summary_table
 from sim.results.trajectory_file import TRAJECTORY_BLOCK, TrajectoryWriter, write_trajectories
 
 __all__ = [

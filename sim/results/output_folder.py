@@ -159,8 +159,10 @@ def _unsigned_result(out: Path) -> bool:
         manifest = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    return isinstance(manifest, dict) and manifest.get("package") == LIBRARY and (
-        "output" not in manifest
+    return (
+        isinstance(manifest, dict)
+        and manifest.get("package") == LIBRARY
+        and ("output" not in manifest)
     )
 
 

@@ -47,7 +47,7 @@ def test_the_stayers_draw_low_restlessness():
     world = scenario.world
     compiled = scenario.compile()
     theta, _ = scenario.parameters(2000, 3)
-    _, (u, _) = forecast_inputs(world, compiled, theta, scenario.seeds(2000, 3))
+    _, (u, _), _ = forecast_inputs(world, compiled, theta, scenario.seeds(2000, 3))
     panel = observed_panel(world)
     stayers = [i for i in range(len(world.researchers)) if panel.chain[i] == panel.chain[i + 1]]
     assert len(stayers) == 3
@@ -63,10 +63,11 @@ def test_futures_that_differ_after_the_history_share_the_latent_draws(tmp_path):
     compiled = scenario.compile()
     theta, _ = scenario.parameters(50, 9)
     seeds = scenario.seeds(50, 9)
-    prefix, (u, fits) = forecast_inputs(world, compiled, theta, seeds)
+    prefix, (u, fits), ess = forecast_inputs(world, compiled, theta, seeds)
     again = forecast_inputs(world, world.compile("2027-12"), theta, seeds)
     assert np.array_equal(prefix, again[0])
     assert np.array_equal(u, again[1][0]) and np.array_equal(fits, again[1][1])
+    assert np.array_equal(ess, again[2])
 
 
 def test_the_two_engines_agree_on_a_forecast():
@@ -123,3 +124,35 @@ def test_a_history_the_world_makes_impossible_names_the_row(tmp_path, command):
         and "'Mistral' does not exist" in done.stderr
     )
     assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_every_researcher_draws_from_candidates_of_their_own():
+    """All researchers shared the same 24 restlessness and 32 fit candidates: 4% of stayer pairs
+    drew identical values."""
+    from sim.likelihood import forecast_inputs
+    from sim.likelihood.forecast import FIT_CANDIDATES, RESTLESSNESS_CANDIDATES
+
+    scenario = load_scenario("baseline")
+    world = scenario.world
+    theta, _ = scenario.parameters(400, 5)
+    _, (u, fits), ess = forecast_inputs(world, scenario.compile(), theta, scenario.seeds(400, 5))
+    panel = observed_panel(world)
+    stayers = [i for i in range(len(world.researchers)) if panel.chain[i] == panel.chain[i + 1]]
+    same = [np.mean(u[:, a] == u[:, b]) for a in stayers for b in stayers if a < b]
+    assert max(same) == 0.0, same
+    assert (fits[:, 0, :] != fits[:, 1, :]).any(axis=1).all()
+    # the effective sample size of each draw lies between 1 and the number of combinations
+    assert ess.shape == u.shape and (ess >= 1 - 1e-9).all()
+    assert (ess <= RESTLESSNESS_CANDIDATES * FIT_CANDIDATES + 1e-9).all()
+
+
+def test_a_forecast_run_records_each_researchers_effective_sample_size(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "forecast"
+    done = run_sim("run", "forecast/baseline", "--replicates", "40", "--out", out)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "forecast_ess.csv")
+    world = load_scenario("forecast/baseline").world
+    assert list(table["researcher"]) == list(world.researchers)
+    assert (table["ess_min"] <= table["ess_median"]).all() and (table["ess_min"] >= 1).all()
