@@ -120,3 +120,33 @@ def test_an_impossible_history_has_likelihood_zero():
     labs = np.array([[1, 0], [1, 0], [1, 0]])  # at B before it is founded
     panel = complete_panel(world, labs)
     assert np.isneginf(log_likelihood(world, theta_of(**MOBILE), panel).sum())
+
+
+def test_the_likelihood_is_the_simulated_frequency_with_merges_foundings_events_and_founders():
+    """Every path of the monthly schedule at once: a lab founded inside the window (by one of
+    the cohort, whose founder term applies), an attribute event, a merge moving everyone still
+    at the start lab into another in month 3, and fits integrated (sigma_match 0.6). Tolerance
+    as above: 4 binomial standard errors plus 3% for the quasi-Monte Carlo fits."""
+    from sim.world import Event
+
+    events = (
+        Event(id="cut", month="2023-03", kind="shift", lab="A", attribute="pay", value=-0.4),
+        Event(id="fold", month="2023-05", kind="merge", lab="A", into="B"),
+    )
+    world = make_world(
+        n_people=3, labs=("A", "B", "C", "D"), founded=("", "", "2023-04", ""), events=events,
+        founders=((), (), ("p0",), ()), seed=6,
+    ).compile("2023-07")  # fmt: skip
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.6})
+    checked = 0
+    for labs, frequency in _most_common_histories(world, theta, 6):
+        panel = complete_panel(world, labs)
+        likelihood = np.exp(log_likelihood(world, theta, panel, _integration(world)).sum())
+        error = 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES) + 0.03 * frequency
+        assert abs(likelihood - frequency) < error, (labs.tolist(), likelihood, frequency)
+        checked += 1
+    # the histories checked include a move into the founded lab and a ride through the merge
+    histories = [h for h, _ in _most_common_histories(world, theta, 6)]
+    assert checked == 6
+    assert any((h == 2).any() for h in histories)
+    assert any((h[:3] == 0).any() and (h[3:] == 1).any() for h in histories)
