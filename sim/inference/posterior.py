@@ -188,6 +188,9 @@ class LikelihoodResult:
     names: tuple[str, ...] = PARAMETER_NAMES  # the columns of theta
     priors: tuple = PARAMETER_SPACE  # the prior of each column
     cohorts: tuple[str, ...] = ()
+    #: the log-likelihood's Monte Carlo standard deviation at the posterior mode, over
+    #: independent scrambles of the fit points: {"chains": ..., "re-weighting": ...}
+    integration_sd: dict = field(default_factory=dict)
 
     def to_df(self) -> pd.DataFrame:
         """The posterior: one row per draw, a column per parameter, and its weight."""
@@ -292,13 +295,46 @@ def sample_posterior(
     log_w = accurate - cheap
     weights = np.exp(log_w - log_w.max())
     weights /= weights.sum()
+    at_mode = target.theta(mode.x)
+    spread = {
+        "chains": integration_sd(cohorts, settings, at_mode, settings.quadrature,
+                                 settings.fit_points),
+        "re-weighting": integration_sd(cohorts, settings, at_mode, settings.final_quadrature,
+                                       settings.final_fit_points),
+    }  # fmt: skip
     return LikelihoodResult(
         theta=draws, weights=weights, log_likelihood=accurate, diagnostics=diagnostics,
         acceptance=float(np.mean(sampler.acceptance_fraction)),
-        evaluations=counter.calls + len(draws), seconds=time.perf_counter() - started,
-        settings=settings, names=tuple(target.names),
+        evaluations=counter.calls + len(draws) + 2 * SCRAMBLES,
+        seconds=time.perf_counter() - started,
+        settings=settings, names=tuple(target.names), integration_sd=spread,
         priors=target.column_priors, cohorts=tuple(c.name for c in cohorts),
     )  # fmt: skip
+
+
+#: Independent scrambles of the fit points behind each integration standard deviation.
+SCRAMBLES = 8
+
+
+def integration_sd(
+    cohorts: list[Cohort], settings: LikelihoodSettings, theta: np.ndarray, quadrature: int,
+    fit_points: int, scrambles: int = SCRAMBLES,
+) -> float:  # fmt: skip
+    """The Monte Carlo standard deviation of the log-likelihood at ``theta``.
+
+    The log-likelihood is evaluated with ``scrambles`` independent scramblings of the Sobol fit
+    points (seeds apart from the sampler's), at the given integration size; the sample standard
+    deviation of those values is how far one evaluation can be off by chance alone (the log of
+    an average is also biased low by about half its variance).
+    """
+    values = [
+        LogPosterior(
+            cohorts, settings.priors, quadrature, fit_points, settings.seed + 7919 * (k + 1),
+            settings.fixed, settings.per_cohort, settings.cohort_priors,
+        ).log_likelihood(theta)
+        for k in range(scrambles)
+    ]  # fmt: skip
+    return float(np.std(values, ddof=1))
 
 
 class _Counter:

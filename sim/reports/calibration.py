@@ -20,6 +20,7 @@ from sim.config.scenario import load_posterior
 from sim.inference.abc.smc import CalibrationResult
 from sim.inference.abc.targets import Target
 from sim.inference.diagnostics import contraction, identifiability
+from sim.inference.posterior import SCRAMBLES
 from sim.inference.predictive import PredictiveCheck, predictive_p_values, yardstick_counts
 from sim.paths import CALIBRATION_DIR
 from sim.reports.plot import pairs_figure, ppc_figure
@@ -202,6 +203,7 @@ def _likelihood_method(result, world: World) -> list[str]:
         f"- {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, every {s.thin}th step "
         f"kept: {len(result.theta):,} draws; acceptance {result.acceptance:.2f}",
         f"- likelihood evaluations {result.evaluations:,} (the wall time is in manifest.json)",
+        *integration_lines(result),
         f"- re-weighting to the accurate integration: effective sample size {result.ess():.0f} "
         f"of {len(result.theta):,} (largest weight {result.weights.max():.4f})",
         f"- largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS {d.ess_bulk.min():.0f}, "
@@ -221,6 +223,19 @@ def _likelihood_method(result, world: World) -> list[str]:
         "The targets below are not fitted here; the predictive check reads them as ABC does.",
         "",
         *_target_lines(result),
+    ]
+
+
+def integration_lines(result) -> list[str]:
+    """The log-likelihood's Monte Carlo error at the posterior mode, as a report line."""
+    sd, s = result.integration_sd, result.settings
+    if not sd:
+        return []
+    return [
+        f"- integration error: the log-likelihood's Monte Carlo standard deviation at the "
+        f"posterior mode is {sd['chains']:.2f} at {s.quadrature} x {s.fit_points} points (the "
+        f"chains) and {sd['re-weighting']:.2f} at {s.final_quadrature} x {s.final_fit_points} "
+        f"(the re-weighting), over {SCRAMBLES} independent scrambles of the fit points"
     ]
 
 

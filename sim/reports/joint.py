@@ -18,7 +18,7 @@ from sim.inference.abc.targets import anchor_target, load_targets
 from sim.inference.diagnostics import contraction
 from sim.inference.joint import JointChecks, single_posterior
 from sim.kernel.behavior import PARAMETER_NAMES
-from sim.reports.calibration import p_value_lines, write_calibration
+from sim.reports.calibration import integration_lines, p_value_lines, write_calibration
 from sim.reports.plot import ppc_figure
 from sim.results import provenance, save_figure, write_frame, write_json, write_text
 
@@ -95,6 +95,7 @@ def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
         f"ESS {result.ess():.0f}; largest split R-hat {d.r_hat.max():.3f}, smallest bulk ESS "
         f"{d.ess_bulk.min():.0f}, chains {d.steps_per_autocorrelation.min():.0f} "
         "autocorrelation times long at the shortest.",
+        *integration_lines(result),
         "",
         "| column | split R-hat | bulk ESS | autocorrelation (steps) |",
         "|---|---|---|---|",

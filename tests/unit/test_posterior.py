@@ -5,7 +5,7 @@ import pytest
 
 from sim.engines.simulate import simulate
 from sim.errors import InputError
-from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+from sim.inference.posterior import SCRAMBLES, Cohort, LikelihoodSettings, sample_posterior
 from sim.kernel.streams import replicate_seeds
 from sim.likelihood import complete_panel
 from tests.conftest import MOBILE, make_world, theta_of
@@ -73,4 +73,33 @@ def test_the_mode_search_never_evaluates_more_often_than_the_sampler_will():
     # L-BFGS checks its budget once an iteration: at most one gradient (dims + 1 calls) over it
     assert searched <= settings.walkers * settings.steps + dims + 1, found
     sampled = settings.walkers * (settings.steps + 1) + len(result.theta)  # start, steps, re-weight
-    assert result.evaluations == searched + sampled
+    assert result.evaluations == searched + sampled + 2 * SCRAMBLES  # + the integration check
+
+
+def test_the_integration_error_is_reported_and_shrinks_with_more_points():
+    """The log-likelihood's Monte Carlo spread at the mode, over independent scrambles: with
+    sigma_match free the fits are integrated, and 16 times the points give a smaller spread."""
+    from sim.inference.posterior import integration_sd
+
+    settings = LikelihoodSettings(**SMALL, seed=4, fixed=_held("sigma_match", "k0"), per_cohort=())
+    result = sample_posterior(_cohorts(), settings)
+    assert set(result.integration_sd) == {"chains", "re-weighting"}
+    assert all(v >= 0 for v in result.integration_sd.values())
+    theta = result.theta[np.argmax(result.weights)]
+    coarse = integration_sd(_cohorts(), settings, theta, 4, 1)
+    fine = integration_sd(_cohorts(), settings, theta, 4, 16)
+    assert coarse > 0 and fine < coarse, (coarse, fine)
+
+
+def test_every_likelihood_report_states_its_integration_error():
+    from types import SimpleNamespace
+
+    from sim.reports.calibration import integration_lines
+
+    settings = LikelihoodSettings(**SMALL)
+    result = SimpleNamespace(integration_sd={"chains": 0.987, "re-weighting": 0.3412},
+                             settings=settings)  # fmt: skip
+    (line,) = integration_lines(result)
+    assert "standard deviation at the posterior mode is 0.99 at 4 x 1 points (the chains)" in line
+    assert "0.34 at 6 x 1 (the re-weighting), over 8 independent scrambles" in line
+    assert integration_lines(SimpleNamespace(integration_sd={}, settings=settings)) == []
