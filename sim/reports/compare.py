@@ -120,7 +120,7 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
     statistics = comparison.statistics
     month = checkpoint_month(comparison.reference)
     lines = [
-        f"# Counterfactuals: what would have kept {world.title} at {focal}?",
+        f"# Counterfactuals: what would have kept {cohort_phrase(world.title, focal)}?",
         "",
         f"{len(comparison.labels)} scenarios, {comparison.replicates} replicates each, seed "
         f"{comparison.seed}, simulated from {world.calendar.start} to {horizon}. The reference "
@@ -274,3 +274,13 @@ def _long(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
         [c.assign(scenario=label)[["scenario", *c.columns]] for label, c in curves.items()],
         ignore_index=True,
     )
+
+
+def cohort_phrase(title: str, focal: str) -> str:
+    """A world's title as the object of a sentence, at its focal lab, said once.
+
+    "The five at Acme" -> "the five at Acme" (not "... at Acme at Acme"); "The Acme five" ->
+    "the Acme five at Acme".
+    """
+    phrase = title[:1].lower() + title[1:] if title.startswith(("The ", "A ", "An ")) else title
+    return phrase if phrase.endswith(f" at {focal}") else f"{phrase} at {focal}"

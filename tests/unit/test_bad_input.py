@@ -402,3 +402,28 @@ def test_a_blank_out_is_a_usage_error(tmp_path, command, blank):
     result = cli(*args, "--out", blank)
     assert result.returncode == 2
     assert "argument --out: expected a folder name, got an empty one" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("title", "focal", "phrase"),
+    [("The 14 LLaMA-1 authors at Meta", "Meta", "the 14 LLaMA-1 authors at Meta"),
+     ("The Acme five", "Acme", "the Acme five at Acme"),
+     ("OpenAI's co-founders", "OpenAI", "OpenAI's co-founders at OpenAI")],
+)  # fmt: skip
+def test_a_report_names_the_cohort_and_its_lab_once(title, focal, phrase):
+    """'what would have kept The 14 LLaMA-1 authors at Meta at Meta?'"""
+    from sim.reports.compare import cohort_phrase
+
+    assert cohort_phrase(title, focal) == phrase
+
+
+def test_summary_means_carry_no_float_noise():
+    """summary.csv showed 1.9500000000000028."""
+    import sim
+
+    # 37 replicates: means k / 37 have long expansions, which must be cut to 12 digits
+    table = sim.summary_table(
+        sim.run_scenario(sim.load_scenario("baseline"), replicates=37, seed=1)
+    )
+    for value in table["mean"].dropna():
+        assert len(repr(float(value))) <= 15, value
