@@ -42,7 +42,8 @@ def run_pyabc(population: int, tolerance: int, seed: int):
     """pyabc's ABC-SMC on the same problem; returns (theta, weights, seconds)."""
     import pyabc
 
-    world, targets = calibration_world(), load_targets()
+    world = calibration_world()
+    targets = load_targets(world.world)
     prior = pyabc.Distribution(**{
         p.name: (pyabc.RV("uniform", p.low, p.high - p.low) if np.isinf(p.sd) else
                  pyabc.RV("truncnorm", (p.low - p.mean) / p.sd, (p.high - p.mean) / p.sd,
@@ -78,7 +79,8 @@ def run_pyabc(population: int, tolerance: int, seed: int):
 
 def crosscheck(population: int = 200, tolerance: int = 2, seed: int = 1) -> pd.DataFrame:
     """Both samplers' posterior means and standard errors, side by side, and the wall times."""
-    world, targets = calibration_world(), load_targets()
+    world = calibration_world()
+    targets = load_targets(world.world)
     start = time.perf_counter()
     ours = abc_smc(world, targets, CalibrationSettings(
         population=population, batch=20_000, seed=seed, final_tolerance=tolerance,
