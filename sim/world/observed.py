@@ -1,7 +1,10 @@
 """The observed history of a world, from its ``observed.csv``: who moved where, and when.
 
 One row per move: researcher ``name`` went from lab ``from`` to lab ``to`` at the end of some
-month in ``earliest`` .. ``latest`` (the first month at ``to``). A researcher's rows are in
+month in ``earliest`` .. ``latest`` (the first month at ``to``). The destination may be founded
+inside the interval: the move is then read from its founding month (no earlier month is possible),
+so a founder's move to the lab they founded that month is one row, not a detour through another
+lab. A researcher's rows are in
 chronological order and chain (each ``from`` is where the previous move, or a merge event since,
 left them); returns to the focal lab are moves like any other. A row with every move column blank
 documents a researcher who stayed at their start lab through ``observed_until``. Leaves of absence
@@ -192,13 +195,18 @@ def load_observed(path: str | Path, world: World) -> Observed:
         to = codes[rec["to"]]
         if to == lab:
             raise InputError("a move needs two different labs", source=source, key=key)
-        if not timeline.exists[earliest : latest + 1, to].all():
+        exists = timeline.exists[earliest : latest + 1, to]
+        founded_inside = int(np.argmax(exists)) if exists.any() else len(exists)
+        if not exists[founded_inside:].all() or founded_inside == len(exists):
             first = world.founded[to] or calendar.start
             raise InputError(
-                f"{rec['to']!r} does not exist throughout {rec['earliest']} .. {rec['latest']} "
-                f"(founded {first}; merged or removed labs end): narrow the interval to months "
-                "when the lab exists", source=source, key=key,
+                f"{rec['to']!r} does not exist from its founding through {rec['latest']} within "
+                f"{rec['earliest']} .. {rec['latest']} (founded {first}; merged or removed labs "
+                "end): narrow the interval to months when the lab exists", source=source, key=key,
             )  # fmt: skip
+        # a lab founded inside the interval: the move is read from the founding month (the
+        # months before it have probability 0 in the likelihood and no reading puts anyone there)
+        earliest += founded_inside
         moves.append(Move(i, earliest, latest, rec["to"], row))
         where[i] = (to, latest)
     absent = [name for name, i in index.items() if i not in seen]

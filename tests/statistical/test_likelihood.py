@@ -150,3 +150,26 @@ def test_the_likelihood_is_the_simulated_frequency_with_merges_foundings_events_
     assert checked == 6
     assert any((h == 2).any() for h in histories)
     assert any((h[:3] == 0).any() and (h[3:] == 1).any() for h in histories)
+
+
+def test_a_move_into_a_lab_founded_inside_its_interval_has_the_probability_of_the_months_left():
+    """One researcher; lab C is founded in month 2 and the move to it is known to months 0..4:
+    the months before the founding have probability 0, so the interval's likelihood is that of
+    months 2..4, whatever the interval says before them."""
+    world = make_world(n_people=1, labs=("A", "B", "C"), founded=("", "", "2023-04"),
+                       seed=2).compile("2023-08")  # fmt: skip
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.0})
+    labs = simulate(world, theta, replicate_seeds(5, REPLICATES)).labs[:, :, 0]
+    moved_at = np.argmax(labs != 0, axis=1)
+    stays_at_c = np.all(labs[np.arange(len(labs))[:, None], np.arange(labs.shape[1])] ==
+                        np.where(np.arange(labs.shape[1])[None, :] < moved_at[:, None], 0, 2),
+                        axis=1)  # fmt: skip
+    frequency = (stays_at_c & (labs[:, -1] == 2) & (moved_at <= 4)).mean()
+
+    def likelihood(first):
+        panel = panel_from_chains(world, labs.shape[1], np.array([0, 1]), np.array([2]),
+                                  np.array([first]), np.array([4]))  # fmt: skip
+        return np.exp(log_likelihood(world, theta, panel, _integration(world, 1)).sum())
+
+    assert likelihood(0) == pytest.approx(likelihood(2), rel=1e-12)
+    assert abs(likelihood(0) - frequency) < 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES)

@@ -427,3 +427,19 @@ def test_summary_means_carry_no_float_noise():
     )
     for value in table["mean"].dropna():
         assert len(repr(float(value))) <= 15, value
+
+
+def test_a_move_to_a_lab_founded_inside_its_interval_is_one_row_read_from_the_founding(tmp_path):
+    """The format forced a move to another lab and a second move a month later (issue 23)."""
+    import shutil
+
+    from sim.world import load_world
+    from tests.conftest import REPO
+
+    folder = tmp_path / "acme"
+    shutil.copytree(REPO / "examples" / "acme" / "world", folder)
+    _edit(folder / "observed.csv", "Ada,2010-03,2010-05", "Ada,2010-01,2010-05")
+    world = load_world(folder)
+    (move,) = world.observed.moves_of(world.researchers.index("Ada"))
+    assert (move.earliest, move.latest) == (world.calendar.index("2010-03"),
+                                             world.calendar.index("2010-05"))  # fmt: skip

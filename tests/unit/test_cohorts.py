@@ -136,8 +136,8 @@ def test_a_world_folder_named_relative_to_a_parent_scenario_resolves_there(tmp_p
 BAD_OBSERVED = {
     "a move before the start": ("Ada,2010-03,2010-05", "Ada,2008-03,2010-05",
                                 r"row 2, column earliest.*expected 2009-01 or later"),
-    "a move to a lab not yet founded": ("Ada,2010-03,2010-05", "Ada,2010-01,2010-05",
-                                        r"row 2.*'Spinout' does not exist throughout"),
+    "a move to a lab not yet founded": ("Ada,2010-03,2010-05", "Ada,2009-10,2010-02",
+                                        r"row 2.*'Spinout' does not exist from its founding"),
     "rows out of order": ("Ben,2011-02,2011-02", "Ben,2009-05,2009-06",
                           r"row 4.*chronological order"),
     "a researcher missing": ("Eve,,,,,stayed\n", "", r"no row for Eve"),
