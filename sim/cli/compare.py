@@ -24,8 +24,8 @@ def register(sub) -> None:
         "Runs every scenario with the reference's replicate seeds and parameter draws (its own\n"
         "fixed [params] values on top), so each difference is paired replicate by replicate, and\n"
         "writes comparison.csv, replicates.csv, retention.csv/.png, difference.csv/.png,\n"
-        "destinations.csv/.png, report.md and manifest.json into the output folder. All\n"
-        "scenarios run to the earliest of their horizons (months are YYYY-MM).",
+        "destinations.csv/.png, report.md, manifest.json (a forecast also forecast.csv) into the\n"
+        "output folder. All scenarios run to the earliest of their horizons (months are YYYY-MM).",
         ["sim compare --all",
          "sim compare baseline culture-kept mistral-never-founded --replicates 5000",
          "sim compare --all --reference scenarios/openai-founders/baseline.toml "

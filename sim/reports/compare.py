@@ -34,6 +34,37 @@ from sim.results import (
 from sim.world import latest_at_focal, simulated
 
 
+def forecast_start(comparison: Comparison) -> str | None:
+    """The last observed month a forecast comparison starts from; None if it is no forecast."""
+    reference = comparison.scenarios[0]
+    return reference.world.calendar.observed_until if reference.spec.from_observed else None
+
+
+def forecast_table(comparison: Comparison) -> pd.DataFrame:
+    """A forecast's answers per researcher: P(at the focal lab at the horizon), by scenario.
+
+    Then, for those at the focal lab in the last observed month, P(all of them are still there)
+    and P(none is). One row per scenario and ``who`` (a researcher, ``all`` or ``none``).
+    """
+    world = comparison.world
+    focal = world.labs.index(world.focal_lab)
+    observed = world.calendar.index(forecast_start(comparison))
+    rows = []
+    for label, traj in zip(comparison.labels, comparison.trajectories, strict=True):
+        there = traj.labs[:, -1, :] == focal  # [R, N] at the horizon
+        stayed = (
+            traj.labs[0, observed, :] == focal
+        )  # the forced history: the same in every replicate
+        for i, name in enumerate(world.researchers):
+            rows.append({"scenario": label, "who": name, "probability": float(there[:, i].mean())})
+        if stayed.any():
+            rows.append({"scenario": label, "who": "all",
+                         "probability": float(there[:, stayed].all(axis=1).mean())})  # fmt: skip
+            rows.append({"scenario": label, "who": "none",
+                         "probability": float((~there[:, stayed]).all(axis=1).mean())})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def write_comparison(comparison: Comparison, out: Path) -> list[Path]:
     """Write the comparison's tables, figures, report and manifest into ``out``.
 
@@ -66,6 +97,8 @@ def _write_comparison_files(comparison: Comparison, out: Path) -> list[Path]:
         ),  # fmt: skip
         write_frame(out / "destinations.csv", destinations),
     ]
+    if forecast_start(comparison) is not None:
+        written.append(write_frame(out / "forecast.csv", forecast_table(comparison)))
     fig = retention_figure(
         retention, world, title=f"{world.title}: share still at {world.focal_lab}, by scenario"
     )
@@ -119,8 +152,14 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
     horizon = comparison.horizon
     statistics = comparison.statistics
     month = checkpoint_month(comparison.reference)
+    start = forecast_start(comparison)
+    title = (
+        f"# Forecast from {start}: {cohort_phrase(world.title, focal)} to {horizon}, by scenario"
+        if start
+        else f"# Counterfactuals: what would have kept {cohort_phrase(world.title, focal)}?"
+    )
     lines = [
-        f"# Counterfactuals: what would have kept {cohort_phrase(world.title, focal)}?",
+        title,
         "",
         f"{len(comparison.labels)} scenarios, {comparison.replicates} replicates each, seed "
         f"{comparison.seed}, simulated from {world.calendar.start} to {horizon}. The reference "
@@ -131,6 +170,16 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
         "probability, a Monte Carlo interval).",
         "",
     ]
+    if start:
+        lines += [
+            f"A forecast: every replicate is the observed history through {start} (a move known "
+            "to an interval placed at its middle), and each researcher's latent terms are drawn "
+            "given their own history; the scenarios differ only after it. Statistics read by "
+            f"{start} are the history itself, marked *observed*. `forecast.csv` gives each "
+            f"researcher's probability of being at {focal} in {horizon}, and that all, or none, "
+            f"of those at {focal} in {start} are.",
+            "",
+        ]
     if any(s.spec.provisional for s in comparison.scenarios):
         lines += [
             "> **Provisional parameters.** The reference's parameters are not calibrated yet "
@@ -142,10 +191,14 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
     lines += ["## Summary", "", "| statistic | " + " | ".join(
         f"**{label}**" if label == ref else label for label in comparison.labels) + " |",
         "|" + "---|" * (len(comparison.labels) + 1)]  # fmt: skip
+    fixed = _observed_statistics(comparison, start)
     for stat in statistics:
         row = [stat.label]
         for label in comparison.labels:
             r = cell[label, stat.name]
+            if stat.name in fixed:  # a forecast's forced months: the history, not a result
+                row.append(f"{r.estimate:.0f} (observed)")
+                continue
             value = {"count": _count, "probability": _probability}.get(stat.kind)
             text = value(r) if value else _month(r, horizon, world.calendar)
             if label != ref and stat.paired:
@@ -153,9 +206,8 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
             row.append(text)
         lines.append("| " + " | ".join(row) + " |")
     headline = latest_at_focal(simulated(world, comparison.reference.shape[1]))
-    headline = next(
-        s for s in statistics if s.name == (headline.name if headline else "remaining_at_horizon")
-    )
+    wanted = headline.name if headline and not start else "remaining_at_horizon"
+    headline = next(s for s in statistics if s.name == wanted)  # a forecast's is its horizon
     lines += [
         "",
         "Each cell: mean (90% interval); after the semicolon, the paired difference from the "
@@ -194,6 +246,15 @@ def report(comparison: Comparison, table: pd.DataFrame | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _observed_statistics(comparison: Comparison, start: str | None) -> set[str]:
+    """The declared statistics a forecast reads within its forced (observed) months."""
+    if start is None:
+        return set()
+    calendar = comparison.world.calendar
+    return {s.name for s in comparison.world.statistics
+            if calendar.index(s.month) <= calendar.index(start)}  # fmt: skip
 
 
 def observed_lines(world, n_months: int) -> list[str]:

@@ -156,3 +156,24 @@ def test_a_forecast_run_records_each_researchers_effective_sample_size(tmp_path)
     world = load_scenario("forecast/baseline").world
     assert list(table["researcher"]) == list(world.researchers)
     assert (table["ess_min"] <= table["ess_median"]).all() and (table["ess_min"] >= 1).all()
+
+
+def test_a_forecast_comparison_reads_as_a_forecast():
+    """Its report asked 'what would have kept ...' and showed the forced months as results."""
+    from sim.analysis.compare import compare
+    from sim.reports.compare import forecast_table, report
+
+    scenarios = [load_scenario("forecast/baseline"), load_scenario("forecast/culture-restored")]
+    comparison = compare(scenarios, replicates=40)
+    text = report(comparison)
+    assert text.startswith("# Forecast from 2025-05: the 14 LLaMA-1 authors at Meta to 2026-12")
+    assert "| still at Meta in 2025-05 | 3 (observed) | 3 (observed) |" in text
+    assert "+0.00 (0 to 0)" not in text
+    table = forecast_table(comparison)
+    world = scenarios[0].world
+    assert set(table["who"]) == {*world.researchers, "all", "none"}
+    for label, part in table.groupby("scenario"):
+        p = dict(zip(part["who"], part["probability"], strict=True))
+        stayers = ("Hugo Touvron", "Xavier Martinet", "Faisal Azhar")
+        assert p["all"] <= min(p[s] for s in stayers), label
+        assert p["none"] <= min(1 - p[s] for s in stayers), label
