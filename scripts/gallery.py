@@ -185,23 +185,30 @@ def page(sections, replicates: int, total: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Make the gallery."""
+    from sim.results import check_out_folder, replace_folder
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicates", type=int, default=500,
                         help="replicates per scenario (default %(default)s)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=GALLERY,
                         help="the gallery folder (default docs/gallery)")  # fmt: skip
     args = parser.parse_args(argv)
+    check_out_folder(args.out)  # the output-folder policy, before any work
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sim-gallery-") as tmp:
         sections = make(Path(tmp), args.replicates)
-        args.out.mkdir(parents=True, exist_ok=True)
-        for stale in args.out.glob("*.png"):
-            stale.unlink()
-        for _, figures in sections:
-            for figure, source in figures:
-                shutil.copyfile(source, args.out / figure.name)
-    total = time.perf_counter() - start
-    (args.out / "index.md").write_text(page(sections, args.replicates, total), encoding="utf-8")
+        total = time.perf_counter() - start
+
+        def write(folder: Path) -> list[Path]:
+            for _, figures in sections:
+                for figure, source in figures:
+                    shutil.copyfile(source, folder / figure.name)
+            text = page(sections, args.replicates, total)
+            (folder / "index.md").write_text(text, encoding="utf-8")
+            return list(folder.iterdir())
+
+        # an earlier gallery's figures are replaced, anything else in the folder is kept
+        replace_folder(args.out, write, kind="gallery")
     count = sum(len(f) for _, f in sections)
     print(f"gallery: {count} figures and index.md in {args.out} ({total:.0f} s)")
     return 0

@@ -28,20 +28,22 @@ def run_sim(*args, cwd=REPO) -> subprocess.CompletedProcess:
     )
 
 
-def sim_in_process(*args) -> tuple[int, str]:
-    """Run ``sim ARGS`` in this process (no interpreter start): exit status and standard error."""
+def cli(*args):
+    """Run ``sim ARGS`` in this process (no interpreter start): ``returncode``, ``stdout``,
+    ``stderr``, as :func:`run_sim` gives them."""
     import contextlib
     import io
+    from types import SimpleNamespace
 
     from sim.cli import main
 
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main([str(a) for a in args])
         except SystemExit as stop:  # argparse's usage errors
             code = stop.code
-    return code, err.getvalue()
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def theta_of(**overrides) -> np.ndarray:

@@ -22,7 +22,7 @@ import pandas as pd
 from sim.analysis.sweep import Sweep
 from sim.errors import InputError
 from sim.results import (
-    LIBRARY,
+    output_section,
     provenance,
     remove_leftovers,
     sha256,
@@ -46,10 +46,6 @@ def chunk_path(out: Path, index: int) -> Path:
 def _checksum_path(path: Path) -> Path:
     """The SHA-256 of a chunk, written after it: a chunk without one is not finished."""
     return path.with_suffix(".sha256")
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def sweep_manifest(sweep: Sweep, design: pd.DataFrame, seeds: np.ndarray) -> dict:
@@ -193,7 +189,7 @@ def sign_store(out: Path, extra: tuple[str, ...] = ()) -> None:
              *sorted(p.relative_to(out).as_posix() for p in out.glob("chunks/chunk-*")), *extra,
              *[n for n in previous if n not in extra and (out / n).is_file()]]  # fmt: skip
     files = {n: sha256(out / n) for n in dict.fromkeys(names) if (out / n).is_file()}
-    manifest["output"] = {"library": LIBRARY, "kind": "sweep", "files": files}
+    manifest["output"] = output_section("sweep", files)
     write_json(path, manifest)
 
 
@@ -205,7 +201,7 @@ def finished_chunk(path: Path, expected: pd.DataFrame, columns: list[str]) -> bo
         recorded = _checksum_path(path).read_text().strip() if _checksum_path(path).exists() else ""
         frame = pd.read_parquet(path)
         problem_ = None
-        if recorded != _file_digest(path):
+        if recorded != sha256(path):
             problem_ = "its checksum differs from the one recorded when it was written"
         elif list(frame.columns) != columns:
             problem_ = f"columns {list(frame.columns)}"

@@ -11,9 +11,6 @@ scenario key whose edit caused it. The horizon must also end after the last obse
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 from sim.errors import InputError
 from sim.world import load_observed
 
@@ -38,17 +35,13 @@ def check_forecast(spec, world, source: str, horizon_source: str | None = None) 
             "the world has no observed history (observed.csv): a forecast from the observed "
             "state needs one", source=source, key="from_observed",
         )  # fmt: skip
-    horizon = spec.horizon or world.default_horizon
-    if calendar.index(horizon) <= calendar.index(calendar.observed_until):
-        raise InputError(
-            f"the horizon ({horizon}) must end after the last observed month "
-            f"({calendar.observed_until}) for a forecast from it",
-            source=horizon_source or source, key="horizon",
-        )  # fmt: skip
+    problem = calendar.forecast_horizon_problem(spec.horizon or world.default_horizon)
+    if problem:
+        raise InputError(problem, source=horizon_source or source, key="horizon")
     try:
         load_observed(world.observed.source, world)
     except InputError as exc:
-        lab = _lab_of_row(world.observed.source, exc.key)
+        lab = _lab_of_row(world.observed, exc.key)
         key = _edit_key(spec.world, lab)
         raise InputError(
             f"this edit contradicts the observed history the forecast starts from: "
@@ -57,16 +50,12 @@ def check_forecast(spec, world, source: str, horizon_source: str | None = None) 
         ) from None  # fmt: skip
 
 
-def _lab_of_row(path: str, key: str | None) -> str | None:
-    """The lab a move of ``observed.csv`` goes to, from an error's key (``row N, ...``)."""
+def _lab_of_row(observed, key: str | None) -> str | None:
+    """The lab the ``observed.csv`` move named by an error's key (``row N, ...``) goes to."""
     if not key or not key.startswith("row "):
         return None
     row = int(key.split()[1].rstrip(","))
-    with open(Path(path), newline="", encoding="utf-8") as handle:
-        records = list(csv.DictReader(handle))
-    if not 2 <= row < len(records) + 2:
-        return None
-    return (records[row - 2].get("to") or "").strip() or None
+    return next((move.to for move in observed.moves if move.row == row), None)
 
 
 def _edit_key(edits, lab: str | None) -> str:

@@ -61,12 +61,9 @@ def forecast_inputs(
             is 0 at a replicate's parameters).
     """
     panel = observed_panel(world)
-    if compiled.n_months <= panel.n_months:
-        raise InputError(
-            f"the horizon ({world.calendar.label(compiled.n_months - 1)}) must end after the "
-            f"last observed month ({world.calendar.observed_until}) for a forecast from it",
-            key="horizon",
-        )
+    problem = world.calendar.forecast_horizon_problem(world.calendar.label(compiled.n_months - 1))
+    if problem:
+        raise InputError(problem, key="horizon")
     theta = np.atleast_2d(theta)
     n_labs = compiled.timeline.attributes.shape[1]
     u = np.empty((len(seeds), compiled.n_researchers))

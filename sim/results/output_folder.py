@@ -49,6 +49,11 @@ JOURNAL = ".sim-commit.json"
 _SHOWN = 8
 
 
+def output_section(kind: str, files: dict[str, str]) -> dict:
+    """A manifest's ``output`` section: this library wrote ``files`` (path -> SHA-256)."""
+    return {"library": LIBRARY, "kind": kind, "files": files}
+
+
 def sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex."""
     digest = hashlib.sha256()
@@ -197,7 +202,7 @@ def remove_leftovers(out: Path) -> list[Path]:
             manifest = out / MANIFEST
             if not manifest.exists() or sha256(manifest) in manifests:  # the old one or the new
                 # the folder stays this library's, holding no result: the next run may use it
-                section = {"library": LIBRARY, "kind": "interrupted", "files": {}}
+                section = output_section("interrupted", {})
                 manifest.write_text(json.dumps({"output": section}, indent=2) + "\n")
         journal.unlink()
         removed.append(journal)
@@ -258,7 +263,7 @@ class Staging:
         manifest = {}
         if manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        manifest["output"] = {"library": LIBRARY, "kind": self.kind, "files": new}
+        manifest["output"] = output_section(self.kind, new)
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.chmod(self.path, 0o777 & ~_umask())
         out = self.out

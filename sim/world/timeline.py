@@ -92,6 +92,15 @@ class Calendar:
         """Months from ``start`` through ``observed_until`` (0 without an observed history)."""
         return 0 if self.observed_until is None else self.index(self.observed_until) + 1
 
+    def forecast_horizon_problem(self, horizon: str) -> str | None:
+        """Why a forecast from ``observed_until`` cannot run to ``horizon`` (None: it can)."""
+        if self.index(horizon) > self.index(self.observed_until):
+            return None
+        return (
+            f"the horizon ({horizon}) must end after the last observed month "
+            f"({self.observed_until}) for a forecast from it"
+        )
+
     def checkpoint(self, n_months: int) -> str:
         """The month headline numbers are read at, for a run of ``n_months`` months.
 

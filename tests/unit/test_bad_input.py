@@ -3,29 +3,13 @@
 Each test here failed before its fix (the defect named in its docstring).
 """
 
-import contextlib
-import io
 import re
-from types import SimpleNamespace
 
 import pytest
 
 from sim.errors import InputError
 from sim.world import Event
-from tests.conftest import make_world, run_sim
-
-
-def cli(*args) -> SimpleNamespace:
-    """``sim ARGS`` in this process: its exit status, standard output and standard error."""
-    from sim.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as stop:  # argparse's usage errors
-            code = stop.code
-    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+from tests.conftest import cli, make_world, run_sim
 
 
 def _merge(id_, month, lab, into):

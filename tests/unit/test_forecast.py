@@ -127,8 +127,8 @@ def test_a_history_the_world_makes_impossible_names_the_row(tmp_path, command):
 
 
 def test_every_researcher_draws_from_candidates_of_their_own():
-    """All researchers shared the same 24 restlessness and 32 fit candidates: 4% of stayer pairs
-    drew identical values."""
+    """All researchers shared the same 24 restlessness and 32 fit candidates, so stayers could
+    draw identical values (issue 23 counted 4% of stayer pairs; not re-measured here)."""
     from sim.likelihood import forecast_inputs
     from sim.likelihood.forecast import FIT_CANDIDATES, RESTLESSNESS_CANDIDATES
 

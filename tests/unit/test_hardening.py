@@ -4,8 +4,6 @@ The fixed cases are the defects a round of probes found; the property tests feed
 mutations of valid scenario and world files to the command line (in this process, for speed).
 """
 
-import contextlib
-import io
 import json
 import shutil
 import string
@@ -16,12 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
 from sim.errors import InputError
 from sim.kernel.behavior import move_probabilities
 from sim.results import replace_folder
 from sim.world import load_world
-from tests.conftest import REPO, run_sim
+from tests.conftest import REPO, cli, run_sim
 
 LLAMA = REPO / "sim" / "data" / "llama"
 PRIOR = '[params]\nfrom = "prior-mean"\n'
@@ -29,13 +26,8 @@ PRIOR = '[params]\nfrom = "prior-mean"\n'
 
 def sim(*args) -> tuple[int, str]:
     """Run ``sim ARGS`` in this process: exit status and standard error."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as stop:  # argparse's usage errors
-            code = stop.code
-    return code, err.getvalue()
+    result = cli(*args)
+    return result.returncode, result.stderr
 
 
 def scenario_file(folder, body="", name="s.toml", extends="baseline"):

@@ -24,7 +24,7 @@ from sim.results import (
     replace_folder,
     sha256,
 )
-from tests.conftest import REPO, sim_in_process
+from tests.conftest import REPO, cli
 
 NAMES = st.sampled_from(
     ["report.md", "summary.csv", "notes.txt", "data.csv", "a/keep.csv", "a/b/deep.txt",
@@ -250,7 +250,8 @@ def _in_the_way(folder: Path, how: str) -> dict[str, bytes]:
 def test_every_writing_command_refuses_a_folder_that_is_not_its_result(tmp_path, command, how):
     out = tmp_path / "thesis"
     before = _in_the_way(out, how)
-    code, stderr = sim_in_process(*COMMANDS[command], "--out", out)
+    result = cli(*COMMANDS[command], "--out", out)
+    code, stderr = result.returncode, result.stderr
     assert code == 2, (code, stderr[-2000:])
     named = ("chapter1.tex", "report.md", "holds other results, not a sweep")
     assert any(text in stderr for text in named), stderr
@@ -261,12 +262,12 @@ def test_every_writing_command_refuses_a_folder_that_is_not_its_result(tmp_path,
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_a_rerun_of_a_command_keeps_what_the_user_put_beside_its_result(tmp_path, command):
     out = tmp_path / "result"
-    assert sim_in_process(*COMMANDS[command], "--out", out)[0] == 0
+    assert cli(*COMMANDS[command], "--out", out).returncode == 0
     (out / "notes.txt").write_text("mine")
     (out / "mydata").mkdir()
     (out / "mydata" / "keep.csv").write_text("a\n1\n")
-    code, stderr = sim_in_process(*COMMANDS[command], "--seed", "3", "--out", out)
-    assert code == 0, stderr[-2000:]
+    again = cli(*COMMANDS[command], "--seed", "3", "--out", out)
+    assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "mydata" / "keep.csv").read_text() == "a\n1\n"
     listed = earlier_result(out)

@@ -41,28 +41,7 @@ source (``posterior``) and under prior draws (``prior``: :func:`sim.config.param
 from a generator seeded by the seed, the scenario's fixed ``[params]`` on top), so the reader sees
 what the data taught.
 
-Default causes (:func:`default_causes`): one group per attribute of the focal lab (its set and
-shift events on that attribute, and every ``*`` event on it); one group per other lab that is
-founded within the window or has events (its founding and its events; a merge goes to the lab
-founded within the window among its two labs, else to the lab that merges away, and is dropped
-from any coalition in which either lab never exists); the peer pull. A groups file
-(:func:`load_causes`) declares others::
-
-    [[group]]
-    name = "Acme's culture"
-    focal_attributes = ["culture"]     # the focal lab's events on it, and * events on it
-
-    [[group]]
-    name = "the new labs"
-    labs = ["Spinout", "Rival"]        # their founding within the window and their events
-    events = ["director_leaves"]       # event ids
-
-    [[group]]
-    name = "colleagues"
-    peer = true                        # b_peer
-
-Every event may be in at most one group; events in no group stay on in every coalition (the
-report says which).
+The causes, by default and from a groups file, are described in :mod:`sim.analysis.explain.causes`.
 
 The modules: :mod:`~sim.analysis.explain.causes` (what can be switched off, and the world of each
 coalition), :mod:`~sim.analysis.explain.shapley` (the arithmetic over coalition values),
