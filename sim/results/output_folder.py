@@ -105,8 +105,7 @@ def earlier_result(out: Path) -> dict[str, str] | None:
         raise InputError(
             f"{out} holds an earlier result whose files were changed or removed since it was "
             f"written ({_named(changed)}); it is not replaced, so nothing of yours is lost: move "
-            "the folder away or choose another one",
-            key="--out",
+            "the folder away or choose another one"
         )
     return dict(files)
 
