@@ -29,11 +29,12 @@ def weighted_quantile(values, weights, q) -> float:
     return float(values[order][np.searchsorted(cumulative, q * cumulative[-1])])
 
 
-def chain_diagnostics(sampler, thetas: np.ndarray, priors, settings) -> pd.DataFrame:
+def chain_diagnostics(tau: np.ndarray, thetas: np.ndarray, priors, settings) -> pd.DataFrame:
     """Per parameter: split R-hat and bulk ESS over walkers (arviz-stats), autocorrelation time.
 
     Args:
-        sampler: the emcee ``EnsembleSampler`` after its run (its autocorrelation times).
+        tau: each parameter's integrated autocorrelation time in steps, after the burn-in
+            (``emcee.autocorr.integrated_time`` of the walkers' path).
         thetas: the retained draws [steps, walkers, parameters], the burn-in dropped.
         priors: the prior of each parameter column (its name labels the row).
         settings: the :class:`~sim.inference.posterior.LikelihoodSettings` of the run (its
@@ -46,7 +47,6 @@ def chain_diagnostics(sampler, thetas: np.ndarray, priors, settings) -> pd.DataF
     """
     from arviz_stats.base import array_stats
 
-    tau = sampler.get_autocorr_time(discard=settings.burn, quiet=True)
     rows = []
     for k, p in enumerate(priors):
         x = thetas[:, :, k].T  # [chain (walker), draw]
@@ -102,3 +102,40 @@ def contraction(frame: pd.DataFrame, priors: tuple = PARAMETER_SPACE) -> np.ndar
     x = frame[list(PARAMETER_NAMES)].to_numpy()
     prior = sample_prior(200_000, np.random.default_rng(0), priors)
     return 1.0 - (w @ (x - w @ x) ** 2) / prior.var(axis=0)
+
+
+def uncertain_months(world, months: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
+    """The posterior of each uncertain move's month.
+
+    One row per move of ``observed.csv`` whose interval spans more than a month.
+
+    Args:
+        world: the calibrated world (its observed history, read as the likelihood's panel).
+        months: each draw's month of every move of the panel, int [draws, moves]
+            (:attr:`~sim.inference.posterior.LikelihoodResult.months`).
+        weights: the draws' weights [draws].
+
+    Returns:
+        ``researcher``, ``to``, ``earliest`` and ``latest`` (the interval, as the likelihood
+        reads it: a move to a lab founded inside its interval starts at the founding),
+        ``median``, ``q05`` and ``q95`` (weighted quantiles of the month) and ``mean_index``
+        (the posterior mean as a month index from the world's start).
+    """
+    from sim.likelihood import LatentMonths, observed_panel
+
+    panel = observed_panel(world)
+    latent = LatentMonths.of(panel)
+    label = world.calendar.label
+    rows = []
+    for move, owner in zip(latent.uncertain, latent.owner, strict=True):
+        x = months[:, move].astype(float)
+        rows.append({
+            "researcher": world.researchers[owner], "to": world.labs[panel.to[move]],
+            "earliest": label(int(panel.earliest[move])), "latest": label(int(panel.latest[move])),
+            "median": label(int(weighted_quantile(x, weights, 0.5))),
+            "q05": label(int(weighted_quantile(x, weights, 0.05))),
+            "q95": label(int(weighted_quantile(x, weights, 0.95))),
+            "mean_index": float(np.sum(weights * x)),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["researcher", "to", "earliest", "latest", "median", "q05",
+                                       "q95", "mean_index"])  # fmt: skip

@@ -3,25 +3,36 @@
 Where ABC (:mod:`sim.inference.abc`) matches a handful of counts, this posterior uses who left when,
 after which event and for which lab: the panel likelihood of :mod:`sim.likelihood`.
 
-**Sampler: emcee** (Foreman-Mackey et al. 2013), the affine-invariant ensemble sampler, with
-differential-evolution moves (ter Braak 2006; ter Braak & Vrugt 2008: 80% DE, 20% snooker),
-which halved the autocorrelation time of its default stretch move on the LLaMA world (about 35
-steps against 65, same seed and budget). The
-likelihood is a smooth, deterministic function of theta (fixed integration points) without
-gradients, about a dozen parameters are free and their posterior can be elongated (weights that
-trade off against each other): an ensemble sampler needs no gradient and no tuning of a proposal
-scale, and its moves are invariant to linear correlations. A nested sampler (dynesty) would also
-give the evidence, but at several times the likelihood evaluations for the same posterior; a
-probabilistic programming library would need the choice rule written a second time in its own
-language. The sampler works on an unbounded space: each parameter's prior quantile q (its prior
-CDF, which maps the truncated prior to the unit interval) through the logit, y = log(q / (1 - q)).
-The target density there is the likelihood times the logistic density of y, so the bounds are
-never hit and no walker is wasted outside them.
+**Exact in the uncertain months: data augmentation.** A move known only to an interval of months
+has a latent month; each walker carries one month for every such move, and the likelihood it
+evaluates is that of the complete history at those months, exact (:mod:`sim.likelihood.augment`).
+The months are updated by Metropolis-within-Gibbs between the parameter moves, so the draws'
+marginal in the parameters is the posterior of the observed history itself, with every
+colleague's pull read from where the colleagues may have been, not from the middle of their
+intervals (which attenuates the pull: errors in variables). Each draw keeps its months
+(``LikelihoodResult.months``): the posterior of when each uncertain move happened.
 
-**Two integration sizes.** The chains run on a cheap likelihood (few integration points); every
-retained draw is then re-weighted by the ratio of an accurate likelihood (more points) to the
-cheap one (importance sampling), so the posterior is that of the accurate likelihood and the
-weights' effective sample size reports what the cheap one cost.
+**Sampler: differential evolution within Gibbs** (:mod:`sim.inference.sampler`): the ensemble
+move emcee calls ``DEMove`` (ter Braak 2006; Foreman-Mackey et al. 2013), written out because
+emcee's walkers cannot carry latent months. The likelihood is a smooth, deterministic function of
+theta given the months (fixed integration points) without gradients, about a dozen parameters
+are free and their posterior can be elongated (weights that trade off against each other): an
+ensemble sampler needs no gradient and no tuning of a proposal scale, and its moves are
+invariant to linear correlations. A probabilistic programming library would need the choice rule
+written a second time in its own language. The sampler works on an unbounded space: each
+parameter's prior quantile q (its prior CDF, which maps the truncated prior to the unit
+interval) through the logit, y = log(q / (1 - q)). The target density there is the likelihood
+times the logistic density of y, so the bounds are never hit and no walker is wasted outside
+them.
+
+**Two integration sizes, the error measured.** The chains run on a cheap likelihood (few
+integration points); every retained draw is then re-weighted by the ratio of an accurate
+likelihood (more points, scrambled independently of the chains' points) to the cheap one
+(importance sampling), so the posterior is that of the accurate likelihood and the weights'
+effective sample size reports what the cheap one cost. The log-likelihood's Monte Carlo
+standard deviation is measured at the draw of highest posterior density over independent
+scrambles (:func:`integration_sd`), for both sizes, and the accurate size grows until it is at
+most ``max_integration_sd`` (:func:`accurate_fit_points`).
 
 **Diagnostics.** Rank-normalised split R-hat and bulk effective sample size (Vehtari et al. 2021;
 arviz-stats) over the walkers taken as chains, and emcee's integrated autocorrelation times.
@@ -42,8 +53,19 @@ import pandas as pd
 from sim.config.params import PARAMETER_SPACE
 from sim.errors import InputError
 from sim.inference.diagnostics import chain_diagnostics
+from sim.inference.sampler import sample_ensemble
 from sim.kernel.behavior import PARAMETER_NAMES
-from sim.likelihood import FIT_POINTS, QUADRATURE, Integration, Panel, log_likelihood
+from sim.likelihood import (
+    FIT_POINTS,
+    QUADRATURE,
+    Integration,
+    LatentMonths,
+    Panel,
+    at_months,
+    augmented,
+    log_likelihood,
+    update_months,
+)
 from sim.world import CompiledWorld
 
 #: Draws kept per walker (after burn-in and thinning) below which R-hat, ESS and the
@@ -68,6 +90,8 @@ class LikelihoodSettings:
     fixed: tuple[tuple[str, float], ...] = ()  # parameters held at a value, not sampled
     per_cohort: tuple[str, ...] | None = None  # calibrated per cohort (None: as declared)
     cohort_priors: tuple = ()  # priors of single per-cohort columns, e.g. "k0[llama]"
+    month_updates: int = 2  # uncertain months proposed per walker, cohort and step
+    max_integration_sd: float = 0.1  # the re-weighting's points grow until its MC sd is this
 
 
 @dataclass(frozen=True)
@@ -119,6 +143,7 @@ class LogPosterior:
             Integration.build(c.world.timeline.attributes.shape[1], quadrature, fit_points, seed)
             for c in cohorts
         ]
+        self.evaluations = 0  # likelihood evaluations of one cohort
 
     def theta(self, y: np.ndarray) -> np.ndarray:
         """The posterior columns at a point y of the sampler's space."""
@@ -131,16 +156,24 @@ class LogPosterior:
         """Cohort c's parameter vector [P] from posterior columns ``x`` (or rows [n, columns])."""
         return np.asarray(x)[..., self.columns_of[c]]
 
-    def log_likelihood(self, x: np.ndarray) -> float:
-        """Sum over cohorts of the log-likelihood of their observed history at columns x."""
-        return float(
-            sum(
-                log_likelihood(cohort.world, self.cohort_theta(x, c), cohort.panel, integ).sum()
-                for c, (cohort, integ) in enumerate(
-                    zip(self.cohorts, self.integrations, strict=True)
-                )
-            )
-        )
+    def cohort_log_likelihood(self, x: np.ndarray, c: int, panel: Panel) -> float:
+        """Cohort c's log-likelihood of ``panel`` at columns x.
+
+        ``panel`` is its observed history, or a complete panel of it with every move at one
+        month of its interval.
+        """
+        self.evaluations += 1
+        cohort = self.cohorts[c]
+        theta = self.cohort_theta(x, c)
+        return float(log_likelihood(cohort.world, theta, panel, self.integrations[c]).sum())
+
+    def log_likelihood(self, x: np.ndarray, panels: list[Panel] | None = None) -> float:
+        """Sum over cohorts of the log-likelihood of their history at columns x.
+
+        The histories are the observed ones, or the given ``panels`` (one per cohort).
+        """
+        panels = panels or [cohort.panel for cohort in self.cohorts]
+        return sum(self.cohort_log_likelihood(x, c, p) for c, p in enumerate(panels))
 
     def __call__(self, y: np.ndarray) -> float:
         """Log likelihood(theta(y)) + log logistic density of y (the prior, mapped)."""
@@ -188,9 +221,16 @@ class LikelihoodResult:
     names: tuple[str, ...] = PARAMETER_NAMES  # the columns of theta
     priors: tuple = PARAMETER_SPACE  # the prior of each column
     cohorts: tuple[str, ...] = ()
-    #: the log-likelihood's Monte Carlo standard deviation at the posterior mode, over
-    #: independent scrambles of the fit points: {"chains": ..., "re-weighting": ...}
+    #: the log-likelihood's Monte Carlo standard deviation at the draw of highest posterior
+    #: density, over independent scrambles of the fit points: {"chains": ..., "re-weighting": ...}
     integration_sd: dict = field(default_factory=dict)
+    #: each draw's months of every move, per cohort: {cohort: int [n, moves]}
+    months: dict = field(default_factory=dict)
+    month_acceptance: float = math.nan  # of the month proposals (Metropolis-within-Gibbs)
+    #: (restlessness nodes, fit points) of the chains and of the re-weighting
+    integration_points: dict = field(default_factory=dict)
+    #: the re-weighting's growth: (fit points, standard deviation) at each size tried
+    integration_trail: tuple = ()
 
     def to_df(self) -> pd.DataFrame:
         """The posterior: one row per draw, a column per parameter, and its weight."""
@@ -220,18 +260,19 @@ class LikelihoodResult:
 def sample_posterior(
     cohorts: list[Cohort], settings: LikelihoodSettings, progress=None
 ) -> LikelihoodResult:
-    """Sample the full-information posterior with emcee; see the module docstring.
+    """Sample the full-information posterior; see the module docstring.
 
-    The walkers start in a small ball around the posterior mode, found by L-BFGS from the prior
-    medians on the cheap likelihood, so the burn-in is spent mixing, not travelling. The mode
-    search is budgeted: it never evaluates more often than the sampler will (walkers x steps),
-    so ``--steps`` bounds the whole run.
+    The walkers start in a small ball around the mode of the interval-summed likelihood (found by
+    L-BFGS from the prior medians, with the colleagues' months imputed), each with the uncertain
+    months drawn uniformly from their intervals, so the burn-in is spent mixing, not travelling.
+    The mode search is budgeted: it never evaluates more often than the sampler will
+    (walkers x steps), so ``--steps`` bounds the whole run.
 
     Raises:
         InputError: too few walkers (fewer than twice the free parameters), a burn-in that
             takes every step, or chains too short to diagnose (:data:`MIN_KEPT_DRAWS`).
     """
-    import emcee
+    from emcee.autocorr import integrated_time
     from scipy.optimize import minimize
 
     started = time.perf_counter()
@@ -239,22 +280,7 @@ def sample_posterior(
                           settings.seed, settings.fixed, settings.per_cohort,
                           settings.cohort_priors)  # fmt: skip
     dims = len(target.priors)
-    if settings.walkers < 2 * dims:
-        raise InputError(
-            f"--walkers must be at least twice the free parameters ({2 * dims}), "
-            f"got {settings.walkers}"
-        )
-    if settings.steps <= settings.burn:
-        raise InputError(f"--steps ({settings.steps}) must exceed the burn-in ({settings.burn})")
-    kept = -(-(settings.steps - settings.burn) // settings.thin)
-    if kept < MIN_KEPT_DRAWS:
-        raise InputError(
-            f"--steps {settings.steps} with --burn {settings.burn} keeps {kept} draw(s) per walker "
-            f"(every {settings.thin}th step after the burn-in); the chains' R-hat, ESS and "
-            f"autocorrelation need at least {MIN_KEPT_DRAWS}: give --steps at least "
-            f"{settings.burn + settings.thin * (MIN_KEPT_DRAWS - 1) + 1}",
-            key="--steps",
-        )  # fmt: skip
+    _check_settings(settings, dims)
     counter = _Counter(target)
     with np.errstate(invalid="ignore"):  # differences of -inf where a probability underflows
         mode = minimize(
@@ -271,67 +297,189 @@ def sample_posterior(
         progress(f"mode found: log posterior {-mode.fun:.2f} after {counter.calls} evaluations")
     rng = np.random.default_rng(settings.seed)
     start = mode.x + 0.05 * rng.standard_normal((settings.walkers, dims))
-    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
-    sampler = emcee.EnsembleSampler(settings.walkers, dims, counter, moves=moves)
-    sampler.random_state = np.random.RandomState(settings.seed).get_state()
-    for step, _ in enumerate(sampler.sample(start, iterations=settings.steps), start=1):
-        if progress and step % 250 == 0:
-            progress(
-                f"step {step}/{settings.steps}: acceptance "
-                f"{np.mean(sampler.acceptance_fraction):.2f}, "
-                f"{time.perf_counter() - started:.0f} s"
-            )
-    chains = sampler.get_chain()[settings.burn :]  # [steps, walkers, P] in y
-    thetas = np.array([[target.theta(y) for y in row] for row in chains[:: settings.thin]])
-    diagnostics = chain_diagnostics(sampler, thetas[:, :, target.free], target.priors, settings)
-    draws = thetas.reshape(-1, thetas.shape[-1])
-    cheap = sampler.get_log_prob()[settings.burn :][:: settings.thin].reshape(-1)
-    cheap = cheap - np.array([_log_jacobian(y) for y in chains[:: settings.thin].reshape(-1, dims)])
-    accurate_target = LogPosterior(
-        cohorts, settings.priors, settings.final_quadrature, settings.final_fit_points,
-        settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors,
+    latents = [LatentMonths.of(c.panel) for c in cohorts]
+    walkers = [
+        _AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents],
+                         settings.month_updates)
+        for _ in range(settings.walkers)
+    ]  # fmt: skip
+
+    def report(step, acceptance):
+        if progress:
+            progress(f"step {step}/{settings.steps}: acceptance {acceptance:.2f}, "
+                     f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+
+    chains = sample_ensemble(
+        walkers, start, settings.steps, rng, progress=report,
+        keep=lambda step: step >= settings.burn and (step - settings.burn) % settings.thin == 0,
     )  # fmt: skip
-    accurate = np.array([accurate_target.log_likelihood(t) for t in draws])
+    ys = chains.y[settings.burn :: settings.thin]  # [kept steps, walkers, dims]
+    thetas = np.array([[target.theta(y) for y in row] for row in ys])
+    tau = integrated_time(chains.y[settings.burn :], quiet=True)
+    diagnostics = chain_diagnostics(tau, thetas[:, :, target.free], target.priors, settings)
+    draws = thetas.reshape(-1, thetas.shape[-1])
+    months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
+    cheap = chains.log_prob[settings.burn :: settings.thin].reshape(-1)
+    cheap = cheap - np.array([_log_jacobian(y) for y in ys.reshape(-1, dims)])
+    best = int(np.argmax(cheap))
+    best_panels = [
+        at_months(c.world, c.panel, m) for c, m in zip(cohorts, months[best], strict=True)
+    ]
+    chains_sd = integration_sd(cohorts, settings, draws[best], settings.quadrature,
+                               settings.fit_points, panels=best_panels)  # fmt: skip
+    fit_points, trail = accurate_fit_points(cohorts, settings, draws[best], best_panels)
+    if progress:
+        progress("re-weighting integration: " + ", ".join(f"{n} points: sd {sd:.3f}"
+                                                         for n, sd in trail))  # fmt: skip
+    accurate_target = LogPosterior(
+        cohorts, settings.priors, settings.final_quadrature, fit_points,
+        settings.seed + REWEIGHTING_SEED, settings.fixed, settings.per_cohort,
+        settings.cohort_priors,
+    )  # fmt: skip
+    accurate = np.array([
+        accurate_target.log_likelihood(t, [at_months(c.world, c.panel, m)
+                                           for c, m in zip(cohorts, draw_months, strict=False)])
+        for t, draw_months in zip(draws, months, strict=True)
+    ])  # fmt: skip
     log_w = accurate - cheap
     weights = np.exp(log_w - log_w.max())
     weights /= weights.sum()
-    at_mode = target.theta(mode.x)
-    spread = {
-        "chains": integration_sd(cohorts, settings, at_mode, settings.quadrature,
-                                 settings.fit_points),
-        "re-weighting": integration_sd(cohorts, settings, at_mode, settings.final_quadrature,
-                                       settings.final_fit_points),
-    }  # fmt: skip
+    spread = {"chains": chains_sd, "re-weighting": trail[-1][1]}
     return LikelihoodResult(
         theta=draws, weights=weights, log_likelihood=accurate, diagnostics=diagnostics,
-        acceptance=float(np.mean(sampler.acceptance_fraction)),
-        evaluations=counter.calls + len(draws) + 2 * SCRAMBLES,
+        acceptance=chains.acceptance,
+        evaluations=target.evaluations + accurate_target.evaluations,
         seconds=time.perf_counter() - started,
         settings=settings, names=tuple(target.names), integration_sd=spread,
         priors=target.column_priors, cohorts=tuple(c.name for c in cohorts),
+        months={c.name: np.array([m[k] for m in months]) for k, c in enumerate(cohorts)},
+        month_acceptance=chains.latent_acceptance,
+        integration_points={"chains": (settings.quadrature, settings.fit_points),
+                            "re-weighting": (settings.final_quadrature, fit_points)},
+        integration_trail=tuple(trail),
     )  # fmt: skip
+
+
+def _check_settings(settings: LikelihoodSettings, dims: int) -> None:
+    if settings.walkers < 2 * dims:
+        raise InputError(
+            f"--walkers must be at least twice the free parameters ({2 * dims}), "
+            f"got {settings.walkers}"
+        )
+    if settings.steps <= settings.burn:
+        raise InputError(f"--steps ({settings.steps}) must exceed the burn-in ({settings.burn})")
+    kept = -(-(settings.steps - settings.burn) // settings.thin)
+    if kept < MIN_KEPT_DRAWS:
+        raise InputError(
+            f"--steps {settings.steps} with --burn {settings.burn} keeps {kept} draw(s) per walker "
+            f"(every {settings.thin}th step after the burn-in); the chains' R-hat, ESS and "
+            f"autocorrelation need at least {MIN_KEPT_DRAWS}: give --steps at least "
+            f"{settings.burn + settings.thin * (MIN_KEPT_DRAWS - 1) + 1}",
+            key="--steps",
+        )  # fmt: skip
+
+
+class _AugmentedWalker:
+    """A walker's uncertain months (:class:`sim.inference.sampler.Walker`).
+
+    One :class:`~sim.likelihood.Augmented` per cohort.
+    """
+
+    def __init__(self, target: LogPosterior, latents: list[LatentMonths], months: list,
+                 updates: int):  # fmt: skip
+        self.target, self.latents, self.updates = target, latents, updates
+        self.states = [
+            augmented(c.world, latent, m)
+            for c, latent, m in zip(target.cohorts, latents, months, strict=True)
+        ]
+        self.pending: list[float] = []
+
+    def log_prob(self, y: np.ndarray) -> float:
+        y = np.asarray(y, dtype=np.float64)
+        if not np.all(np.isfinite(y)) or np.any(np.abs(y) > 30):
+            self.pending = []
+            return -math.inf
+        x = self.target.theta(y)
+        self.pending = [
+            self.target.cohort_log_likelihood(x, c, state.complete)
+            for c, state in enumerate(self.states)
+        ]
+        total = sum(self.pending)
+        return total + _log_jacobian(y) if np.isfinite(total) else -math.inf
+
+    def accept(self) -> None:
+        for state, value in zip(self.states, self.pending, strict=True):
+            state.log_l = value
+
+    def update(self, y: np.ndarray, rng: np.random.Generator) -> tuple[float, int, int]:
+        x = self.target.theta(y)
+        made = accepted = 0
+        for c, (state, latent) in enumerate(zip(self.states, self.latents, strict=True)):
+            cohort = self.target.cohorts[c]
+            tried, took = update_months(
+                cohort.world, self.target.cohort_theta(x, c), latent, state,
+                self.target.integrations[c], rng, self.updates,
+            )  # fmt: skip
+            self.target.evaluations += tried
+            made, accepted = made + tried, accepted + took
+        total = sum(state.log_l for state in self.states)
+        return (total + _log_jacobian(y) if np.isfinite(total) else -math.inf), made, accepted
+
+    def record(self) -> list[np.ndarray]:
+        return [state.months.copy() for state in self.states]
 
 
 #: Independent scrambles of the fit points behind each integration standard deviation.
 SCRAMBLES = 8
+#: The re-weighting's integration points are scrambled with the seed plus this, independently of
+#: the chains' points (the first points of a longer scrambled Sobol sequence with the same seed
+#: would be the chains' own points, and the check would look better than it is).
+REWEIGHTING_SEED = 1
+#: Fit points the re-weighting's integration may grow to (from ``final_fit_points``, x4 a step).
+MAX_FIT_POINTS = 4096
+
+
+def accurate_fit_points(
+    cohorts: list[Cohort], settings: LikelihoodSettings, theta: np.ndarray, panels: list[Panel]
+) -> tuple[int, list[tuple[int, float]]]:
+    """The fit points of the re-weighting, grown until its error is small enough.
+
+    Grown until the log-likelihood's Monte Carlo standard deviation at ``theta`` and ``panels``
+    is at most ``settings.max_integration_sd``.
+
+    Starts at ``settings.final_fit_points`` and multiplies by 4 (which halves a Monte Carlo
+    standard deviation, and does better for quasi-Monte Carlo) up to :data:`MAX_FIT_POINTS`.
+
+    Returns:
+        The fit points chosen and the trail of (fit points, standard deviation) measured.
+    """
+    points, trail = settings.final_fit_points, []
+    while True:
+        sd = integration_sd(cohorts, settings, theta, settings.final_quadrature, points,
+                            panels=panels)  # fmt: skip
+        trail.append((points, sd))
+        if sd <= settings.max_integration_sd or points * 4 > MAX_FIT_POINTS:
+            return points, trail
+        points *= 4
 
 
 def integration_sd(
     cohorts: list[Cohort], settings: LikelihoodSettings, theta: np.ndarray, quadrature: int,
-    fit_points: int, scrambles: int = SCRAMBLES,
+    fit_points: int, scrambles: int = SCRAMBLES, panels: list[Panel] | None = None,
 ) -> float:  # fmt: skip
     """The Monte Carlo standard deviation of the log-likelihood at ``theta``.
 
-    The log-likelihood is evaluated with ``scrambles`` independent scramblings of the Sobol fit
-    points (seeds apart from the sampler's), at the given integration size; the sample standard
-    deviation of those values is how far one evaluation can be off by chance alone (the log of
-    an average is also biased low by about half its variance).
+    The log-likelihood (of ``panels``, one per cohort, or of the observed histories) is evaluated
+    with ``scrambles`` independent scramblings of the Sobol fit points (seeds apart from the
+    sampler's), at the given integration size; the sample standard deviation of those values is
+    how far one evaluation can be off by chance alone (the log of an average is also biased low
+    by about half its variance).
     """
     values = [
         LogPosterior(
             cohorts, settings.priors, quadrature, fit_points, settings.seed + 7919 * (k + 1),
             settings.fixed, settings.per_cohort, settings.cohort_priors,
-        ).log_likelihood(theta)
+        ).log_likelihood(theta, panels)
         for k in range(scrambles)
     ]  # fmt: skip
     return float(np.std(values, ddof=1))

@@ -3,11 +3,14 @@
 :mod:`~sim.likelihood.panel` prepares a history (moves and their intervals);
 :mod:`~sim.likelihood.evaluate` integrates each researcher's latent terms and sums the log
 likelihood, from the same kernel functions the engines draw with (:mod:`sim.kernel.behavior`);
-:mod:`~sim.likelihood.forecast` draws each researcher's latent terms given their history, which
-the engines need to forecast from the observed state. It sits below the engines for that reason,
-and below the inference layer, which samples posteriors from it.
+:mod:`~sim.likelihood.augment` makes the uncertain months of moves latent variables, so a
+sampler can integrate them exactly (data augmentation); :mod:`~sim.likelihood.forecast` draws
+each researcher's latent terms given their history, which the engines need to forecast from the
+observed state. It sits below the engines for that reason, and below the inference layer, which
+samples posteriors from it.
 """
 
+from sim.likelihood.augment import Augmented, LatentMonths, augmented, update_months
 from sim.likelihood.evaluate import (
     FIT_POINTS,
     QUADRATURE,
@@ -17,10 +20,23 @@ from sim.likelihood.evaluate import (
     tilted_fits,
 )
 from sim.likelihood.forecast import forecast_inputs, latent_draw
-from sim.likelihood.panel import Panel, complete_panel, observed_panel, panel_from_chains
+from sim.likelihood.panel import (
+    Panel,
+    at_months,
+    complete_panel,
+    observed_panel,
+    panel_from_chains,
+    with_month,
+)
 
 __all__ = [
     "FIT_POINTS",
+    "Augmented",
+    "LatentMonths",
+    "augmented",
+    "update_months",
+    "at_months",
+    "with_month",
     "QUADRATURE",
     "Integration",
     "Panel",

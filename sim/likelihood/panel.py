@@ -5,7 +5,9 @@ and the imputed positions of colleagues: every move at the middle of its interva
 approximation of the likelihood (:mod:`sim.likelihood.evaluate`). Panels come from a world's
 ``observed.csv`` (:func:`observed_panel`), from a complete simulated history
 (:func:`complete_panel`) or from move chains made up for a test (:func:`panel_from_chains`);
-positions follow merges through :mod:`sim.world.merges`.
+positions follow merges through :mod:`sim.world.merges`. :func:`at_months` and :func:`with_month`
+make the complete panels of a data-augmentation sampler (every move at a month of its interval,
+:mod:`sim.likelihood.augment`), where nothing is imputed.
 """
 
 from __future__ import annotations
@@ -112,18 +114,11 @@ def panel_from_chains(world: CompiledWorld, n_months, chain, to, earliest, lates
     Researcher i's moves are entries ``chain[i] .. chain[i + 1] - 1`` of ``to``, ``earliest``
     and ``latest`` (lab codes and month indices), in order.
     """
-    merge_into = world.timeline.merge_into
     n_people = chain.shape[0] - 1
     start = np.empty((n_months, n_people), dtype=np.int64)
     last = np.empty(n_people, dtype=np.int64)
     for i in range(n_people):
-        imputed = [
-            ((int(earliest[k]) + int(latest[k])) // 2, int(to[k]))
-            for k in range(chain[i], chain[i + 1])
-        ]
-        end = follow(int(world.start_labs[i]), imputed, merge_into, n_months)
-        start[:, i] = start_of_month(int(world.start_labs[i]), end, merge_into)
-        last[i] = end[-1] if n_months else int(world.start_labs[i])
+        start[:, i], last[i] = _positions(world, i, n_months, chain, to, earliest, latest)
     return Panel(
         n_months=n_months,
         chain=np.ascontiguousarray(chain, dtype=np.int64),
@@ -133,3 +128,45 @@ def panel_from_chains(world: CompiledWorld, n_months, chain, to, earliest, lates
         start_of_month=start,
         end_of_history=last,
     )
+
+
+def at_months(world: CompiledWorld, panel: Panel, months: np.ndarray) -> Panel:
+    """The complete panel with every move of ``panel`` made in the given month, int [moves].
+
+    Each month must lie in its move's interval; nothing is imputed in the result (every
+    interval is one month), so its likelihood is exact: the augmented likelihood of
+    :mod:`sim.likelihood.augment`.
+    """
+    months = np.ascontiguousarray(months, dtype=np.int64)
+    return panel_from_chains(world, panel.n_months, panel.chain, panel.to, months, months)
+
+
+def with_month(world: CompiledWorld, complete: Panel, move: int, owner: int, month: int) -> Panel:
+    """``complete`` with one move (index ``move``, made by researcher ``owner``) in another month.
+
+    Only the owner's positions are recomputed: the cheap step of a data-augmentation sweep.
+    """
+    months = complete.earliest.copy()
+    months[move] = month
+    start = complete.start_of_month.copy()
+    last = complete.end_of_history.copy()
+    start[:, owner], last[owner] = _positions(
+        world, owner, complete.n_months, complete.chain, complete.to, months, months
+    )
+    return Panel(complete.n_months, complete.chain, complete.to, months, months, start, last)
+
+
+def _positions(world: CompiledWorld, i: int, n_months: int, chain, to, earliest, latest):
+    """Researcher i's lab at the start of each month, and after the last.
+
+    Each move is imputed at the middle of its interval (the exact month where the interval is
+    one month).
+    """
+    merge_into = world.timeline.merge_into
+    imputed = [
+        ((int(earliest[k]) + int(latest[k])) // 2, int(to[k]))
+        for k in range(chain[i], chain[i + 1])
+    ]
+    end = follow(int(world.start_labs[i]), imputed, merge_into, n_months)
+    last = end[-1] if n_months else int(world.start_labs[i])
+    return start_of_month(int(world.start_labs[i]), end, merge_into), last

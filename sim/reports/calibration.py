@@ -19,7 +19,7 @@ import pandas as pd
 from sim.config.scenario import load_posterior
 from sim.inference.abc.smc import CalibrationResult
 from sim.inference.abc.targets import Target
-from sim.inference.diagnostics import contraction, identifiability
+from sim.inference.diagnostics import contraction, identifiability, uncertain_months
 from sim.inference.posterior import SCRAMBLES
 from sim.inference.predictive import PredictiveCheck, predictive_p_values, yardstick_counts
 from sim.paths import CALIBRATION_DIR
@@ -84,11 +84,15 @@ def write_calibration(
         ),  # fmt: skip
         save_figure(out / "pairs.png", pairs_figure(result.to_df())),
     ]
+    months = _months_of(result, world) if full_information else None
+    if months is not None:
+        written.append(write_frame(out / "months.csv", months))
     others = _other_posteriors(Path(destination or out), world, full_information)
     written.append(
         write_text(
             out / "report.md",
-            _report(result, table, stats, prior_stats, provenance(), world, refs, others),
+            _report(result, table, stats, prior_stats, provenance(), world, refs, others)
+            + _month_lines(months),
         )
     )
     timing = {"seconds": round(result.seconds, 3)}
@@ -100,6 +104,36 @@ def write_calibration(
     }  # fmt: skip
     written.append(write_json(out / "manifest.json", manifest))
     return written
+
+
+def _months_of(result, world: World) -> pd.DataFrame | None:
+    """The posterior of the world's uncertain months (:func:`uncertain_months`), if sampled."""
+    months = getattr(result, "months", None) or {}
+    draws = months.get(world.name, next(iter(months.values())) if len(months) == 1 else None)
+    if draws is None or world.observed is None:
+        return None
+    return uncertain_months(world, draws, result.weights)
+
+
+def _month_lines(months: pd.DataFrame | None) -> str:
+    if months is None or months.empty:
+        return ""
+    lines = [
+        "",
+        "",
+        "## When the uncertain moves happened",
+        "Each move known only to an interval has its month sampled with the parameters; its "
+        "posterior (months.csv) says when the model places it, given everyone's history.",
+        "",
+        "| researcher | to | interval | posterior median | 90% interval |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r.researcher} | {r.to} | {r.earliest} .. {r.latest} | {r.median} | "
+            f"{r.q05} .. {r.q95} |"
+            for r in months.itertuples()
+        ],
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _other_posteriors(out: Path, world: World, full_information: bool) -> dict:
@@ -190,18 +224,26 @@ def _likelihood_method(result, world: World) -> list[str]:
     return [
         "## Method",
         f"The likelihood of the whole observed history {calendar.start} .. "
-        f"{calendar.observed_until}: every researcher's lab in every month, each move summed "
-        "over the months its interval allows (`sim.likelihood`: the panel mixed logit, "
-        "restlessness by Gauss-Hermite quadrature, fits by tilted quasi-Monte Carlo). Sampled "
-        "with emcee's ensemble sampler (differential-evolution moves) on the prior-quantile "
-        "logit scale, from the posterior mode; the chains use "
+        f"{calendar.observed_until}: every researcher's lab in every month (`sim.likelihood`: "
+        "the panel mixed logit, restlessness by Gauss-Hermite quadrature, fits by tilted "
+        "quasi-Monte Carlo). The month of every move known only to an interval is a latent "
+        "variable sampled with the parameters (data augmentation, Metropolis-within-Gibbs: "
+        f"{s.month_updates} month proposal(s) per walker, world and step), so the likelihood is "
+        "exact, colleagues' positions included. Sampled by differential evolution over an "
+        "ensemble of walkers on the prior-quantile logit scale, from the mode of the "
+        "interval-summed likelihood; the chains use "
         f"{s.quadrature} x {s.fit_points} integration points, "
-        f"and every retained draw is re-weighted to {s.final_quadrature} x "
-        f"{s.final_fit_points} points (importance sampling; `sim.posterior`).",
+        f"and every retained draw is re-weighted to {_points(result, 're-weighting')} points, "
+        "scrambled independently of the chains' (importance sampling; `sim.posterior`).",
         "",
         "## Sampler",
         f"- {s.walkers} walkers x {s.steps} steps, burn-in {s.burn}, every {s.thin}th step "
-        f"kept: {len(result.theta):,} draws; acceptance {result.acceptance:.2f}",
+        f"kept: {len(result.theta):,} draws; acceptance {result.acceptance:.2f}"
+        + (
+            f"; month proposals accepted {result.month_acceptance:.2f}"
+            if result.month_acceptance == result.month_acceptance
+            else ""
+        ),  # fmt: skip
         f"- likelihood evaluations {result.evaluations:,} (the wall time is in manifest.json)",
         *integration_lines(result),
         f"- re-weighting to the accurate integration: effective sample size {result.ess():.0f} "
@@ -227,16 +269,35 @@ def _likelihood_method(result, world: World) -> list[str]:
 
 
 def integration_lines(result) -> list[str]:
-    """The log-likelihood's Monte Carlo error at the posterior mode, as a report line."""
+    """The log-likelihood's Monte Carlo error at the draw of highest posterior density.
+
+    One report line: the error at the chains' integration size and at the re-weighting's, with
+    how the re-weighting's size was reached.
+    """
     sd, s = result.integration_sd, result.settings
     if not sd:
         return []
+    trail = getattr(result, "integration_trail", ())
+    grown = ""
+    if len(trail) > 1:
+        grown = " (grown until at most " + f"{s.max_integration_sd}: " + ", ".join(
+            f"{sd_k:.2f} at {n}" for n, sd_k in trail) + " fit points)"  # fmt: skip
     return [
         f"- integration error: the log-likelihood's Monte Carlo standard deviation at the "
-        f"posterior mode is {sd['chains']:.2f} at {s.quadrature} x {s.fit_points} points (the "
-        f"chains) and {sd['re-weighting']:.2f} at {s.final_quadrature} x {s.final_fit_points} "
-        f"(the re-weighting), over {SCRAMBLES} independent scrambles of the fit points"
+        f"draw of highest posterior density is {sd['chains']:.2f} at {s.quadrature} x "
+        f"{s.fit_points} points (the chains) and {sd['re-weighting']:.2f} at "
+        f"{_points(result, 're-weighting')} (the re-weighting){grown}, over {SCRAMBLES} "
+        "independent scrambles of the fit points"
     ]
+
+
+def _points(result, which: str) -> str:
+    """'Q x M', the integration size of the chains or of the re-weighting."""
+    s = result.settings
+    default = {"chains": (s.quadrature, s.fit_points),
+               "re-weighting": (s.final_quadrature, s.final_fit_points)}[which]  # fmt: skip
+    q, m = (getattr(result, "integration_points", None) or {}).get(which, default)
+    return f"{q} x {m}"
 
 
 def _abc_method(result, world: World) -> list[str]:

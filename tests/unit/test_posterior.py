@@ -5,7 +5,7 @@ import pytest
 
 from sim.engines.simulate import simulate
 from sim.errors import InputError
-from sim.inference.posterior import SCRAMBLES, Cohort, LikelihoodSettings, sample_posterior
+from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
 from sim.kernel.streams import replicate_seeds
 from sim.likelihood import complete_panel
 from tests.conftest import MOBILE, make_world, theta_of
@@ -72,8 +72,9 @@ def test_the_mode_search_never_evaluates_more_often_than_the_sampler_will():
     dims = len(result.names)
     # L-BFGS checks its budget once an iteration: at most one gradient (dims + 1 calls) over it
     assert searched <= settings.walkers * settings.steps + dims + 1, found
-    sampled = settings.walkers * (settings.steps + 1) + len(result.theta)  # start, steps, re-weight
-    assert result.evaluations == searched + sampled + 2 * SCRAMBLES  # + the integration check
+    # the start, every step, and the re-weighting; the panel is complete: no month proposals
+    sampled = settings.walkers * (settings.steps + 1) + len(result.theta)
+    assert result.evaluations == searched + sampled
 
 
 def test_the_integration_error_is_reported_and_shrinks_with_more_points():
@@ -100,6 +101,14 @@ def test_every_likelihood_report_states_its_integration_error():
     result = SimpleNamespace(integration_sd={"chains": 0.987, "re-weighting": 0.3412},
                              settings=settings)  # fmt: skip
     (line,) = integration_lines(result)
-    assert "standard deviation at the posterior mode is 0.99 at 4 x 1 points (the chains)" in line
+    assert "the draw of highest posterior density is 0.99 at 4 x 1 points (the chains)" in line
     assert "0.34 at 6 x 1 (the re-weighting), over 8 independent scrambles" in line
+    grown = SimpleNamespace(integration_sd={"chains": 0.987, "re-weighting": 0.0812},
+                            settings=settings, integration_points={"re-weighting": (6, 16)},
+                            integration_trail=((1, 0.41), (4, 0.2), (16, 0.0812)))  # fmt: skip
+    (line,) = integration_lines(grown)
+    assert (
+        "0.08 at 6 x 16 (the re-weighting) (grown until at most 0.1: 0.41 at 1, 0.20 at 4, "
+        "0.08 at 16 fit points)" in line
+    )
     assert integration_lines(SimpleNamespace(integration_sd={}, settings=settings)) == []

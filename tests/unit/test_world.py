@@ -217,3 +217,19 @@ def test_another_cohort_runs_from_data_files_alone(tmp_path):
     assert compiled.n_researchers == 4 and compiled.timeline.attributes.shape == (23, 3, 4)
     assert world.focal_lab == "Google"  # the start lab everyone shares
     assert np.array_equal(np.diff(compiled.tie_indptr), [3, 3, 3, 3])  # no ties.csv: all tied
+
+
+@pytest.mark.parametrize("name", ["llama", "openai-founders"])
+def test_no_shipped_move_detours_through_other_to_a_lab_founded_inside_its_interval(name):
+    """The format once forced a move to Other and a second move a month later where the
+    destination was founded inside the exit interval (issue 23); such a move is one row now."""
+    from sim.world.structure import founding_month
+
+    world = load_world(REPO / "sim" / "data" / name)
+    for i, researcher in enumerate(world.researchers):
+        moves = world.observed.moves_of(i)
+        for first, second in zip(moves, moves[1:], strict=False):
+            if first.to != "Other" or second.earliest != first.latest + 1:
+                continue
+            founded = founding_month(world.founded[world.labs.index(second.to)], world.calendar)
+            assert not first.earliest < founded <= first.latest, (researcher, second.to)
