@@ -124,7 +124,7 @@ def uncertain_months(world, months: np.ndarray, weights: np.ndarray) -> pd.DataF
     from sim.likelihood import LatentMonths, observed_panel
 
     panel = observed_panel(world)
-    latent = LatentMonths.of(panel)
+    latent = LatentMonths.of(world.compile(world.calendar.observed_until), panel)
     label = world.calendar.label
     rows = []
     for move, owner in zip(latent.uncertain, latent.owner, strict=True):

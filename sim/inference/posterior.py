@@ -297,7 +297,7 @@ def sample_posterior(
         progress(f"mode found: log posterior {-mode.fun:.2f} after {counter.calls} evaluations")
     rng = np.random.default_rng(settings.seed)
     start = mode.x + 0.05 * rng.standard_normal((settings.walkers, dims))
-    latents = [LatentMonths.of(c.panel) for c in cohorts]
+    latents = [LatentMonths.of(c.world, c.panel) for c in cohorts]
     walkers = [
         _AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents],
                          settings.month_updates)

@@ -34,22 +34,36 @@ from sim.world import CompiledWorld
 
 @dataclass(frozen=True)
 class LatentMonths:
-    """Which moves of a panel have an uncertain month, and whose they are.
+    """Which moves of a panel have an uncertain month, whose they are, and where they can be.
 
-    ``uncertain`` [K] are the indices (into the panel's moves) of the moves whose interval spans
-    more than one month; ``owner`` [K] the researcher who made each.
+    ``uncertain`` [K] are the indices (into the panel's moves) of the moves whose interval holds
+    more than one month its lab exists in; ``owner`` [K] the researcher who made each;
+    ``allowed`` [K] the months of each interval in which its lab exists (a month when it does
+    not has probability 0 whatever the parameters, so it is never proposed: two such months
+    at once would leave a walker nowhere to go, since one month moves at a time).
     """
 
     panel: Panel
     uncertain: np.ndarray
     owner: np.ndarray
+    allowed: tuple[np.ndarray, ...]
+    start: np.ndarray  # every move's first allowed month (its earliest where none is)
 
     @classmethod
-    def of(cls, panel: Panel) -> LatentMonths:
-        """The uncertain moves of an (observed) panel."""
+    def of(cls, world: CompiledWorld, panel: Panel) -> LatentMonths:
+        """The uncertain moves of an (observed) panel in ``world``."""
         owner_of = np.repeat(np.arange(panel.n_researchers), np.diff(panel.chain))
-        uncertain = np.flatnonzero(panel.latest > panel.earliest)
-        return cls(panel, uncertain.astype(np.int64), owner_of[uncertain].astype(np.int64))
+        exists = world.timeline.exists
+        months = [
+            np.flatnonzero(exists[lo : hi + 1, to]) + lo
+            for lo, hi, to in zip(panel.earliest, panel.latest, panel.to, strict=True)
+        ]
+        start = np.array([m[0] if m.size else lo for m, lo in zip(months, panel.earliest)])
+        uncertain = np.array([k for k, m in enumerate(months) if m.size > 1], dtype=np.int64)
+        return cls(
+            panel, uncertain, owner_of[uncertain].astype(np.int64),
+            tuple(months[k] for k in uncertain), start.astype(np.int64),
+        )  # fmt: skip
 
     @property
     def n_uncertain(self) -> int:
@@ -57,25 +71,30 @@ class LatentMonths:
         return int(self.uncertain.shape[0])
 
     def midpoints(self) -> np.ndarray:
-        """Every move at the middle of its interval, int [moves] (the imputed reading)."""
-        return (self.panel.earliest + self.panel.latest) // 2
+        """Every uncertain move at the middle of its allowed months, int [moves]."""
+        months = self.start.copy()
+        for k, allowed in zip(self.uncertain, self.allowed, strict=True):
+            months[k] = allowed[(allowed.size - 1) // 2]
+        return months
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        """Every move at a month drawn uniformly from its interval, int [moves]."""
-        return rng.integers(self.panel.earliest, self.panel.latest + 1)
+        """Every uncertain move at a month drawn uniformly from its allowed months, int [moves]."""
+        months = self.start.copy()
+        for k, allowed in zip(self.uncertain, self.allowed, strict=True):
+            months[k] = allowed[rng.integers(allowed.size)]
+        return months
 
     def propose(self, k: int, month: int, rng: np.random.Generator) -> int:
         """A new month for uncertain move ``k`` (an index into :attr:`uncertain`), symmetric.
 
-        Half the time uniform over the interval, half the time one month earlier or later; a
-        step out of the interval stays where it is (the proposal is rejected).
+        Half the time uniform over its allowed months, half the time one month earlier or
+        later; a step out of the allowed months stays where it is (the proposal is rejected).
         """
-        move = self.uncertain[k]
-        lo, hi = int(self.panel.earliest[move]), int(self.panel.latest[move])
+        allowed = self.allowed[k]
         if rng.random() < 0.5:
-            return int(rng.integers(lo, hi + 1))
+            return int(allowed[rng.integers(allowed.size)])
         step = month + (1 if rng.random() < 0.5 else -1)
-        return step if lo <= step <= hi else month
+        return step if allowed[0] <= step <= allowed[-1] and step in allowed else month
 
 
 @dataclass
