@@ -272,7 +272,6 @@ def sample_posterior(
         InputError: too few walkers (fewer than twice the free parameters), a burn-in that
             takes every step, or chains too short to diagnose (:data:`MIN_KEPT_DRAWS`).
     """
-    from emcee.autocorr import integrated_time
     from scipy.optimize import minimize
 
     started = time.perf_counter()
@@ -315,7 +314,7 @@ def sample_posterior(
     )  # fmt: skip
     ys = chains.y[settings.burn :: settings.thin]  # [kept steps, walkers, dims]
     thetas = np.array([[target.theta(y) for y in row] for row in ys])
-    tau = integrated_time(chains.y[settings.burn :], quiet=True)
+    tau = _autocorrelation_times(chains.y[settings.burn :])
     diagnostics = chain_diagnostics(tau, thetas[:, :, target.free], target.priors, settings)
     draws = thetas.reshape(-1, thetas.shape[-1])
     months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
@@ -358,6 +357,25 @@ def sample_posterior(
                             "re-weighting": (settings.final_quadrature, fit_points)},
         integration_trail=tuple(trail),
     )  # fmt: skip
+
+
+def _autocorrelation_times(path: np.ndarray) -> np.ndarray:
+    """Each parameter's integrated autocorrelation time (emcee's), without its log warning.
+
+    A chain shorter than 50 autocorrelation times makes emcee log a warning with the raw
+    estimates; the report states how many autocorrelation times the chains are long instead.
+    """
+    import logging
+
+    from emcee.autocorr import integrated_time
+
+    log = logging.getLogger("emcee.autocorr")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return integrated_time(path, quiet=True)
+    finally:
+        log.setLevel(level)
 
 
 def _check_settings(settings: LikelihoodSettings, dims: int) -> None:

@@ -58,7 +58,9 @@ class LatentMonths:
             np.flatnonzero(exists[lo : hi + 1, to]) + lo
             for lo, hi, to in zip(panel.earliest, panel.latest, panel.to, strict=True)
         ]
-        start = np.array([m[0] if m.size else lo for m, lo in zip(months, panel.earliest)])
+        start = np.array(
+            [m[0] if m.size else lo for m, lo in zip(months, panel.earliest, strict=True)]
+        )
         uncertain = np.array([k for k, m in enumerate(months) if m.size > 1], dtype=np.int64)
         return cls(
             panel, uncertain, owner_of[uncertain].astype(np.int64),

@@ -94,7 +94,7 @@ def test_sampling_the_months_recovers_the_pull_with_the_midpoint_reading_beside_
     settings = LikelihoodSettings(
         walkers=8, steps=150, burn=60, thin=5, quadrature=8, fit_points=1, final_quadrature=8,
         final_fit_points=1, priors=flat, per_cohort=(), seed=3,
-        fixed=tuple((n, float(v)) for n, v in zip(PARAMETER_NAMES, theta) if n != "b_peer"),
+        fixed=tuple((n, float(v)) for n, v in zip(PARAMETER_NAMES, theta, strict=True) if n != "b_peer"),
     )  # fmt: skip
     cohorts = [Cohort(f"h{r}", compiled, p) for r, p in enumerate(censored)]
     result = sample_posterior(cohorts, settings)

@@ -42,7 +42,10 @@ def _three_month_intervals(world, complete, rng):
                 else complete.n_months
             )  # fmt: skip
             lo = max(true - int(rng.integers(3)), previous + 1)
-            earliest[k], latest[k] = lo, max(min(lo + 2, following - 1, complete.n_months - 1), true)
+            earliest[k], latest[k] = (
+                lo,
+                max(min(lo + 2, following - 1, complete.n_months - 1), true),
+            )
             previous = latest[k]
     return panel_from_chains(world, complete.n_months, complete.chain, complete.to, earliest,
                              latest)  # fmt: skip
