@@ -9,7 +9,7 @@ REPLICATES ?= 2000
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: run test venv lint bench calibrate calibrate-likelihood robustness sobol clean app docs
+.PHONY: run test venv lint bench calibrate calibrate-likelihood robustness sobol clean app docs results
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -91,6 +91,13 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/engines.py
+
+# Every number-bearing table of README.md and docs/ (their <!-- results:NAME --> regions), from
+# the committed calibration outputs and seeded runs; then the gallery. `make test` fails when a
+# committed region differs from what this writes (the cheap ones; `pytest -m slow` checks all).
+results: venv
+	$(PY) scripts/results.py
+	$(PY) scripts/gallery.py
 
 clean:
 	rm -rf $(VENV) $(OUT)
