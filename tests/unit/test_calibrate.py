@@ -52,7 +52,9 @@ def test_shipped_targets_agree_with_the_observed_history(llama):
     targets = load_targets(llama)
     check_observed_against_targets(llama, targets, "targets.toml")
     curve = next(t for t in targets if not isinstance(t, Target))
-    assert curve.low == [5, 5, 5, 3] and curve.high == [10, 7, 7, 6]
+    # the band the intervals allow; a move to a lab founded inside its interval counts from the
+    # founding (Grave cannot be gone before Kyutai's 2023-11, Goyal before TML's 2025-02)
+    assert curve.low == [6, 5, 5, 4] and curve.high == [10, 7, 7, 6]
     assert {t.summary for t in targets if isinstance(t, Target)} == {
         "remaining_2025_05",
         "at_mistral_2025_05",
