@@ -3,10 +3,12 @@
 :func:`compute`: the edited scenario, loaded from the file that
 :func:`sim.app.scenario_file.scenario_toml` writes, against the unedited reference under common
 random numbers (:func:`sim.analysis.compare.compare`: same replicate seeds and parameter draws)
-and the baseline's band; the headline number is the mean number of the cohort still at the focal
-lab at the checkpoint month, as ``sim run`` would report it for the downloaded file at the same
-seed and replicates. :func:`attribution` reads :mod:`sim.analysis.explain` on the edited scenario
-where it is installed.
+and the baseline (same seed); the headline number is the mean number of the cohort still at the
+focal lab at the checkpoint month, as ``sim run`` would report it for the downloaded file at the
+same seed and replicates. :meth:`Result.against` is the edited scenario against one reference
+(:data:`COMPARE_WITH`: the baseline or the unedited scenario), the one object every panel reads.
+:func:`attribution` reads :mod:`sim.analysis.explain` on the edited scenario where it is
+installed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -29,7 +32,9 @@ from sim.app.scenario_file import (
 from sim.app.settings import Settings
 from sim.config.scenario import Scenario
 from sim.engines.run import run_scenario
-from sim.results import checkpoint_month, retention_curve
+from sim.errors import InputError
+from sim.results import checkpoint_month, destination_counts, retention_curve
+from sim.results.measures import curve_table
 
 
 # --------------------------------------------------------------------------- the numbers
@@ -82,27 +87,133 @@ class Result:
             f"{len(world.researchers)} (mean of {self.edited.shape[0]:,} replicates)"
         )
 
-    def retention(self) -> dict[str, pd.DataFrame]:
-        """Baseline's curve, then the edited scenario's (for the retention figure)."""
-        return {
-            self.baseline_label: retention_curve(self.baseline),
-            self.labels[1]: retention_curve(self.edited),
-        }
+    def against(self, which: str) -> Against:
+        """The edited scenario against one reference: ``baseline`` or ``scenario`` (unedited).
+
+        Raises:
+            InputError: ``which`` is neither.
+        """
+        if which not in COMPARE_WITH:
+            raise InputError(
+                f"expected one of {', '.join(COMPARE_WITH)}, got {which!r}", key="compare with"
+            )
+        if which == "baseline":
+            label, traj = self.baseline_label, self.baseline
+        else:
+            label, traj = self.labels[0], self.reference
+        same = self.baseline is self.reference
+        return Against(
+            which=which,
+            label=label,
+            description=_reference_words(which, label, self.labels[0], same),
+            edited_label=self.labels[1],
+            reference=traj,
+            edited=self.edited,
+            checkpoint=self.checkpoint,
+            edits=self.settings.edits(),
+        )
+
+
+#: What the page can compare the edited scenario with: the world's baseline, or the scenario as
+#: it was opened (unedited). The page opens on the baseline.
+COMPARE_WITH = ("baseline", "scenario")
+
+
+def _reference_words(which: str, label: str, scenario: str, same: bool) -> str:
+    if same:
+        return f"{label} (the scenario as opened, unedited; it is the world's baseline)"
+    if which == "baseline":
+        return f"{label} (the world's baseline)"
+    return f"{label} (the scenario as opened, unedited)"
+
+
+@dataclass(frozen=True)
+class Against:
+    """The edited scenario against one reference, under common random numbers.
+
+    Every panel of the page reads this one object, so they all compare with the same reference
+    (:attr:`label`). Both have the same replicate seeds (and the same parameter draws where they
+    draw from the same source), so differences are paired replicate by replicate.
+    """
+
+    which: str  # "baseline" or "scenario"
+    label: str  # the reference's name, as the charts' legends show it
+    description: str  # the reference in words, for the page's header
+    edited_label: str
+    reference: object  # sim.results.Trajectories
+    edited: object
+    checkpoint: str
+    edits: bool  # whether the page has edited the scenario at all
+
+    @property
+    def cohort_size(self) -> int:
+        """Researchers in the cohort."""
+        return self.edited.shape[2]
+
+    @cached_property
+    def paired(self) -> np.ndarray:
+        """Per replicate and month: number at the focal lab, edited minus reference [R, T]."""
+        return self.edited.at_focal().astype(np.int64) - self.reference.at_focal()
+
+    @property
+    def month_index(self) -> int:
+        """The checkpoint's index in the simulated months."""
+        return self.edited.world.calendar.index(self.checkpoint)
+
+    @property
+    def reference_at_focal(self) -> float:
+        """Mean number of the cohort still at the focal lab at the checkpoint, reference."""
+        return float(self.reference.at_focal()[:, self.month_index].mean())
+
+    @property
+    def difference(self) -> float:
+        """Mean paired difference (edited minus reference) at the checkpoint, in researchers."""
+        return float(self.paired[:, self.month_index].mean())
+
+    @property
+    def difference_interval(self) -> tuple[float, float]:
+        """5% and 95% quantiles of the paired difference at the checkpoint across replicates."""
+        low, high = np.quantile(
+            self.paired[:, self.month_index], [0.05, 0.95], method="inverted_cdf"
+        )
+        return float(low), float(high)
+
+    @property
+    def zero(self) -> bool:
+        """Whether the two are the same in every replicate and month (nothing to show)."""
+        return not self.paired.any()
 
     def difference_curve(self) -> pd.DataFrame:
-        """The paired difference of the edited scenario's retention from the reference's."""
-        return self.comparison.differences()[self.labels[1]]
+        """The paired difference month by month, in researchers: mean and quantiles."""
+        return curve_table(self.paired, self.edited.month_labels())
+
+    def retention(self) -> dict[str, pd.DataFrame]:
+        """Reference's curve, then the edited scenario's: shares (:func:`retention_curve`)."""
+        return {
+            self.label: retention_curve(self.reference),
+            self.edited_label: retention_curve(self.edited),
+        }
 
     def destinations(self) -> pd.DataFrame:
-        """Mean number of the cohort at each lab at the checkpoint, reference and edited."""
-        return self.comparison.destinations(self.checkpoint)
+        """Mean number of the cohort at each lab at the checkpoint: scenario, lab, mean."""
+        labs: list[str] = []
+        for traj in (self.reference, self.edited):
+            labs += [lab for lab in traj.lab_names if lab not in labs]
+        frames = []
+        for label, traj in ((self.label, self.reference), (self.edited_label, self.edited)):
+            counts = destination_counts(traj, self.checkpoint).set_index("lab")
+            frame = counts.reindex(labs, fill_value=0.0).rename_axis("lab").reset_index()
+            frame.insert(0, "scenario", label)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
 
     def destinations_table(self) -> pd.DataFrame:
         """Destinations, one row per lab with a column per scenario (labs with anyone)."""
         frame = self.destinations()
-        wide = frame.pivot(index="lab", columns="scenario", values="mean")[list(self.labels)]
+        order = [self.label, self.edited_label]
+        wide = frame.pivot(index="lab", columns="scenario", values="mean")[order]
         wide = wide[wide.max(axis=1) >= 0.005]
-        return wide.sort_values(self.labels[1], ascending=False).round(3).reset_index()
+        return wide.sort_values(order[1], ascending=False).round(3).reset_index()
 
 
 def compute(settings: Settings, reference: Reference | None = None) -> Result:
@@ -218,30 +329,92 @@ def explain_module():
 ATTRIBUTION_REPLICATES = 100
 
 
-def attribution(result: Result, replicates: int = ATTRIBUTION_REPLICATES) -> pd.DataFrame | None:
+@dataclass(frozen=True)
+class Attribution:
+    """The edited scenario's exodus attributed to its causes: the page's waterfall and table.
+
+    Attributes:
+        frame: one row per (source, cause group): the mean number of the cohort the cause pushed
+            out of the focal lab by :attr:`month` (negative: kept there), with its 90% interval
+            (``low``, ``high``); the ``total`` rows last.
+        levels: source -> (number gone with every cause off, number gone in the scenario).
+        month: the checkpoint month.
+        label: the statistic in words.
+        replicates: replicates per source.
+        seconds: how long it took.
+    """
+
+    frame: pd.DataFrame
+    levels: dict[str, tuple[float, float]]
+    month: str
+    label: str
+    replicates: int
+    seconds: float
+
+    @property
+    def sources(self) -> list[str]:
+        """The parameter sources, posterior first."""
+        return list(self.levels)
+
+    @property
+    def groups(self) -> list[str]:
+        """The cause groups in the world's order (``total`` excluded)."""
+        return [g for g in dict.fromkeys(self.frame["group"]) if g != "total"]
+
+    def table(self) -> pd.DataFrame:
+        """One row per cause group, a column per source: "mean (low to high)"."""
+        frame = self.frame.assign(
+            value=[
+                f"{m:+.2f} ({lo:+.2f} to {hi:+.2f})"
+                for m, lo, hi in zip(
+                    self.frame["mean"], self.frame["low"], self.frame["high"], strict=True
+                )
+            ]
+        )
+        wide = frame.pivot(index="group", columns="source", values="value")
+        order = list(dict.fromkeys(frame["group"]))
+        wide = wide.loc[order, self.sources]
+        wide.columns = [f"pushed out by {self.month}, {s}" for s in wide.columns]
+        return wide.reset_index().rename(columns={"group": "cause"})
+
+
+def attribution(result: Result, replicates: int = ATTRIBUTION_REPLICATES) -> Attribution | None:
     """The edited scenario's exodus attributed to its causes by ``sim.explain``, or None.
 
     ``sim.explain.explain`` (Shapley values of the world's default cause groups, under the
     scenario's parameters and under the prior) on the edited scenario, with the page's seed and
-    at most ``replicates`` replicates; one row per cause group with the mean number of the cohort
-    it pushed out by the checkpoint (90% interval), a column block per parameter source. None
-    where ``sim.explain`` is absent.
+    at most ``replicates`` replicates. None where ``sim.explain`` is absent.
     """
     module = explain_module()
     if module is None:
         return None
+    start = time.perf_counter()
     n = min(int(replicates), result.edited.shape[0])
     explanation = module.explain(result.scenario, n, result.comparison.seed)
-    frame = explanation.to_df()
-    frame = frame[frame["statistic"] == explanation.gone_name]
-    frame = frame.assign(
-        value=[
-            f"{m:+.2f} ({lo:+.2f} to {hi:+.2f})"
-            for m, lo, hi in zip(frame["mean"], frame["low"], frame["high"], strict=True)
-        ]
+    table = explanation.to_df()
+    frame = table[table["statistic"] == explanation.gone_name]
+    frame = frame[["source", "group", "mean", "low", "high"]].reset_index(drop=True)
+    levels = explanation.levels_df()
+    base = levels[levels["statistic"] == explanation.gone_name].set_index("source")
+    return Attribution(
+        frame=frame,
+        levels={
+            s: (float(base.loc[s, "all_off"]), float(base.loc[s, "scenario"]))
+            for s in explanation.sources
+        },
+        month=explanation.month,
+        label=explanation.gone_label,
+        replicates=n,
+        seconds=time.perf_counter() - start,
     )
-    wide = frame.pivot(index="group", columns="source", values="value")
-    order = list(dict.fromkeys(frame["group"]))
-    wide = wide.loc[order, list(dict.fromkeys(frame["source"]))]
-    wide.columns = [f"pushed out by {explanation.month}, {s}" for s in wide.columns]
-    return wide.reset_index()
+
+
+def cause_order(result: Result) -> list[str]:
+    """The cause groups of the world's baseline, in order (the page's cause colours follow it).
+
+    So a cause keeps its colour whichever scenario of the world is attributed.
+    """
+    module = explain_module()
+    if module is None:
+        return []
+    return list(module.default_causes(result.baseline.world).names)

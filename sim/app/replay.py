@@ -1,8 +1,8 @@
 """One replicate of the edited scenario as the Mesa model, played month by month.
 
 :func:`replicate_model`: one replicate of the edited scenario as the Mesa model
-(:class:`sim.engines.mesa_model.ExodusModel`), stepped month by month; :func:`who_is_where`
-reads it.
+(:class:`sim.engines.mesa_model.ExodusModel`), stepped month by month; :func:`who_is_where`,
+:func:`moves_of_month` (the month's moves in words) and :func:`focal_counts` read it.
 """
 
 from __future__ import annotations
@@ -83,3 +83,29 @@ def previous_labs(model) -> dict[int, int]:
         return {i: int(code) for i, code in enumerate(model.world.start_labs)}
     before = model.trajectory()[-2]
     return {i: int(code) for i, code in enumerate(before)}
+
+
+def moves_of_month(model) -> list[str]:
+    """The moves of the month the model has just simulated, in words ("Name: from -> to")."""
+    if model.month == 0:
+        return []
+    labs = model.world.world.labs
+    before = previous_labs(model)
+    return [
+        f"{r.name}: {labs[before[r.index]]} \u2192 {labs[r.lab]}"
+        for r in sorted(model.researchers, key=lambda r: r.index)
+        if before.get(r.index) != r.lab
+    ]
+
+
+def focal_counts(model) -> tuple[list[str], list[int]]:
+    """Months simulated so far and the number at the focal lab at the end of each.
+
+    Read from Mesa's DataCollector (``at_focal_lab``).
+    """
+    if model.month == 0:
+        return [], []
+    frame = model.datacollector.get_model_vars_dataframe()
+    calendar = model.world.world.calendar
+    months = [calendar.label(t) for t in range(model.month)]
+    return months, [int(v) for v in frame["at_focal_lab"].to_list()[: model.month]]

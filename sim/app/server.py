@@ -50,9 +50,17 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, scenario: str = "b
     """Serve the page with Solara's server until interrupted (production mode, no browser)."""
     # Before Solara reads its settings: no telemetry (the version check is an option below).
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    # no "This website runs on Solara" badge over the page's content; the page's own title
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    os.environ.setdefault("SOLARA_THEME_TITLE", "sim app")
     os.environ[SCENARIO_ENV] = scenario
     threading.Thread(target=warm_up, args=(scenario,), daemon=True).start()
+    import solara.server.settings as solara_settings
     from solara.__main__ import cli
+
+    # the settings are read when solara is first imported (sim app checks it is installed first)
+    solara_settings.theme.show_banner = False
+    solara_settings.theme.title = "sim app"
 
     print(f"sim app: serving on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
     cli.main(
@@ -84,5 +92,6 @@ def warm_up(scenario: str) -> None:
         reference = load_reference(scenario)
         view = recompute(initial_settings(reference, 20), reference)
         replicate_model(view.result, 0).step()
+        import altair  # noqa: F401  (the charts' library, imported once before a visitor)
     except Exception as exc:  # the page reports errors itself; this is only a head start
         print(f"sim app: warm-up skipped ({type(exc).__name__}: {exc})", file=sys.stderr)

@@ -287,3 +287,45 @@ def _step(width: float) -> float:
 
 
 assert tuple(p.name for p in PARAMETER_SPACE) == PARAMETER_NAMES
+
+
+# --------------------------------------------------------------------------- a scenario switch
+def carry_over(settings: Settings, reference: Reference) -> tuple[Settings, list[str]]:
+    """The page's edits moved onto another scenario: what applies is kept, the rest named.
+
+    Kept: the replicates, where the parameters come from and any fixed parameter, the offsets to
+    labs the new scenario has, the events it has (and that it does not add itself), the labs it
+    can remove. The seed becomes the new scenario's own. Returns the new settings and the edits
+    left behind, in words (the page says so).
+    """
+    fresh = initial_settings(reference, settings.replicates)
+    dropped = []
+    offsets = []
+    for o in settings.offsets:
+        if o.lab in reference.world.labs and o.month in reference.months:
+            offsets.append(o)
+        else:
+            dropped.append(f"{o.lab} {o.attribute} shifted by {o.value:+g} from {o.month}")
+    events = set()
+    for event_id in sorted(settings.events_off):
+        lever = reference.event(event_id)
+        if lever is not None and not lever.locked:
+            events.add(event_id)
+        else:
+            dropped.append(f"event {event_id} removed")
+    labs = set()
+    for lab in sorted(settings.labs_removed):
+        lever = reference.lab(lab)
+        if lever is not None and (lever.removable or lever.removed_by_reference):
+            labs.add(lab)
+        else:
+            dropped.append(f"{lab} never exists")
+    carried = dataclasses.replace(
+        fresh,
+        offsets=tuple(offsets),
+        events_off=frozenset(events),
+        labs_removed=frozenset(labs),
+        params=settings.params,
+        params_from=settings.params_from or fresh.params_from,
+    )
+    return carried, dropped

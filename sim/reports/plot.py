@@ -3,6 +3,10 @@
 Retention bands with the observed history drawn over them (runs and comparisons), a comparison's
 paired differences and destinations, and the calibration's checks. Functions return a Figure and
 never show it; :func:`sim.results.store.save_figure` writes it.
+
+Every figure takes its colours from :mod:`sim.reports.palette` (the page's too), puts its legend
+outside the data (below the panels), gives every panel its date labels, names its bands and marks
+the last observed month with a labelled dotted line.
 """
 
 from __future__ import annotations
@@ -14,8 +18,22 @@ matplotlib.use("Agg")  # files only; never opens a window  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
+from sim.reports.palette import (  # noqa: E402
+    ALL_OFF_COLOUR,
+    BANDS,
+    LAST_OBSERVED,
+    OBSERVED,
+    REFERENCE_COLOUR,
+    SCENARIO_PALETTE,
+    cause_colours,
+    last_observed_label,
+    scenario_colours,
+)
 from sim.world import World
+
+__all__ = ["REFERENCE_COLOUR", "scenario_colours"]  # kept importable from here
 
 
 def _month_ticks(ax, months: list[str]) -> None:
@@ -30,58 +48,73 @@ def _month_ticks(ax, months: list[str]) -> None:
         ticks = [0, *ticks]
     ax.set_xticks(ticks)
     ax.set_xticklabels([months[k] for k in ticks], rotation=45, ha="right")
+    ax.tick_params(labelbottom=True)  # on every panel, shared axis or not
+
+
+def _last_observed(ax, world: World, n_months: int) -> None:
+    """The dotted line at the world's last observed month, named in the legend."""
+    until = world.calendar.observed_until
+    if until is None or world.calendar.index(until) >= n_months:
+        return
+    ax.axvline(world.calendar.index(until), color=LAST_OBSERVED, lw=1.0, ls=":",
+               label=last_observed_label(until))  # fmt: skip
 
 
 def _observed_band(ax, world: World, n_months: int, label: str = "observed") -> None:
     """The world's observed history at the focal lab, as a share, between its two readings."""
-    calendar = world.calendar
-    if calendar.observed_until is not None:
-        ax.axvline(calendar.index(calendar.observed_until), color="grey", lw=0.8, ls=":")
+    _last_observed(ax, world, n_months)
     if world.observed is None:
         return
     end = min(world.observed.n_months, n_months)
     low, high = world.observed.focal_bounds(world)
     x = np.arange(end)
     n = len(world.researchers)
-    ax.step(x, high[:end] / n, where="post", color="black", lw=1.5,
+    ax.step(x, high[:end] / n, where="post", color=OBSERVED, lw=1.5,
             label=f"{label} (latest reading of each move)")  # fmt: skip
-    ax.step(x, low[:end] / n, where="post", color="black", lw=1.5, ls="--",
+    ax.step(x, low[:end] / n, where="post", color=OBSERVED, lw=1.5, ls="--",
             label=f"{label} (earliest reading)")  # fmt: skip
 
 
-def _band(ax, x, curve, colour, label, alpha=(0.15, 0.3)) -> None:
-    """A curve's 90% and 50% bands and its mean line."""
-    ax.fill_between(x, curve["q05"], curve["q95"], color=colour, alpha=alpha[0], linewidth=0)
-    ax.fill_between(x, curve["q25"], curve["q75"], color=colour, alpha=alpha[1], linewidth=0)
-    ax.plot(x, curve["mean"], color=colour, lw=1.8, label=label)
+def _band(ax, x, curve, colour, label, faint: float = 1.0) -> None:
+    """A curve's bands (:data:`~sim.reports.palette.BANDS`) and its mean line."""
+    for low, high, alpha in BANDS.values():
+        ax.fill_between(x, curve[low], curve[high], color=colour, alpha=alpha * faint,
+                        linewidth=0)  # fmt: skip
+    ax.plot(x, curve["mean"], color=colour, lw=1.8, label=f"{label} (mean)")
+
+
+def _band_handles() -> list:
+    """The bands' legend entries, in a neutral grey (every scenario's bands are drawn alike)."""
+    return [
+        Patch(color=REFERENCE_COLOUR, alpha=alpha, lw=0, label=f"band: {name}")
+        for name, (_, _, alpha) in BANDS.items()
+    ]
+
+
+def _legend_below(fig, axes, extra=(), ncol: int = 3) -> None:
+    """One legend for the figure, below its panels: every panel's entries once, then ``extra``."""
+    handles, seen = [], set()
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in seen and not label.startswith("_"):
+                seen.add(label)
+                handles.append(handle)
+    handles += list(extra)
+    fig.legend(handles=handles, loc="outside lower center", fontsize=8,
+               ncol=min(ncol, max(len(handles), 1)), frameon=False)  # fmt: skip
 
 
 def _panels(n: int, width: float = 12.0):
     """A grid of ``n`` panels with shared axes, two or three to a row; unused cells hidden."""
     cols = 1 if n == 1 else 2 if n <= 4 else 3
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width if cols > 1 else 9, 3.4 * rows + 0.8),
-                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(rows, cols, figsize=(width if cols > 1 else 9, 3.4 * rows + 1.6),
+                             sharex=True, sharey=True, squeeze=False,
+                             layout="constrained")  # fmt: skip
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)
     return fig, flat[:n]
-
-
-#: Scenario colours after the reference's grey (matplotlib's tab10 without its grey).
-_PALETTE = ("C0", "C1", "C2", "C3", "C4", "C5", "C6", "C8", "C9", "#17becf", "#bcbd22", "#8c564b")
-REFERENCE_COLOUR = "0.45"
-
-
-def scenario_colours(labels) -> dict[str, str]:
-    """One colour per scenario, the same in every figure of a comparison.
-
-    The first (the reference) is grey, the others take a palette without grey, in order.
-    """
-    labels = list(labels)
-    return {labels[0]: REFERENCE_COLOUR} | {
-        label: _PALETTE[k % len(_PALETTE)] for k, label in enumerate(labels[1:])
-    }
 
 
 def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str | None = None):
@@ -104,7 +137,7 @@ def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str |
         months = list(curves[label]["month"])
         x = np.arange(len(months))
         if label != reference:
-            _band(ax, x, curves[reference], colours[reference], reference, alpha=(0.12, 0.22))
+            _band(ax, x, curves[reference], colours[reference], reference, faint=0.7)
         _band(ax, x, curves[label], colours[label], label)
         _observed_band(ax, world, len(months))
         ax.set_ylim(0, 1.02)
@@ -113,9 +146,8 @@ def retention_figure(curves: dict[str, pd.DataFrame], world: World, title: str |
         ax.tick_params(labelsize=9)
     for ax in axes[:: 1 if len(axes) == 1 else (2 if len(axes) <= 4 else 3)]:
         ax.set_ylabel(f"share at {world.focal_lab}", fontsize=10)
-    axes[0].legend(loc="lower left", fontsize=8)
+    _legend_below(fig, axes, _band_handles())
     fig.suptitle(title or f"{world.title}: share still at {world.focal_lab}", fontsize=13)
-    fig.tight_layout()
     return fig
 
 
@@ -136,19 +168,17 @@ def difference_figure(curves: dict[str, pd.DataFrame], world: World, reference: 
         scaled = curve[["mean", "q05", "q25", "q75", "q95"]] * cohort_size
         _band(ax, x, scaled, colours[label], label)
         ax.axhline(0.0, color="black", lw=0.8)
-        if world.calendar.observed_until:
-            ax.axvline(world.calendar.index(world.calendar.observed_until), color="grey",
-                       lw=0.8, ls=":")  # fmt: skip
+        _last_observed(ax, world, len(months))
         ax.set_title(label, fontsize=11)
         _month_ticks(ax, months)
         ax.tick_params(labelsize=9)
     for ax in axes[:: 1 if len(axes) == 1 else (2 if len(axes) <= 4 else 3)]:
         ax.set_ylabel(f"more at {world.focal_lab}\n(researchers)", fontsize=10)
+    _legend_below(fig, axes, _band_handles())
     fig.suptitle(
         f"Paired difference from {reference}: mean, 50% and 90% bands across replicates",
         fontsize=13,
     )
-    fig.tight_layout()
     return fig
 
 
@@ -165,7 +195,8 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
     other = wide.drop(index=home)
     other = other.loc[other.max(axis=1).sort_values(ascending=False, kind="stable").index]
     ratios = [max(len(home), 1), max(len(other), 1) + 1]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), gridspec_kw={"width_ratios": ratios})
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"width_ratios": ratios},
+                             layout="constrained")  # fmt: skip
     width = 0.8 / len(scenarios)
     colours = scenario_colours(scenarios)
     for ax, part in zip(axes, (wide.loc[home], other), strict=True):
@@ -178,9 +209,8 @@ def destinations_figure(frame: pd.DataFrame, start_labs: tuple[str, ...], month:
     axes[0].set_ylabel(f"mean number of the cohort there in {month}")
     axes[0].set_title("start lab" if len(home) < 2 else "start labs")
     axes[1].set_title("the other labs")
-    axes[1].legend(fontsize=8)
+    _legend_below(fig, axes[:1], ncol=4)
     fig.suptitle(f"Where the cohort is in {month}, by scenario")
-    fig.tight_layout()
     return fig
 
 
@@ -197,37 +227,35 @@ def ppc_figure(stats, prior_stats, curve, world: World, anchor, yardstick=None):
             :mod:`sim.inference.reference`), drawn as points over the histograms, or None.
     """
     cohort_size = len(world.researchers)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.4), layout="constrained")
     if anchor is not None:
         stat, observed_value = anchor
         bins = np.arange(cohort_size + 2) - 0.5
         left.hist(prior_stats[stat.name], bins=bins, density=True, color="grey", alpha=0.4,
                   label="prior predictive")  # fmt: skip
-        left.hist(stats[stat.name], bins=bins, density=True, color="C0", alpha=0.7,
+        left.hist(stats[stat.name], bins=bins, density=True, color=SCENARIO_PALETTE[0], alpha=0.7,
                   label="posterior predictive")  # fmt: skip
         if yardstick is not None:
             left.plot(np.arange(cohort_size + 1), yardstick, "o", color="C3", ms=4,
                       label="yardstick: two-stage binomial, uniform prior")  # fmt: skip
-        left.axvline(observed_value, color="black", lw=2, label=f"observed: {observed_value}")
+        left.axvline(observed_value, color=OBSERVED, lw=2, label=f"observed: {observed_value}")
         left.set_xlabel(stat.describe(world.focal_lab))
         left.set_ylabel("probability")
-        left.legend(fontsize=8)
     else:
         left.axis("off")
     months = list(curve["month"])
     x = np.arange(len(months))
-    right.fill_between(x, curve["q05"], curve["q95"], color="C0", alpha=0.15, linewidth=0,
-                       label="90% band")  # fmt: skip
-    right.fill_between(x, curve["q25"], curve["q75"], color="C0", alpha=0.3, linewidth=0,
-                       label="50% band")  # fmt: skip
-    right.plot(x, curve["mean"], color="C0", label="mean")
+    colour = SCENARIO_PALETTE[0]
+    for name, (low, high, alpha) in BANDS.items():
+        right.fill_between(x, curve[low], curve[high], color=colour, alpha=alpha, linewidth=0,
+                           label=f"posterior predictive: {name}")  # fmt: skip
+    right.plot(x, curve["mean"], color=colour, label="posterior predictive: mean")
     _observed_band(right, world, len(months))
     _month_ticks(right, months)
     right.set_ylim(0, 1.02)
     right.set_ylabel(f"share at {world.focal_lab}")
-    right.legend(fontsize=8)
+    _legend_below(fig, [left, right])
     fig.suptitle(f"Posterior predictive check: {world.title}")
-    fig.tight_layout()
     return fig
 
 
@@ -275,6 +303,7 @@ def waterfall_figure(
         title: the figure's title.
     """
     sources = list(levels)
+    colours = cause_colours(frame["group"])
     fig, axes = plt.subplots(1, len(sources), figsize=(6 + 3 * len(sources), 5.5), sharey=True,
                              squeeze=False, layout="constrained")  # fmt: skip
     for ax, source in zip(axes[0], sources, strict=True):
@@ -282,25 +311,25 @@ def waterfall_figure(
         start, end = levels[source]
         names = ["every cause off", *rows["group"], "scenario"]
         x = np.arange(len(names))
-        ax.bar(x[0], start, color="grey", width=0.7)
+        ax.bar(x[0], start, color=ALL_OFF_COLOUR, width=0.7)
         running = start
         for k, row in enumerate(rows.itertuples(index=False), start=1):
-            colour = "C3" if row.mean > 0 else "C2"
-            ax.bar(x[k], row.mean, bottom=running, color=colour, width=0.7)
+            ax.bar(x[k], row.mean, bottom=running, color=colours[row.group], width=0.7)
             top = running + row.mean
             ax.errorbar(x[k], top, yerr=[[row.mean - row.low], [row.high - row.mean]],
                         color="black", capsize=3, lw=1)  # fmt: skip
             ax.plot([x[k - 1] - 0.35, x[k] + 0.35], [running, running], color="black", lw=0.5)
             running = top
         ax.plot([x[-2] - 0.35, x[-1] + 0.35], [running, running], color="black", lw=0.5)
-        ax.bar(x[-1], end, color="C0", width=0.7)
+        ax.bar(x[-1], end, color=SCENARIO_PALETTE[0], width=0.7)
         ax.set_xticks(x)
         ax.set_xticklabels(names, rotation=40, ha="right", fontsize=8)
         ax.set_title(source)
         ax.axhline(0.0, color="black", lw=0.8)
     axes[0][0].set_ylabel(label)
-    fig.suptitle(f"{title}\n(red: the cause pushed researchers out; green: it kept them; "
-                 "90% Monte Carlo intervals)", fontsize=10)  # fmt: skip
+    fig.suptitle(f"{title}\n(a bar going up: the cause pushed researchers out; going down: it "
+                 "kept them; one colour per cause, as on the page; 90% Monte Carlo intervals)",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
@@ -317,7 +346,7 @@ def attribution_by_month_figure(frame: pd.DataFrame, focal_lab: str, title: str)
     groups = [g for g in dict.fromkeys(frame["group"]) if g != "total"]
     fig, axes = plt.subplots(len(sources), 1, figsize=(10, 3.6 * len(sources) + 1.2),
                              sharex=True, squeeze=False, layout="constrained")  # fmt: skip
-    colours = plt.get_cmap("tab20").colors
+    colours = cause_colours(groups)
     months: list[str] = []
     for ax, source in zip(axes[:, 0], sources, strict=True):
         part = frame[frame["source"] == source]
@@ -326,11 +355,11 @@ def attribution_by_month_figure(frame: pd.DataFrame, focal_lab: str, title: str)
         x = np.arange(len(months))
         up = np.zeros(len(months))
         down = np.zeros(len(months))
-        for k, group in enumerate(groups):
+        for _k, group in enumerate(groups):
             values = wide[group].to_numpy()
             positive = np.clip(values, 0, None)
             negative = np.clip(values, None, 0)
-            colour = colours[k % len(colours)]
+            colour = colours[group]
             ax.bar(x, positive, bottom=up, color=colour, width=0.9, label=group)
             ax.bar(x, negative, bottom=down, color=colour, width=0.9)
             up += positive
@@ -340,8 +369,8 @@ def attribution_by_month_figure(frame: pd.DataFrame, focal_lab: str, title: str)
         ax.axhline(0.0, color="black", lw=0.8)
         ax.set_ylabel(f"share at {focal_lab}")
         ax.set_title(source, fontsize=10)
-    if months:
-        _month_ticks(axes[-1, 0], months)
+        if months:
+            _month_ticks(ax, months)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", fontsize=8, ncol=4)
     fig.suptitle(title, fontsize=10)

@@ -1,7 +1,10 @@
 """The page of `sim app` in a real browser: Playwright driving Debian's Chromium.
 
 A module fixture starts `sim app` on a free port in a subprocess and stops it after; each test
-opens the page in a fresh tab (its own Solara session). Screenshots go to out/test-artifacts/.
+opens the page in a fresh tab (its own Solara session) that refuses every request off this
+machine, so the page and its charts must draw offline. The tests read the charts' data
+(`window.simCharts[name]`: the Vega-Lite spec and the Vega view, see sim/app/vega.py), not only
+their presence. Screenshots go to out/test-artifacts/.
 Without a Chromium (SIM_CHROMIUM, chromium on PATH, or /usr/bin/chromium) or without the
 playwright package, every test here is skipped with the reason.
 """
@@ -133,15 +136,24 @@ def browser():
 
 
 class Page:
-    """A tab on the page, recording the browser console's errors."""
+    """A tab on the page, offline, recording the browser console's errors."""
 
     def __init__(self, context, url: str):
         self.tab = context.new_page()
         self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.tab.route("**/*", self._only_this_machine)
         self.tab.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.tab.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.tab.goto(url)
         self.wait_ready(timeout=FIRST_LOAD)
+
+    def _only_this_machine(self, route) -> None:
+        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1")):
+            route.continue_()
+        else:  # a CDN or anything else off this machine: refused
+            self.blocked.append(route.request.url)
+            route.abort()
 
     def wait_ready(self, timeout: float = 30) -> None:
         """Until the page has finished computing (or shows an error)."""
@@ -181,14 +193,39 @@ class Page:
         menu = self.tab.locator(".menuable__content__active")
         menu.get_by_text(option, exact=True).first.click()
 
-    def curve(self) -> bytes:
-        """The retention figure as drawn on the screen."""
-        return self.tab.locator("img.sim-retention").screenshot()
+    # ----------------------------------------------------------------- the charts' data
+    def wait_chart(self, name: str, reference: str | None = None, timeout: float = 30) -> None:
+        """Until chart ``name`` is drawn (an SVG), for ``reference`` if given."""
+        self.tab.wait_for_function(
+            "([name, ref]) => { const c = window.simCharts && window.simCharts[name];"
+            " const el = document.querySelector(`[data-sim-chart='${name}'] svg`);"
+            " return c && el && c.view && (!ref || c.spec.usermeta.reference === ref); }",
+            arg=[name, reference],
+            timeout=timeout * 1000,
+        )
+
+    def chart_meta(self, name: str) -> dict:
+        return self.tab.evaluate("(n) => window.simCharts[n].spec.usermeta", name)
+
+    def chart_rows(self, name: str, dataset: str) -> list[dict]:
+        """The rows of a named data set as the drawn Vega view holds them."""
+        return self.tab.evaluate(
+            "([n, d]) => JSON.parse(JSON.stringify(window.simCharts[n].view.data(d)))",
+            [name, dataset],
+        )
+
+    def chart_value(self, name: str, dataset: str, scenario: str, month: str) -> float:
+        rows = [
+            r
+            for r in self.chart_rows(name, dataset)
+            if r["month"] == month and r["scenario"] == scenario
+        ]
+        assert len(rows) == 1, (name, scenario, month, rows[:3])
+        return float(rows[0]["mean"])
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.tab.wait_for_function("() => [...document.images].every(i => i.complete)")
-        self.tab.wait_for_timeout(400)  # let the tables and cards settle
+        self.tab.wait_for_timeout(400)  # let the charts and cards settle
         self.tab.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
     def close(self) -> None:
@@ -203,27 +240,106 @@ def page(server, browser, request):
     tab.close()
 
 
-def test_the_page_loads_with_no_console_errors(page):
+def _remove(page: Page, lab: str) -> str:
+    """Untick a lab under "Labs"; return the new headline once recomputed."""
+    before = page.headline()
+    page.open_panel("Labs")
+    page.tab.get_by_text(lab, exact=True).click()
+    return page.wait_headline_change(before)
+
+
+def test_the_page_and_its_charts_draw_offline(page):
     match = HEADLINE.search(page.headline())
     assert match and match["lab"] == "Meta" and match["month"] == "2025-05", page.headline()
     assert 0 <= float(match["value"]) <= 14
-    assert "Paired difference" in page.tab.inner_text(".sim-difference")
-    for figure in ("sim-retention", "sim-difference-figure", "sim-destinations", "sim-replicate"):
-        assert page.tab.locator(f"img.{figure}").count() == 1, figure
+    for name in ("retention", "destinations"):
+        page.wait_chart(name)
+        assert page.tab.locator(f"[data-sim-chart='{name}'] svg path").count() > 3, name
+    assert page.chart_rows("retention", "retention"), "no data drawn"
+    # on opening, nothing is edited: the difference is exactly zero, and the page says so
+    assert page.tab.locator("[data-sim-chart='difference']").count() == 0
+    assert page.tab.inner_text(".sim-no-difference").startswith("No edits yet")
+    assert page.blocked == [], page.blocked  # nothing was asked of a CDN or any other machine
+    body = page.tab.inner_text("body")
+    assert "This website runs on Solara" not in body  # the badge covers no card
+    breaks = page.tab.evaluate(
+        "() => [...document.querySelectorAll('.v-card__title')]"
+        ".map(e => getComputedStyle(e).wordBreak)"
+    )
+    assert breaks and set(breaks) == {"normal"}, breaks  # headings wrap between words only
     page.screenshot("app-loaded")
     assert not page.errors, page.errors
 
 
-def test_moving_a_lever_changes_the_number_and_the_curve(page):
-    before, curve = page.headline(), page.curve()
-    page.open_panel("Labs")
-    page.tab.get_by_text("Mistral (founded 2023-04)", exact=True).click()
-    after = page.wait_headline_change(before)
-    assert page.number() != float(HEADLINE.search(before)["value"]), (before, after)
-    page.tab.wait_for_timeout(300)  # the new figure's image is swapped in with the numbers
-    assert page.curve() != curve, "the retention figure did not change"
+def test_removing_mistral_moves_the_headline_and_the_chart_by_the_paired_difference(page):
+    # compare with the unedited scenario
+    page.tab.get_by_role("button", name="scenario", exact=True).click()
+    page.wait_chart("retention", reference="baseline")
+    edited = page.chart_meta("retention")["edited"]
+    before = page.number()
+    chart_before = page.chart_value("retention", "retention", edited, "2025-05")
+    assert chart_before == pytest.approx(before, abs=1e-3)
+    start = time.monotonic()
+    _remove(page, "Mistral (founded 2023-04)")
+    page.wait_chart("difference", reference="baseline")
+    print(f"\nlever to redrawn page: {time.monotonic() - start:.2f} s (1,000 replicates)")
+    after = page.number()
+    page.tab.wait_for_function(
+        "(v) => Math.abs(window.simCharts.retention.view.data('retention')"
+        ".find(r => r.month === '2025-05' && r.scenario === window.simCharts.retention.spec"
+        ".usermeta.edited).mean - v) < 1e-3",
+        arg=after,
+        timeout=15000,
+    )
+    chart_after = page.chart_value("retention", "retention", edited, "2025-05")
+    paired = page.chart_value("difference", "difference", edited, "2025-05")
+    assert after != before
+    assert after - before == pytest.approx(paired, abs=2e-3)  # the headline moved by it
+    assert chart_after - chart_before == pytest.approx(paired, abs=2e-3)  # and so did the chart
+    said = re.search(r"draws\): ([+-][\d.]+)", page.tab.inner_text(".sim-difference"))
+    assert said and float(said[1]) == pytest.approx(paired, abs=1e-3)
     assert "Mistral never exists" in page.tab.inner_text(".sim-edits")
     page.screenshot("app-lever-moved")
+    assert not page.errors, page.errors
+
+
+def test_the_reference_named_in_the_header_is_the_one_every_chart_uses(page):
+    before = page.headline()
+    page.choose("Scenario", "culture-kept")
+    page.wait_headline_change(before)
+    assert page.tab.inner_text(".sim-reference") == "Compared with: baseline (the world's baseline)"
+    for name in ("retention", "difference", "destinations"):
+        page.wait_chart(name, reference="baseline")
+        assert page.chart_meta(name)["reference"] == "baseline", name
+    scenarios = {r["scenario"] for r in page.chart_rows("retention", "retention")}
+    assert scenarios == {"baseline", "culture-kept-explored"}
+    assert {r["scenario"] for r in page.chart_rows("destinations", "destinations")} == scenarios
+    page.screenshot("app-against-baseline")
+    page.tab.get_by_role("button", name="scenario", exact=True).click()
+    page.tab.wait_for_function(
+        "() => document.querySelector('.sim-reference').textContent.includes('culture-kept')"
+    )
+    assert "the scenario as opened, unedited" in page.tab.inner_text(".sim-reference")
+    for name in ("retention", "destinations"):
+        page.wait_chart(name, reference="culture-kept")
+    assert {r["scenario"] for r in page.chart_rows("retention", "retention")} == {
+        "culture-kept",
+        "culture-kept-explored",
+    }
+    assert page.tab.inner_text(".sim-no-difference").startswith("No edits yet")
+    page.screenshot("app-against-the-scenario")
+    assert not page.errors, page.errors
+
+
+def test_edits_survive_a_scenario_switch(page):
+    _remove(page, "Kyutai (founded 2023-11)")
+    before = page.headline()
+    page.choose("Scenario", "culture-kept")
+    page.wait_headline_change(before)
+    assert "Kyutai never exists" in page.tab.inner_text(".sim-edits")
+    page.open_panel("The file")
+    assert 'remove_labs = ["Kyutai"]' in page.tab.inner_text(".sim-toml")
+    assert "culture-kept" in page.tab.inner_text(".sim-toml")
     assert not page.errors, page.errors
 
 
@@ -232,10 +348,7 @@ def test_a_downloaded_scenario_reproduces_the_page(page, tmp_path):
     from sim.engines.run import run_scenario
     from sim.results import checkpoint_month
 
-    before = page.headline()
-    page.open_panel("Labs")
-    page.tab.get_by_text("Kyutai (founded 2023-11)", exact=True).click()
-    page.wait_headline_change(before)
+    _remove(page, "Kyutai (founded 2023-11)")
     shown = page.number()
     with page.tab.expect_download() as download:
         page.tab.get_by_text("Download scenario (.toml)").click()
@@ -248,19 +361,57 @@ def test_a_downloaded_scenario_reproduces_the_page(page, tmp_path):
     t = traj.world.calendar.index(checkpoint_month(traj))
     assert traj.shape[0] == 1000
     assert round(float(traj.at_focal()[:, t].mean()), 3) == shown
+    page.wait_chart("retention")
+    edited = page.chart_meta("retention")["edited"]
+    assert page.chart_value("retention", "retention", edited, "2025-05") == pytest.approx(
+        float(traj.at_focal()[:, t].mean()), abs=1e-4
+    )
     assert not page.errors, page.errors
 
 
-def test_switching_scenarios_and_worlds(page):
+def test_one_replicate_reads_in_words(page):
+    assert page.tab.inner_text(".sim-replicate-month") == "Month 0 of 47: start (2023-02)"
+    assert "Hugo Touvron" in page.tab.inner_text(".sim-replicate")  # names in full
+    page.tab.get_by_role("button", name="Step", exact=True).click()
+    page.tab.wait_for_function(
+        "() => document.querySelector('.sim-replicate-month').textContent.startsWith('Month 1')"
+    )
+    assert page.tab.inner_text(".sim-replicate-month") == "Month 1 of 47: 2023-02"
+    page.tab.get_by_role("button", name="Step", exact=True).click()
+    page.tab.wait_for_function(
+        "() => document.querySelector('.sim-replicate-month').textContent.startsWith('Month 2')"
+    )
+    moves = page.tab.inner_text(".sim-replicate-moves")
+    assert moves.startswith(("Moves this month: ", "No one moves this month.")), moves
+    page.wait_chart("replicate")
+    page.tab.wait_for_function(  # the chart is redrawn a moment after the text
+        "() => window.simCharts.replicate.view.data('replicate').length === 2"
+    )
+    assert [r["month"] for r in page.chart_rows("replicate", "replicate")] == ["2023-02", "2023-03"]
+    assert not page.errors, page.errors
+
+
+def test_the_attribution_is_a_waterfall_with_its_table(page):
+    page.tab.get_by_role("button", name="Attribute", exact=True).click()
+    for source in ("posterior", "prior"):
+        page.wait_chart(f"attribution-{source}", timeout=120)
+        steps = page.chart_rows(f"attribution-{source}", "waterfall")
+        assert steps[0]["step"] == "every cause off" and steps[-1]["step"] == "scenario"
+        total = steps[0]["end"] + sum(s["value"] for s in steps[1:-1])
+        assert total == pytest.approx(steps[-1]["end"], abs=0.05), steps
+    page.tab.get_by_text("The table", exact=True).click()
+    table = page.tab.inner_text(".sim-attribution-table")
+    assert "Mistral" in table and "total" in table
+    page.screenshot("app-attribution")
+    assert not page.errors, page.errors
+
+
+def test_switching_worlds(page):
     before = page.headline()
-    page.choose("Scenario", "mistral-never-founded")
-    after = page.wait_headline_change(before)
-    assert "Mistral never exists" not in page.tab.inner_text(".sim-edits")  # the scenario's own
-    assert page.tab.inner_text(".sim-difference").startswith("Unedited mistral-never-founded")
-    page.screenshot("app-scenario-switched")
     page.choose("World", "openai-founders")
-    switched = page.wait_headline_change(after)
+    switched = page.wait_headline_change(before)
     assert HEADLINE.search(switched)["lab"] == "OpenAI", switched
+    page.wait_chart("retention")
     page.screenshot("app-world-switched")
     assert not page.errors, page.errors
 
