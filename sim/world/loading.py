@@ -85,6 +85,7 @@ def load_world(where: str | Path) -> World:
         title=declared["title"],
         description=declared["description"],
         folder=str(folder),
+        name_declared=declared["name_declared"],
     )
     world = world.replace(statistics=check_statistics(declared["statistics"], world))
     if (folder / "observed.csv").exists():
@@ -141,6 +142,7 @@ def read_world_toml(path: Path) -> dict:
     return {
         "calendar": calendar,
         "name": raw.get("name", path.parent.name),
+        "name_declared": "name" in raw,
         "title": raw.get("title", path.parent.name),
         "description": raw.get("description", ""),
         "focal_lab": raw.get("focal_lab", ""),
