@@ -324,6 +324,21 @@ def load_scenario(ref: str | Path) -> Scenario:
     return Scenario(spec=spec, world=world, path=path, chain=chain)
 
 
+def world_scenario(folder: str | Path) -> Scenario:
+    """A world folder as a scenario: the world as its files give it, parameters at prior means.
+
+    Where a world folder stands in for a scenario (``sim calibrate --worlds``); the scenario's
+    name is the world's and it has no file (``source`` is None, errors name the world's files).
+    """
+    folder = Path(folder).resolve()
+    world = load_world(folder)
+    spec = ScenarioSpec(
+        name=world.name, description=f"the world in {folder}, as its files give it",
+        world=WorldSpec(name=str(folder)),
+    )  # fmt: skip
+    return Scenario(spec=spec, world=world, path=None, chain=())
+
+
 def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
     if str(path) in seen:
         cycle = " -> ".join([*seen, str(path)])
