@@ -46,11 +46,11 @@ from sim.config.scenario import (
 from sim.engines.simulate import simulate
 from sim.errors import InputError
 from sim.inference.posterior import LikelihoodResult
-from sim.inference.predictive import PredictiveCheck, predictive_check
+from sim.inference.predictive import PredictiveCheck, predictive_check, predictive_statistics
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.kernel.streams import replicate_seeds
 from sim.paths import CALIBRATION_DIR, SCENARIO_DIR
-from sim.results import replicate_summaries, retention_curve
+from sim.results import retention_curve
 
 
 def baseline_of(world_name: str) -> Scenario:
@@ -107,8 +107,9 @@ def parse_worlds(text: str) -> list[Scenario]:
 
 
 def leave_one_out(
-    posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple
-) -> dict:
+    posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple,
+    targets: list = (),
+) -> dict:  # fmt: skip
     """Predict world ``predicted``'s observed history from a posterior fitted to another world.
 
     Each replicate takes a posterior draw (by weight) for the shared parameters and a prior draw
@@ -116,8 +117,10 @@ def leave_one_out(
     last observed month.
 
     Returns:
-        ``{"stats", "prior_stats", "curve"}``: per-replicate target statistics of the
-        prediction and of the prior predictive, and the prediction's retention curve.
+        ``{"stats", "prior_stats", "curve"}``: per-replicate statistics of the prediction and of
+        the prior predictive (with the months of ``targets``' curves,
+        :func:`~sim.inference.predictive.predictive_statistics`), and the prediction's
+        retention curve.
     """
     world = predicted.world
     compiled = world.compile(world.calendar.observed_until)
@@ -133,8 +136,8 @@ def leave_one_out(
     traj = simulate(compiled, theta, seeds)
     prior_traj = simulate(compiled, prior_draws, seeds)
     return {
-        "stats": replicate_summaries(traj),
-        "prior_stats": replicate_summaries(prior_traj),
+        "stats": predictive_statistics(traj, targets),
+        "prior_stats": predictive_statistics(prior_traj, targets),
         "curve": retention_curve(traj),
     }
 
@@ -213,6 +216,8 @@ def joint_checks(
                 continue
             fitted = alone_draws.get(other.world.name)
             if fitted is not None:
-                prediction = leave_one_out(fitted, s, replicates, seed, result.settings.priors)
+                prediction = leave_one_out(
+                    fitted, s, replicates, seed, result.settings.priors, targets[s.world.name]
+                )
                 loo.append((s, other.world.name, prediction))
     return JointChecks(views, checks, loo, alone, alone_draws)

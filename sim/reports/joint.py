@@ -131,7 +131,7 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
             f"### {sc.world.title}",
             f"Full report: [{w}/report.md]({w}/report.md).",
             "",
-            *p_value_lines(targets[w], stats[w]),
+            *p_value_lines(targets[w], stats[w], sc.world),
         ]
     lines += [
         "## Leave one cohort out",
@@ -159,7 +159,7 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
         lines += [
             f"### {scenario.world.title}, from the posterior of {fitted_on}",
             "",
-            *p_value_lines(targets[w], res["stats"]),
+            *p_value_lines(targets[w], res["stats"], scenario.world),
             f"![{w} from {fitted_on}](loo-{w}-from-{fitted_on}.png)",
             "",
         ]

@@ -137,6 +137,7 @@ def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
     assert "### Acme as gamma, from the posterior of beta" in report
     assert ("Not computed for alpha from gamma; beta from alpha; beta from gamma; gamma from "
             "alpha: no posterior of alpha, gamma fitted alone was given") in report  # fmt: skip
+    assert report.count("| remaining@2010-06 | ") == 3 + 2  # each world, each prediction
     assert (out / "loo-alpha-from-beta.png").exists()
     assert all((out / n / "report.md").exists() for n in ("alpha", "beta", "gamma"))
     assert json.loads((out / "manifest.json").read_text())["alone"] == {"beta": str(alone)}
