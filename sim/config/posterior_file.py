@@ -12,9 +12,9 @@ world; its ``[params]`` table says where each per-cohort parameter comes from:
   :func:`sim.config.params.sample_prior`);
 * ``per_cohort = "NAME"``: the column of the cohort called NAME (``k0[NAME]``);
 * not given: the file's plain column (a single-world posterior), else the column of this world,
-  else the prior. A world's identity is the ``name`` its ``world.toml`` declares, never its
-  folder's name: a folder called ``llama`` whose world.toml names nothing does not take
-  ``k0[llama]`` (it is an error that asks which is meant).
+  else the prior. A world's identity is the ``name`` its ``world.toml`` declares (a shipped
+  world loaded by its name is that name), never its folder's name: a folder called ``llama``
+  whose world.toml names nothing does not take ``k0[llama]`` (an error asks which is meant).
 """
 
 from __future__ import annotations
