@@ -186,7 +186,7 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, o
         "",
         "![posterior predictive](ppc.png)",
         "",
-        *p_value_lines(result.targets, stats),
+        *p_value_lines(result.targets, stats, world),
         *_yardstick(result.targets, stats, world, refs),
         "## Pairs",
         "",
@@ -371,23 +371,32 @@ def _predictive_lines(targets, stats, prior_stats, world: World) -> list[str]:
     return lines
 
 
-def p_value_lines(targets: list, stats: pd.DataFrame) -> list[str]:
-    """The table of posterior predictive p-values of each summary target, with its legend.
+def p_value_lines(targets: list, stats: pd.DataFrame, world: World) -> list[str]:
+    """The table of posterior predictive p-values, one row per statistic and curve month.
 
     Args:
         targets: the calibration targets (:func:`sim.inference.predictive.predictive_p_values`).
         stats: per replicate, the statistics of the replicated histories.
+        world: the world, whose declared statistics and observed history are read.
     """
     lines = [
         "Posterior predictive p-values: the share of replicated histories at or below, and at or "
         "above, the observed value. A value near 0 on either side is a misfit; the two add up "
-        "to more than 1 because a discrete summary often equals the observed value.",
+        "to more than 1 because a discrete summary often equals the observed value. Every "
+        "declared statistic has a row (read against its target where one names it, else "
+        f"against observed.csv), and so has every month of a curve target (the count at "
+        f"{world.focal_lab}, against the band the observed intervals allow). Where the "
+        "observation is an interval low .. high, the first share is of replicates <= high and "
+        "the second of replicates >= low.",
         "",
-        "| summary | observed | P(replicate <= observed) | P(replicate >= observed) |",
-        "|---|---|---|---|",
+        "| statistic | observed | read against | P(replicate <= observed) "
+        "| P(replicate >= observed) |",
+        "|---|---|---|---|---|",
     ]
-    for p in predictive_p_values(targets, stats):
-        lines.append(f"| {p.summary} | {p.observed} | {p.at_most:.3f} | {p.at_least:.3f} |")
+    for p in predictive_p_values(targets, stats, world):
+        lines.append(
+            f"| {p.summary} | {p.observed} | {p.source} | {p.at_most:.3f} | {p.at_least:.3f} |"
+        )
     return [*lines, ""]
 
 
