@@ -11,8 +11,8 @@ from sim.paths import CALIBRATION_DIR
 
 #: The defaults, kept equal to those of sim.reports.baselines (the documented seeded run)
 #: without importing it before the options are parsed.
-_REPLICATES = 10_000
-_SEED = 20230224
+DEFAULT_REPLICATES = 10_000
+DEFAULT_SEED = 20230224
 
 
 def register(subparsers) -> None:
@@ -44,12 +44,12 @@ def register(subparsers) -> None:
              "WORLD/likelihood/posterior.parquet (default: the project's calibration/)",
     )  # fmt: skip
     cmd.add_argument(
-        "--replicates", type=positive_int, default=_REPLICATES, metavar="N",
+        "--replicates", type=positive_int, default=DEFAULT_REPLICATES, metavar="N",
         help="histories simulated by the agent-based model per cohort, and drawn from each "
              "baseline for its CRPS (default %(default)s)",
     )  # fmt: skip
     cmd.add_argument(
-        "--seed", type=non_negative_int, default=_SEED, metavar="SEED",
+        "--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="SEED",
         help="seed of the posterior draws, the simulations and the baselines' draws "
              "(default %(default)s)",
     )  # fmt: skip
