@@ -106,6 +106,31 @@ def parse_worlds(text: str) -> list[Scenario]:
     return scenarios
 
 
+def loo_draws(
+    posterior: pd.DataFrame, replicates: int, seed: int, priors: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter vectors with which a posterior fitted to one world predicts another.
+
+    Each of the ``replicates`` rows takes a posterior draw (by weight) for the shared
+    parameters and a prior draw for every per-cohort one (the other world says nothing about
+    this world's stay premium). Used by :func:`leave_one_out` and by the comparison with
+    simpler models (:mod:`sim.analysis.baselines`), so both predict from the same draws.
+
+    Returns:
+        ``(theta, prior_draws)``, both float [replicates, P]: the predictive's parameter
+        vectors and the prior draws whose per-cohort columns they took.
+    """
+    rng = np.random.default_rng([seed, 11])
+    weights = posterior["weight"].to_numpy() if "weight" in posterior else np.ones(len(posterior))
+    index = rng.choice(len(posterior), size=replicates, p=weights / weights.sum())
+    theta = posterior[list(PARAMETER_NAMES)].to_numpy()[index].copy()
+    prior_draws = sample_prior(replicates, rng, priors)
+    for k, p in enumerate(priors):
+        if p.per_cohort:
+            theta[:, k] = prior_draws[:, k]
+    return theta, prior_draws
+
+
 def leave_one_out(
     posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple,
     targets: list = (),
@@ -124,14 +149,7 @@ def leave_one_out(
     """
     world = predicted.world
     compiled = world.compile(world.calendar.observed_until)
-    rng = np.random.default_rng([seed, 11])
-    weights = posterior["weight"].to_numpy() if "weight" in posterior else np.ones(len(posterior))
-    index = rng.choice(len(posterior), size=replicates, p=weights / weights.sum())
-    theta = posterior[list(PARAMETER_NAMES)].to_numpy()[index].copy()
-    prior_draws = sample_prior(replicates, rng, priors)
-    for k, p in enumerate(priors):
-        if p.per_cohort:
-            theta[:, k] = prior_draws[:, k]
+    theta, prior_draws = loo_draws(posterior, replicates, seed, priors)
     seeds = replicate_seeds(seed, replicates)
     traj = simulate(compiled, theta, seeds)
     prior_traj = simulate(compiled, prior_draws, seeds)
