@@ -77,6 +77,23 @@ def register(sub) -> None:
              "(default: those declared per cohort in sim/params.py, k0)",
     )  # fmt: skip
     cmd.add_argument(
+        "--sampler", choices=("ensemble", "laplace"), default="ensemble",
+        help="likelihood: ensemble = differential evolution within Gibbs, the uncertain months "
+             "sampled (exact; for cohorts of tens); laplace = the normal approximation at the "
+             "mode made exact by Pareto-smoothed importance sampling, on the interval-summed "
+             "likelihood (for panels of thousands; its report gives k-hat) (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--draws", type=int, default=4000,
+        help="likelihood with --sampler laplace: importance-sampling proposals (default "
+             "%(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="likelihood with --sampler laplace: evaluate the proposals on the Dask scheduler at "
+             "ADDRESS (tcp://host:8786), as sim sweep does (default: here)",
+    )  # fmt: skip
+    cmd.add_argument(
         "--walkers", type=int, default=32,
         help="likelihood: emcee walkers, at least twice the parameters (default %(default)s)",
     )  # fmt: skip
@@ -154,6 +171,12 @@ def calibrate_command(args) -> int:
         raise InputError(
             "--alone applies to a joint calibration only: give --worlds A,B too", key="--alone"
         )
+    if args.sampler != "laplace" and args.scheduler is not None:
+        raise InputError("--scheduler applies to --sampler laplace (its proposals are "
+                         "independent evaluations)", key="--scheduler")  # fmt: skip
+    if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):
+        raise InputError("--sampler laplace applies to a single world's likelihood "
+                         "(--method likelihood, without --worlds)", key="--sampler")  # fmt: skip
     if args.worlds is None and args.per_cohort is not None:
         raise InputError(
             "--per-cohort applies to a joint calibration only: give --worlds A,B too",
@@ -217,7 +240,10 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
         priors=load_priors(args.priors),
     )  # fmt: skip
     cohort = Cohort(world.name, world.compile(world.calendar.observed_until), observed_panel(world))
-    result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
+    if args.sampler == "laplace":
+        result = _laplace(args, [cohort], settings)
+    else:
+        result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
     result.targets = targets
     check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
     written = replace_folder(
@@ -225,12 +251,35 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
         kind="likelihood",
     )  # fmt: skip
     d = result.diagnostics
+    quality = (f"Pareto k-hat {result.khat:.2f}" if result.sampler == "laplace"
+               else f"largest R-hat {d.r_hat.max():.3f}")  # fmt: skip
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; "
-        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, largest R-hat "
-        f"{d.r_hat.max():.3f}); wrote {len(written)} files to {out}/"
+        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, {quality}); "
+        f"wrote {len(written)} files to {out}/"
     )
     return 0
+
+
+def _laplace(args, cohorts, settings):
+    """``--sampler laplace``: :func:`sim.inference.laplace.laplace_posterior`, warned on k-hat."""
+    import warnings
+
+    from sim.inference.distributed import dask_evaluate
+    from sim.inference.laplace import MAX_KHAT, LaplaceSettings, laplace_posterior
+
+    if args.draws < 10:
+        raise InputError(f"--draws must be at least 10, got {args.draws}", key="--draws")
+    laplace = LaplaceSettings(draws=args.draws, seed=settings.seed, priors=settings.priors)
+    evaluate = dask_evaluate(args.scheduler) if args.scheduler else None
+    result = laplace_posterior(cohorts, laplace, None if args.quiet else print, evaluate)
+    if result.khat > MAX_KHAT:
+        warnings.warn(
+            f"Pareto k-hat {result.khat:.2f} > {MAX_KHAT}: the normal approximation is too far "
+            "from the posterior for its importance weights to be trusted; use --sampler "
+            "ensemble", stacklevel=2,
+        )  # fmt: skip
+    return result
 
 
 def _per_cohort(args) -> tuple[str, ...] | None:
