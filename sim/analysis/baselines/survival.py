@@ -8,8 +8,8 @@ elsewhere, as :func:`sim.results.exit_counts` reads a simulated history), to a l
 Returns to the focal lab and later moves are not modelled by these baselines.
 
 Destination types are what every world can say about its labs, so that a model fitted on one
-cohort can predict another's: a lab founded after the world's start (a spin-out such as Mistral
-or Safe Superintelligence), a lab that exists at the start, and the world's catch-all lab(s)
+cohort can predict another's: a lab founded after the world's start (a spin-out founded
+inside the window), a lab that exists at the start, and the world's catch-all lab(s)
 (``cities = "*"``).
 
 Time is discrete (one month), as in the agent-based model. A model gives each researcher i a
@@ -45,8 +45,8 @@ n_months)`` for the held-out one):
   researcher attributes the agent-based model also reads. It is the posterior mode under a
   Gaussian prior of scale :attr:`HazardRegression.prior_scale` centred on the constant-hazard
   fit (``alpha_k = log(h pi_k / (1 - h))``, ``beta = gamma = 0``): with two cohorts of a dozen
-  people, and a covariate that does not vary in one of them (every OpenAI co-founder has tenure
-  0), maximum likelihood would not exist.
+  people, and a covariate that does not vary in one of them (a lab's founding cohort all have
+  tenure 0), maximum likelihood would not exist.
 """
 
 from __future__ import annotations
