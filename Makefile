@@ -50,6 +50,8 @@ calibrate-likelihood: venv
 		$(VENV)/bin/sim calibrate --method likelihood --scenario $(OPENAI) $$priors \
 			--out calibration/openai-founders/likelihood$$suffix --quiet || exit 1; \
 		$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders $$priors \
+			--alone llama=calibration/llama/likelihood$$suffix \
+			--alone openai-founders=calibration/openai-founders/likelihood$$suffix \
 			--out calibration/joint$$suffix --quiet || exit 1; \
 	done
 

@@ -62,7 +62,6 @@ from sim.config.scenario import (
     Scenario,
     find_scenario,
     fixed_parameters,
-    load_posterior,
     load_scenario,
 )
 from sim.engines.simulate import simulate
@@ -209,10 +208,7 @@ def base_values(scenario: Scenario) -> tuple[dict[str, float], str]:
     base = {n: float(v) for n, v in zip(PARAMETER_NAMES, theta[0], strict=True)}
     if draw is None:
         return base, "the scenario's values" if scenario.params_from == "values" else "prior means"
-    draws = load_posterior(scenario.posterior_path(), scenario.world.name)
-    weights = draws["weight"].to_numpy() if "weight" in draws else np.ones(len(draws))
-    means = dict(zip(PARAMETER_NAMES, weights @ draws[list(PARAMETER_NAMES)].to_numpy()
-                     / weights.sum(), strict=True))  # fmt: skip
+    means = scenario.posterior().means()  # a per-cohort one drawn from its prior: its prior mean
     fixed = fixed_parameters(scenario)
     return {n: base[n] if n in fixed else float(means[n]) for n in PARAMETER_NAMES}, (
         "posterior means"

@@ -1,7 +1,8 @@
 """The sim command: the top layer, one module per subcommand, nothing below it knows argparse.
 
 Modules: :mod:`~sim.cli.run`, :mod:`~sim.cli.compare`, :mod:`~sim.cli.sweep` (sweep and
-sensitivity), :mod:`~sim.cli.calibrate`, :mod:`~sim.cli.robustness`, :mod:`~sim.cli.explain`,
+sensitivity), :mod:`~sim.cli.calibrate`, :mod:`~sim.cli.robustness`, :mod:`~sim.cli.baselines`,
+:mod:`~sim.cli.explain`,
 :mod:`~sim.cli.app`; :mod:`~sim.cli.common` holds the help layout and argument types. Each
 command parses its options, calls the algorithm of the layers below and its report writer.
 
@@ -37,9 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from sim.cli import app, calibrate, compare, explain, robustness, run, sweep
+    from sim.cli import app, baselines, calibrate, compare, explain, robustness, run, sweep
 
-    for command in (run, compare, sweep, calibrate, robustness, explain, app):
+    for command in (run, compare, sweep, calibrate, robustness, baselines, explain, app):
         command.register(sub)
     return parser
 

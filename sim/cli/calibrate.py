@@ -13,7 +13,7 @@ from pathlib import Path
 from sim.cli.common import OUT_POLICY, add_command, non_negative_int, output_folder
 from sim.config.params import parameter
 from sim.config.scenario import load_scenario
-from sim.errors import InputError
+from sim.errors import InputError, suggest
 from sim.inference.abc.smc import CalibrationSettings, abc_smc
 from sim.inference.abc.targets import check_observed_against_targets, load_targets, targets_path
 from sim.inference.priors import load_cohort_priors, load_priors
@@ -36,6 +36,8 @@ def register(sub) -> None:
         ["sim calibrate",
          "sim calibrate --method likelihood",
          "sim calibrate --method likelihood --worlds llama,openai-founders",
+         "sim calibrate --method likelihood --worlds llama,openai-founders,study/acme \\\n"
+         "    --alone acme=study/acme-alone --out study/joint   # acme: the world.toml's name",
          "sim calibrate --scenario scenarios/openai-founders/baseline.toml --population 1000",
          "sim calibrate --priors calibration/priors-wide.toml --out calibration/llama/wide"],
     )  # fmt: skip
@@ -54,15 +56,42 @@ def register(sub) -> None:
     )
     cmd.add_argument(
         "--worlds", default=None, metavar="A,B",
-        help="likelihood: calibrate several worlds at once (their baseline scenarios), the "
-             "weights shared and the per-cohort parameters once per world; writes "
-             "calibration/joint/ with leave-one-cohort-out checks (default: one world, "
-             "--scenario's)",
+        help="likelihood: calibrate several worlds at once, the weights shared and the "
+             "per-cohort parameters once per world (columns k0[NAME], NAME the world.toml's "
+             "name). Each entry is a shipped world's name (its baseline scenario, e.g. llama), a "
+             "world folder (with world.toml; its world as the files give it) or a scenario file "
+             "(.toml). Writes calibration/joint/ with leave-one-cohort-out checks (default: one "
+             "world, --scenario's)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--alone", action="append", default=None, metavar="WORLD=FOLDER",
+        help="with --worlds, repeatable: the posterior of WORLD fitted alone (a folder holding "
+             "posterior.parquet, or the file), which the report compares with and predicts the "
+             "other worlds from (default: calibration/WORLD/likelihood/ where it exists, but "
+             "only when --out and --priors are not given: a posterior under other priors or in "
+             "another study is never guessed)",
     )  # fmt: skip
     cmd.add_argument(
         "--per-cohort", default=None, metavar="NAMES",
         help="with --worlds: the parameters calibrated once per world, comma-separated "
              "(default: those declared per cohort in sim/params.py, k0)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--sampler", choices=("ensemble", "laplace"), default="ensemble",
+        help="likelihood: ensemble = differential evolution within Gibbs, the uncertain months "
+             "sampled (exact; for cohorts of tens); laplace = the normal approximation at the "
+             "mode made exact by Pareto-smoothed importance sampling, on the interval-summed "
+             "likelihood (for panels of thousands; its report gives k-hat) (default %(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--draws", type=int, default=4000,
+        help="likelihood with --sampler laplace: importance-sampling proposals (default "
+             "%(default)s)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="likelihood with --sampler laplace: evaluate the proposals on the Dask scheduler at "
+             "ADDRESS (tcp://host:8786), as sim sweep does (default: here)",
     )  # fmt: skip
     cmd.add_argument(
         "--walkers", type=int, default=32,
@@ -138,6 +167,16 @@ def calibrate_command(args) -> int:
         if getattr(args, name) < 1:
             option = "--" + name.replace("_", "-")
             raise InputError(f"{option} must be a positive number, got {getattr(args, name)}")
+    if args.worlds is None and args.alone is not None:
+        raise InputError(
+            "--alone applies to a joint calibration only: give --worlds A,B too", key="--alone"
+        )
+    if args.sampler != "laplace" and args.scheduler is not None:
+        raise InputError("--scheduler applies to --sampler laplace (its proposals are "
+                         "independent evaluations)", key="--scheduler")  # fmt: skip
+    if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):
+        raise InputError("--sampler laplace applies to a single world's likelihood "
+                         "(--method likelihood, without --worlds)", key="--sampler")  # fmt: skip
     if args.worlds is None and args.per_cohort is not None:
         raise InputError(
             "--per-cohort applies to a joint calibration only: give --worlds A,B too",
@@ -201,7 +240,10 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
         priors=load_priors(args.priors),
     )  # fmt: skip
     cohort = Cohort(world.name, world.compile(world.calendar.observed_until), observed_panel(world))
-    result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
+    if args.sampler == "laplace":
+        result = _laplace(args, [cohort], settings)
+    else:
+        result = sample_posterior([cohort], settings, progress=None if args.quiet else print)
     result.targets = targets
     check = predictive_check(result, scenario, args.seed, args.predictive_replicates)
     written = replace_folder(
@@ -209,12 +251,35 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
         kind="likelihood",
     )  # fmt: skip
     d = result.diagnostics
+    quality = (f"Pareto k-hat {result.khat:.2f}" if result.sampler == "laplace"
+               else f"largest R-hat {d.r_hat.max():.3f}")  # fmt: skip
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s; "
-        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, largest R-hat "
-        f"{d.r_hat.max():.3f}); wrote {len(written)} files to {out}/"
+        f"{len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}, {quality}); "
+        f"wrote {len(written)} files to {out}/"
     )
     return 0
+
+
+def _laplace(args, cohorts, settings):
+    """``--sampler laplace``: :func:`sim.inference.laplace.laplace_posterior`, warned on k-hat."""
+    import warnings
+
+    from sim.inference.distributed import dask_evaluate
+    from sim.inference.laplace import MAX_KHAT, LaplaceSettings, laplace_posterior
+
+    if args.draws < 10:
+        raise InputError(f"--draws must be at least 10, got {args.draws}", key="--draws")
+    laplace = LaplaceSettings(draws=args.draws, seed=settings.seed, priors=settings.priors)
+    evaluate = dask_evaluate(args.scheduler) if args.scheduler else None
+    result = laplace_posterior(cohorts, laplace, None if args.quiet else print, evaluate)
+    if result.khat > MAX_KHAT:
+        warnings.warn(
+            f"Pareto k-hat {result.khat:.2f} > {MAX_KHAT}: the normal approximation is too far "
+            "from the posterior for its importance weights to be trusted; use --sampler "
+            "ensemble", stacklevel=2,
+        )  # fmt: skip
+    return result
 
 
 def _per_cohort(args) -> tuple[str, ...] | None:
@@ -226,9 +291,41 @@ def _per_cohort(args) -> tuple[str, ...] | None:
     return names
 
 
-def _prior_suffix(out: Path) -> str:
-    """``-wide`` for an output folder ``joint-wide``: the prior set of the single-world runs."""
-    return out.name.removeprefix("joint") if out.name.startswith("joint") else ""
+def _alone(args, names: list[str]) -> dict[str, Path]:
+    """Each world's posterior fitted alone: ``--alone WORLD=FOLDER``, else the default's.
+
+    The default folder (calibration/WORLD/likelihood/) is looked in only for a run with the
+    default output folder and priors, whose single-world runs write there.
+    """
+    from sim.inference.joint import default_alone
+
+    given: dict[str, Path] = {}
+    for entry in args.alone or []:
+        name, sep, where = entry.partition("=")
+        name, where = name.strip(), where.strip()
+        if not sep or not name or not where:
+            raise InputError(f"expected WORLD=FOLDER, got {entry!r}", key="--alone")
+        if name not in names:
+            raise InputError(
+                f"{name!r}{suggest(name, names)} is not one of the worlds calibrated "
+                f"({', '.join(names)})", key="--alone",
+            )  # fmt: skip
+        if name in given:
+            raise InputError(f"the world {name!r} is given twice", key="--alone")
+        path = Path(where)
+        path = path / "posterior.parquet" if path.is_dir() else path
+        if not path.is_file():
+            raise InputError(
+                f"no posterior for {name}: expected a folder holding posterior.parquet (as "
+                "`sim calibrate --method likelihood` writes) or a .parquet file",
+                source=str(path), key="--alone",
+            )  # fmt: skip
+        given[name] = path
+    if args.out is None and args.priors is None:
+        for name in names:
+            if name not in given and default_alone(name).is_file():
+                given[name] = default_alone(name)
+    return {name: given[name] for name in names if name in given}
 
 
 def _calibrate_joint(args) -> int:
@@ -241,6 +338,7 @@ def _calibrate_joint(args) -> int:
     scenarios = parse_worlds(args.worlds)
     check_fixed_agree(scenarios)
     names = [s.world.name for s in scenarios]
+    alone = _alone(args, names)
     priors = load_priors(args.priors, joint=True)
     per_cohort = _per_cohort(args)
     declared = per_cohort if per_cohort is not None else tuple(
@@ -262,12 +360,10 @@ def _calibrate_joint(args) -> int:
     )  # fmt: skip
     out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / "joint")
     result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)
-    suffix = _prior_suffix(out)
-    checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, suffix)
+    checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, alone)
     written = replace_folder(
-        out, lambda folder: write_joint(result, checks, scenarios, targets, folder, suffix),
-        kind="joint",
-    )  # fmt: skip
+        out, lambda folder: write_joint(result, checks, scenarios, targets, folder), kind="joint"
+    )
     print(
         f"sampled {result.evaluations:,} likelihood evaluations in {result.seconds:.0f} s for "
         f"{', '.join(names)}; {len(result.theta):,} draws (re-weighted ESS {result.ess():.0f}); "

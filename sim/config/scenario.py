@@ -36,6 +36,8 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     [params]
     from = "posterior"                # or "prior-mean", or omit and give every parameter
     b_peer = 0.0                      # fixed values override the posterior's
+    per_cohort = "prior"              # a joint posterior on another world: k0 from its prior,
+                                      # or "llama" (that cohort's k0[llama]); see posterior_file
 
 Merging: a child's tables merge into the parent's key by key; the lists ``add_labs``,
 ``remove_labs``, ``remove_events``, ``add_events`` and ``change_events`` are appended to the
@@ -50,19 +52,19 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
 from sim.config.forecast_check import check_forecast
-from sim.config.params import (
-    check_theta,
-    parameter,
-    prior_means,
-    theta_from_mapping,
-    with_fixed,
+from sim.config.params import parameter, prior_means, theta_from_mapping, with_fixed
+from sim.config.posterior_file import (  # noqa: F401  (cohort_view, load_posterior: re-exported)
+    PER_COHORT_KEY,
+    WorldPosterior,
+    cohort_view,
+    load_posterior,
+    posterior_for_world,
 )
 from sim.errors import InputError, suggest
-from sim.kernel.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
+from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.kernel.streams import replicate_seeds
 from sim.paths import PROJECT_ROOT
 from sim.world import (
@@ -204,19 +206,21 @@ class Scenario:
         With ``from = "posterior"`` replicate r uses posterior draw ``d[r]``, where ``d`` is drawn
         with replacement, in proportion to the particles' ``weight`` column where there is one,
         from a generator seeded by ``seed``: the same seed gives the same draws (common random
-        numbers across scenarios).
+        numbers across scenarios). Per-cohort parameters the file has no column for on this
+        world come from ``params.per_cohort`` (:meth:`posterior`).
         """
         params = fixed_parameters(self)
         origin = self.params_from
         where = self.source
         if origin == "posterior":
-            draws = load_posterior(self.posterior_path(), self.world.name)
-            weights = draws["weight"].to_numpy() if "weight" in draws else np.ones(len(draws))
-            index = np.random.default_rng([int(seed), 1]).choice(
-                len(draws), size=replicates, p=weights / weights.sum()
-            )
-            theta = draws[list(PARAMETER_NAMES)].to_numpy()[index]
-            return with_fixed(theta, params, source=where), index
+            theta, index = self.posterior().draw(replicates, seed)
+            return with_fixed(theta, params, source=where), index  # checks the fixed values
+        if PER_COHORT_KEY in self.spec.params:
+            raise InputError(
+                f'applies only with from = "posterior" (this scenario has from = {origin!r}): '
+                "it chooses a posterior's per-cohort columns; remove it or take the posterior",
+                source=where, key=f"params.{PER_COHORT_KEY}",
+            )  # fmt: skip
         if origin == "prior-mean":
             params = {**prior_means(), **params}
         elif origin != "values":
@@ -227,6 +231,25 @@ class Scenario:
             )
         theta = theta_from_mapping(params, source=where)
         return np.broadcast_to(theta, (replicates, len(theta))).copy(), None
+
+    def posterior(self) -> WorldPosterior:
+        """The posterior file mapped onto this scenario's world (fixed values applied first).
+
+        ``params.per_cohort`` chooses the per-cohort columns
+        (:func:`sim.config.posterior_file.posterior_for_world`): not given, the file's column for
+        this world where its world.toml declares a name the file knows, else each parameter's
+        prior; ``"prior"``; or a cohort's name.
+        """
+        choice = self.spec.params.get(PER_COHORT_KEY)
+        if choice is not None and (not isinstance(choice, str) or not choice):
+            raise InputError(
+                f'expected "prior" or a cohort\'s name (a string), got {choice!r}',
+                source=self.source, key=f"params.{PER_COHORT_KEY}",
+            )  # fmt: skip
+        return posterior_for_world(
+            self.posterior_path(), self.world, per_cohort=choice,
+            fixed=fixed_parameters(self), source=self.source,
+        )  # fmt: skip
 
     def posterior_path(self) -> Path:
         """The posterior file, where the parameter draws come from.
@@ -245,7 +268,7 @@ class Scenario:
 
 
 def fixed_parameters(scenario: Scenario) -> dict[str, float]:
-    """A scenario's fixed parameter values: its merged ``[params]`` table without ``from``.
+    """A scenario's fixed values: its merged ``[params]`` without ``from`` and ``per_cohort``.
 
     Raises:
         InputError: an unknown parameter (with the nearest known name) or a value that is
@@ -253,7 +276,7 @@ def fixed_parameters(scenario: Scenario) -> dict[str, float]:
     """
     fixed = {}
     for name, value in scenario.spec.params.items():
-        if name == "from":
+        if name in ("from", PER_COHORT_KEY):
             continue
         key = f"params.{name}"
         parameter(name, source=scenario.source, key=key)
@@ -261,53 +284,6 @@ def fixed_parameters(scenario: Scenario) -> dict[str, float]:
             raise InputError(f"expected a number, got {value!r}", source=scenario.source, key=key)
         fixed[name] = float(value)
     return fixed
-
-
-def cohort_view(frame: pd.DataFrame, world_name: str) -> pd.DataFrame:
-    """One world's parameter vectors from posterior columns: ``name[world]`` taken as ``name``.
-
-    A joint posterior (:mod:`sim.inference.joint`) has a column per world for each per-cohort
-    parameter; a posterior without such columns is returned as it is.
-    """
-    renamed = {f"{n}[{world_name}]": n for n in PARAMETER_NAMES if f"{n}[{world_name}]" in frame}
-    drop = [c for c in frame.columns if "[" in c and c not in renamed]
-    return frame.drop(columns=drop).rename(columns=renamed) if renamed or drop else frame
-
-
-def load_posterior(path: Path, world: str | None = None) -> pd.DataFrame:
-    """Posterior draws (one row each, a column per parameter) from a Parquet file.
-
-    With ``world``, a joint posterior's columns for that world are read (:func:`cohort_view`).
-    """
-    if not path.exists():
-        raise InputError(
-            "no posterior file: run `sim calibrate` first, or give parameter values",
-            source=str(path),
-        )
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise InputError(f"not a readable Parquet file ({exc})", source=str(path)) from exc
-    if world is not None:
-        frame = cohort_view(frame, world)
-    missing = [n for n in PARAMETER_NAMES if n not in frame.columns]
-    if missing or frame.empty:
-        raise InputError(
-            f"expected a column for each parameter and at least one row; missing {missing}",
-            source=str(path),
-        )
-    if "weight" in frame:
-        weights = frame["weight"].to_numpy(dtype=np.float64)
-        if not (np.isfinite(weights).all() and (weights >= 0).all() and weights.sum() > 0):
-            raise InputError(
-                "column weight: expected finite, non-negative weights with a positive sum",
-                source=str(path),
-            )
-    values = frame[list(PARAMETER_NAMES)].to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all():
-        raise InputError("expected finite parameter values (found NaN or inf)", source=str(path))
-    check_theta(values, source=str(path))  # the file, not the scenario that reads it, is wrong
-    return frame
 
 
 # --------------------------------------------------------------------------- loading
@@ -346,6 +322,21 @@ def load_scenario(ref: str | Path) -> Scenario:
     if spec.from_observed:
         check_forecast(spec, world, str(path), origin)
     return Scenario(spec=spec, world=world, path=path, chain=chain)
+
+
+def world_scenario(folder: str | Path) -> Scenario:
+    """A world folder as a scenario: the world as its files give it, parameters at prior means.
+
+    Where a world folder stands in for a scenario (``sim calibrate --worlds``); the scenario's
+    name is the world's and it has no file (``source`` is None, errors name the world's files).
+    """
+    folder = Path(folder).resolve()
+    world = load_world(folder)
+    spec = ScenarioSpec(
+        name=world.name, description=f"the world in {folder}, as its files give it",
+        world=WorldSpec(name=str(folder)),
+    )  # fmt: skip
+    return Scenario(spec=spec, world=world, path=None, chain=())
 
 
 def _load_chain(path: Path, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:

@@ -13,6 +13,12 @@ fitted to: draws of the posterior fitted to world A, with each per-cohort parame
 drawn from its prior (A says nothing about B's stay premium), simulate B's baseline from its
 start; B's targets are read on those histories with posterior predictive p-values, and its
 retention band is drawn against its observed counts (:func:`leave_one_out`).
+The posterior of each world fitted alone is given explicitly (``sim calibrate --alone
+WORLD=FOLDER``; :func:`joint_checks` takes the files), never derived from the output folder's
+name; a world without one predicts nothing, and the report says so.
+
+``--worlds`` takes shipped world names (their baseline scenarios, :func:`baseline_of`), world
+folders (:func:`~sim.config.scenario.world_scenario`) and scenario files (:func:`parse_worlds`).
 
 Outputs go to ``calibration/joint/`` (:mod:`sim.reports.joint`): the joint posterior and its
 diagnostics, one folder per world with the predictive check of that world's parameter vector
@@ -30,15 +36,21 @@ import numpy as np
 import pandas as pd
 
 from sim.config.params import sample_prior
-from sim.config.scenario import Scenario, fixed_parameters, load_posterior, load_scenario
+from sim.config.scenario import (
+    Scenario,
+    fixed_parameters,
+    load_posterior,
+    load_scenario,
+    world_scenario,
+)
 from sim.engines.simulate import simulate
 from sim.errors import InputError
 from sim.inference.posterior import LikelihoodResult
-from sim.inference.predictive import PredictiveCheck, predictive_check
+from sim.inference.predictive import PredictiveCheck, predictive_check, predictive_statistics
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.kernel.streams import replicate_seeds
 from sim.paths import CALIBRATION_DIR, SCENARIO_DIR
-from sim.results import replicate_summaries, retention_curve
+from sim.results import retention_curve
 
 
 def baseline_of(world_name: str) -> Scenario:
@@ -48,28 +60,30 @@ def baseline_of(world_name: str) -> Scenario:
         scenario = load_scenario(path)
         if scenario.world.name == world_name:
             found.append(scenario)
-        elif Path(world_name).is_dir() and scenario.world.name == Path(world_name).name:
-            found.append(scenario)
     if not found:
         known = sorted({load_scenario(p).world.name for p in SCENARIO_DIR.rglob("baseline.toml")})
         raise InputError(
-            f"no baseline scenario (scenarios/**/baseline.toml) for world {world_name!r}; "
-            f"worlds with one: {', '.join(known)}",
+            f"no world or scenario {world_name!r}: expected a shipped world with a baseline "
+            f"scenario ({', '.join(known)}), a world folder (with world.toml) or a scenario "
+            "file (.toml)",
             key="--worlds",
         )
     return found[0]
 
 
 def parse_worlds(text: str) -> list[Scenario]:
-    """Scenarios from a comma-separated list: world names (their baselines) or scenario files.
+    """Scenarios from a comma-separated list of shipped world names, world folders, scenario files.
 
-    At least two, of different worlds.
+    A shipped world's name stands for its baseline scenario (:func:`baseline_of`), a world
+    folder for its world as its files give it (:func:`~sim.config.scenario.world_scenario`), a
+    ``.toml`` file for that scenario. At least two, of different worlds.
     """
     entries = [n.strip() for n in text.split(",") if n.strip()]
     scenarios = [
-        load_scenario(e) if e.endswith(".toml") or Path(e).is_file() else baseline_of(e)
+        load_scenario(e) if e.endswith(".toml") or Path(e).is_file()
+        else world_scenario(e) if Path(e).is_dir() else baseline_of(e)
         for e in entries
-    ]
+    ]  # fmt: skip
     names = [s.world.name for s in scenarios]
     if len(names) < 2:
         raise InputError(
@@ -92,21 +106,20 @@ def parse_worlds(text: str) -> list[Scenario]:
     return scenarios
 
 
-def leave_one_out(
-    posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple
-) -> dict:
-    """Predict world ``predicted``'s observed history from a posterior fitted to another world.
+def loo_draws(
+    posterior: pd.DataFrame, replicates: int, seed: int, priors: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parameter vectors with which a posterior fitted to one world predicts another.
 
-    Each replicate takes a posterior draw (by weight) for the shared parameters and a prior draw
-    for every per-cohort one, and simulates the predicted world's baseline from its start to its
-    last observed month.
+    Each of the ``replicates`` rows takes a posterior draw (by weight) for the shared
+    parameters and a prior draw for every per-cohort one (the other world says nothing about
+    this world's stay premium). Used by :func:`leave_one_out` and by the comparison with
+    simpler models (:mod:`sim.analysis.baselines`), so both predict from the same draws.
 
     Returns:
-        ``{"stats", "prior_stats", "curve"}``: per-replicate target statistics of the
-        prediction and of the prior predictive, and the prediction's retention curve.
+        ``(theta, prior_draws)``, both float [replicates, P]: the predictive's parameter
+        vectors and the prior draws whose per-cohort columns they took.
     """
-    world = predicted.world
-    compiled = world.compile(world.calendar.observed_until)
     rng = np.random.default_rng([seed, 11])
     weights = posterior["weight"].to_numpy() if "weight" in posterior else np.ones(len(posterior))
     index = rng.choice(len(posterior), size=replicates, p=weights / weights.sum())
@@ -115,20 +128,50 @@ def leave_one_out(
     for k, p in enumerate(priors):
         if p.per_cohort:
             theta[:, k] = prior_draws[:, k]
+    return theta, prior_draws
+
+
+def leave_one_out(
+    posterior: pd.DataFrame, predicted: Scenario, replicates: int, seed: int, priors: tuple,
+    targets: list = (),
+) -> dict:  # fmt: skip
+    """Predict world ``predicted``'s observed history from a posterior fitted to another world.
+
+    Each replicate takes a posterior draw (by weight) for the shared parameters and a prior draw
+    for every per-cohort one, and simulates the predicted world's baseline from its start to its
+    last observed month.
+
+    Returns:
+        ``{"stats", "prior_stats", "curve"}``: per-replicate statistics of the prediction and of
+        the prior predictive (with the months of ``targets``' curves,
+        :func:`~sim.inference.predictive.predictive_statistics`), and the prediction's
+        retention curve.
+    """
+    world = predicted.world
+    compiled = world.compile(world.calendar.observed_until)
+    theta, prior_draws = loo_draws(posterior, replicates, seed, priors)
     seeds = replicate_seeds(seed, replicates)
     traj = simulate(compiled, theta, seeds)
     prior_traj = simulate(compiled, prior_draws, seeds)
     return {
-        "stats": replicate_summaries(traj),
-        "prior_stats": replicate_summaries(prior_traj),
+        "stats": predictive_statistics(traj, targets),
+        "prior_stats": predictive_statistics(prior_traj, targets),
         "curve": retention_curve(traj),
     }
 
 
-def single_posterior(world_name: str, suffix: str = "") -> pd.DataFrame | None:
-    """The world's full-information posterior (calibration/WORLD/likelihood{suffix}/), if any."""
-    path = CALIBRATION_DIR / world_name / f"likelihood{suffix}" / "posterior.parquet"
-    return load_posterior(path) if path.exists() else None
+def default_alone(world_name: str) -> Path:
+    """Where ``sim calibrate --method likelihood`` writes a world's posterior by default."""
+    return CALIBRATION_DIR / world_name / "likelihood" / "posterior.parquet"
+
+
+def single_posteriors(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """Each world's posterior fitted to it alone, read from the given files (world -> file).
+
+    A joint posterior may stand in: its columns for that world are read
+    (:func:`~sim.config.scenario.load_posterior`).
+    """
+    return {name: load_posterior(path, name) for name, path in paths.items()}
 
 
 def check_fixed_agree(scenarios: list[Scenario]) -> None:
@@ -157,11 +200,13 @@ class JointChecks:
     views: dict[str, LikelihoodResult]  # per world: its parameter vector's posterior, targets set
     checks: dict[str, PredictiveCheck]  # per world: the predictive check of that posterior
     loo: list[tuple[Scenario, str, dict]]  # (world predicted, world fitted on, leave_one_out's)
+    alone: dict[str, Path]  # per world with one: the file of its posterior fitted alone
+    alone_draws: dict[str, pd.DataFrame]  # and its draws
 
 
 def joint_checks(
     result: LikelihoodResult, scenarios: list[Scenario], targets: dict, seed: int,
-    replicates: int, suffix: str = "",
+    replicates: int, alone: dict[str, Path] | None = None,
 ) -> JointChecks:  # fmt: skip
     """Each world's predictive check under the joint posterior, and the leave-one-out checks.
 
@@ -171,10 +216,11 @@ def joint_checks(
         targets: per world name, its targets (read by the checks, not fitted).
         seed: seed of the checks.
         replicates: histories simulated per check.
-        suffix: names the single-world posteriors each world is predicted from
-            (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set. A world
-            whose posterior is missing predicts nothing.
+        alone: per world, the file of its posterior fitted alone (under the same prior set),
+            which the other worlds are predicted from; a world without one predicts nothing.
     """
+    alone = dict(alone or {})
+    alone_draws = single_posteriors(alone)
     views, checks = {}, {}
     for s in scenarios:
         view = result.for_cohort(s.world.name)
@@ -186,8 +232,10 @@ def joint_checks(
         for other in scenarios:
             if other is s:
                 continue
-            fitted = single_posterior(other.world.name, suffix)
+            fitted = alone_draws.get(other.world.name)
             if fitted is not None:
-                prediction = leave_one_out(fitted, s, replicates, seed, result.settings.priors)
+                prediction = leave_one_out(
+                    fitted, s, replicates, seed, result.settings.priors, targets[s.world.name]
+                )
                 loo.append((s, other.world.name, prediction))
-    return JointChecks(views, checks, loo)
+    return JointChecks(views, checks, loo, alone, alone_draws)

@@ -181,7 +181,7 @@ class LogPosterior:
         if not np.all(np.isfinite(y)) or np.any(np.abs(y) > 30):
             return -math.inf
         value = self.log_likelihood(self.theta(y))
-        return value + _log_jacobian(y) if np.isfinite(value) else -math.inf
+        return value + log_jacobian(y) if np.isfinite(value) else -math.inf
 
 
 def _columns(cohorts: list[Cohort], priors: tuple, per_cohort: set, overrides: dict):
@@ -231,6 +231,8 @@ class LikelihoodResult:
     integration_points: dict = field(default_factory=dict)
     #: the re-weighting's growth: (fit points, standard deviation) at each size tried
     integration_trail: tuple = ()
+    sampler: str = "ensemble"  # or "laplace" (sim.inference.laplace)
+    khat: float = math.nan  # the Laplace sampler's Pareto k-hat
 
     def to_df(self) -> pd.DataFrame:
         """The posterior: one row per draw, a column per parameter, and its weight."""
@@ -319,7 +321,7 @@ def sample_posterior(
     draws = thetas.reshape(-1, thetas.shape[-1])
     months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
     cheap = chains.log_prob[settings.burn :: settings.thin].reshape(-1)
-    cheap = cheap - np.array([_log_jacobian(y) for y in ys.reshape(-1, dims)])
+    cheap = cheap - np.array([log_jacobian(y) for y in ys.reshape(-1, dims)])
     best = int(np.argmax(cheap))
     best_panels = [
         at_months(c.world, c.panel, m) for c, m in zip(cohorts, months[best], strict=True)
@@ -423,7 +425,7 @@ class _AugmentedWalker:
             for c, state in enumerate(self.states)
         ]
         total = sum(self.pending)
-        return total + _log_jacobian(y) if np.isfinite(total) else -math.inf
+        return total + log_jacobian(y) if np.isfinite(total) else -math.inf
 
     def accept(self) -> None:
         for state, value in zip(self.states, self.pending, strict=True):
@@ -441,7 +443,7 @@ class _AugmentedWalker:
             self.target.evaluations += tried
             made, accepted = made + tried, accepted + took
         total = sum(state.log_l for state in self.states)
-        return (total + _log_jacobian(y) if np.isfinite(total) else -math.inf), made, accepted
+        return (total + log_jacobian(y) if np.isfinite(total) else -math.inf), made, accepted
 
     def record(self) -> list[np.ndarray]:
         return [state.months.copy() for state in self.states]
@@ -514,5 +516,6 @@ class _Counter:
         return self.target(y)
 
 
-def _log_jacobian(y: np.ndarray) -> float:
+def log_jacobian(y: np.ndarray) -> float:
+    """The log density of the prior mapped to the unbounded space: the logistic density of y."""
     return float(np.sum(-np.abs(y) - 2.0 * np.log1p(np.exp(-np.abs(y)))))

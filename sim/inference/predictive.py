@@ -3,8 +3,9 @@
 A calibration is judged by the predictive distribution it implies, not by one lucky run:
 histories are simulated from the world's start, each with a parameter vector drawn from the
 weighted posterior and its own chance, and every declared statistic is read off them, beside
-the prior predictive. Each summary target gets its posterior predictive p-values (Gelman, Meng &
-Stern 1996): the share of replicated histories at or below, and at or above, the observed value.
+the prior predictive. Every declared statistic and every month of a ``[[curve]]`` target gets its
+posterior predictive p-values (Gelman, Meng & Stern 1996): the share of replicated histories at
+or below, and at or above, the observed value (:func:`predictive_p_values`).
 The yardstick (:mod:`sim.inference.reference`) is the exact predictive of the simplest model
 that could explain the anchor counts, so that a misfit can be told from the limit of what one
 history can say. The report writer is :mod:`sim.reports.calibration`.
@@ -19,10 +20,10 @@ import pandas as pd
 
 from sim.config.params import sample_prior
 from sim.engines.simulate import simulate
-from sim.inference.abc.targets import Target, anchor_target
+from sim.inference.abc.targets import CurveTarget, Target, anchor_target
 from sim.inference.reference import PRIORS, staged_predictive
 from sim.kernel.streams import replicate_seeds
-from sim.results import replicate_summaries, retention_curve
+from sim.results import observed_readings, replicate_summaries, retention_curve, summary_functions
 from sim.world import World, find_statistic
 
 
@@ -38,7 +39,7 @@ def posterior_predictive(
 class PredictiveCheck:
     """A posterior's predictive check, ready for the report (:func:`predictive_check`)."""
 
-    stats: pd.DataFrame  # per posterior-predictive replicate: every declared statistic
+    stats: pd.DataFrame  # per posterior-predictive replicate: every statistic and curve month
     prior_stats: pd.DataFrame  # the same for 2,000 prior-predictive replicates
     curve: pd.DataFrame  # the posterior-predictive retention curve
     yardsticks: dict  # prior name -> StagedPredictive (empty without the counts it needs)
@@ -64,38 +65,120 @@ def predictive_check(result, scenario, seed: int, replicates: int = 20_000) -> P
     prior_pred = simulate(scenario.compile(), prior_theta, replicate_seeds(seed, 2000))
     world = scenario.world
     return PredictiveCheck(
-        stats=replicate_summaries(ppc),
-        prior_stats=replicate_summaries(prior_pred),
+        stats=predictive_statistics(ppc, result.targets),
+        prior_stats=predictive_statistics(prior_pred, result.targets),
         curve=retention_curve(ppc),
         yardsticks=yardsticks(result.targets, world),
         anchor=anchor_target(result.targets, world),
     )
 
 
+def curve_column(month: str) -> str:
+    """The column of the count at the focal lab in ``month`` (``remaining@YYYY-MM``)."""
+    return f"remaining@{month}"
+
+
+def curve_months(targets: list) -> list[str]:
+    """The months of the ``[[curve]]`` targets, each once, in the order the targets give them."""
+    months: list[str] = []
+    for t in targets or ():
+        if isinstance(t, CurveTarget):
+            months += [m for m in t.months if m not in months]
+    return months
+
+
+def predictive_statistics(traj, targets: list) -> pd.DataFrame:
+    """Per replicate: every summary of the world, and the focal count at each curve month.
+
+    The summaries are :func:`~sim.results.replicate_summaries`'; each month of a ``[[curve]]``
+    target adds a column :func:`curve_column`.
+    """
+    stats = replicate_summaries(traj)
+    at_focal = traj.at_focal()
+    for month in curve_months(targets):
+        stats[curve_column(month)] = at_focal[:, traj.world.calendar.index(month)]
+    return stats
+
+
 @dataclass(frozen=True)
 class PredictivePValue:
-    """One summary target's posterior predictive p-values."""
+    """One statistic's posterior predictive p-values, against what was observed.
+
+    The observed value may be known only to an interval ``low .. high`` (a move dated to an
+    interval of months): ``at_most`` is then P(replicate <= high) and ``at_least``
+    P(replicate >= low), each the larger of the values over the interval, so that a misfit is
+    not claimed where some reading of the data fits.
+    """
 
     summary: str
-    observed: int
-    at_most: float  # P(replicate <= observed)
-    at_least: float  # P(replicate >= observed)
+    low: int
+    high: int
+    at_most: float  # P(replicate <= high)
+    at_least: float  # P(replicate >= low)
+    source: str  # "target", "observed.csv" or "curve band"
+
+    @property
+    def observed(self) -> str:
+        """The observed value, or the interval it is known to (``"4 .. 6"``)."""
+        return str(self.low) if self.low == self.high else f"{self.low} .. {self.high}"
 
 
-def predictive_p_values(targets: list, stats: pd.DataFrame) -> list[PredictivePValue]:
-    """Posterior predictive p-values (Gelman, Meng & Stern 1996) of each summary target.
+def predictive_p_values(targets: list, stats: pd.DataFrame, world: World) -> list[PredictivePValue]:
+    """Posterior predictive p-values (Gelman, Meng & Stern 1996) of every statistic and curve month.
+
+    One row per declared statistic of the world read within its observed history (and found in
+    ``stats``), then one per month of a ``[[curve]]`` target. A statistic that a ``[[target]]``
+    names is read against the target's observed value (as the calibration is); any other against
+    the world's observed history (``observed.csv``), whose earliest and latest readings of the
+    moves' intervals (:func:`~sim.results.observed_readings`) bound it. A curve month is read
+    against the band those readings allow at the focal lab
+    (:meth:`~sim.world.observed.Observed.focal_bounds`, without the target's tolerance). A
+    summary target that names a built-in summary (not a declared statistic) keeps its row.
 
     Args:
-        targets: the calibration targets; curve targets have none.
-        stats: per replicate, the statistics of the replicated histories.
+        targets: the calibration targets.
+        stats: per replicate, the statistics of the replicated histories
+            (:func:`predictive_statistics` adds the curve months).
+        world: the world whose statistics and observed history are read.
     """
+    by_name = {t.summary: t for t in targets or () if isinstance(t, Target)}
+    if world.observed is not None:
+        functions = summary_functions(world)
+        history = observed_readings(world)
     out = []
-    for t in targets:
-        if isinstance(t, Target):
-            x = stats[t.summary].to_numpy()
-            out.append(PredictivePValue(t.summary, t.observed, (x <= t.observed).mean(),
-                                        (x >= t.observed).mean()))  # fmt: skip
+
+    def row(name, low, high, source):
+        x = stats[name].to_numpy()
+        out.append(PredictivePValue(name, int(low), int(high), float((x <= high).mean()),
+                                    float((x >= low).mean()), source))  # fmt: skip
+
+    declared = [s.name for s in world.statistics]
+    for name in [*declared, *(n for n in by_name if n not in declared)]:
+        if name not in stats:
+            continue
+        if name in by_name:
+            row(name, by_name[name].observed, by_name[name].observed, "target")
+            continue
+        stat = find_statistic(world, name)
+        if world.observed is None or stat is None or not _observed(world, stat.month):
+            continue
+        readings = np.asarray(functions[name](history))
+        row(name, readings.min(), readings.max(), "observed.csv")
+    months = [m for m in curve_months(targets) if curve_column(m) in stats]
+    if months and world.observed is not None:
+        low, high = world.observed.focal_bounds(world)
+        for month in months:
+            t = world.calendar.index(month)
+            row(curve_column(month), low[t], high[t], "curve band")
     return out
+
+
+def _observed(world: World, month: str) -> bool:
+    try:
+        world.calendar.observed_index(month)
+    except ValueError:
+        return False
+    return True
 
 
 def yardsticks(targets: list, world: World) -> dict:

@@ -186,7 +186,7 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, o
         "",
         "![posterior predictive](ppc.png)",
         "",
-        *p_value_lines(result.targets, stats),
+        *p_value_lines(result.targets, stats, world),
         *_yardstick(result.targets, stats, world, refs),
         "## Pairs",
         "",
@@ -217,7 +217,55 @@ def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]
     ]
 
 
+def _laplace_method(result, world: World) -> list[str]:
+    from sim.inference.laplace import MAX_KHAT
+
+    calendar, s, d = world.calendar, result.settings, result.diagnostics
+    trusted = result.khat <= MAX_KHAT
+    return [
+        "## Method",
+        f"The likelihood of the whole observed history {calendar.start} .. "
+        f"{calendar.observed_until}, each researcher's own uncertain months summed over their "
+        "intervals and colleagues read at the middle of theirs (the interval-summed likelihood, "
+        "`sim.likelihood`). Sampled for big panels (`--sampler laplace`, `sim.inference.laplace`):"
+        " the normal approximation at the posterior mode on the prior-quantile logit scale "
+        "(Hessian by central differences), then importance sampling from a multivariate t "
+        f"({s.df:g} degrees of freedom, scale {s.inflate:g} x the covariance) to the exact "
+        f"posterior of that likelihood, the weights Pareto-smoothed; {s.quadrature} x "
+        f"{s.fit_points} integration points.",
+        "",
+        "## Sampler",
+        f"- {s.draws:,} proposals; likelihood evaluations {result.evaluations:,} (the wall time "
+        "is in manifest.json)",
+        f"- Pareto k-hat {result.khat:.2f}: "
+        + (
+            "the weights can be trusted (at most 0.7)"
+            if trusted
+            else f"**above {MAX_KHAT}: the normal approximation is too far from the posterior "
+            "for its "
+            "importance weights to be trusted; use the ensemble sampler**"
+        ),  # fmt: skip
+        f"- importance-sampling effective sample size {result.ess():.0f} of "
+        f"{len(result.theta):,} (largest weight {result.weights.max():.4f})",
+        "",
+        "| parameter | at the mode | posterior mean | posterior sd | approximation's sd "
+        "(logit scale) |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r.parameter} | {r.mode:.3f} | {r.posterior_mean:.3f} | {r.posterior_sd:.3f} | "
+            f"{r.sd_unbounded_laplace:.3f} |"
+            for r in d.itertuples()
+        ],
+        "",
+        "The targets below are not fitted here; the predictive check reads them as ABC does.",
+        "",
+        *_target_lines(result),
+    ]
+
+
 def _likelihood_method(result, world: World) -> list[str]:
+    if getattr(result, "sampler", "ensemble") == "laplace":
+        return _laplace_method(result, world)
     calendar = world.calendar
     s = result.settings
     d = result.diagnostics
@@ -371,23 +419,32 @@ def _predictive_lines(targets, stats, prior_stats, world: World) -> list[str]:
     return lines
 
 
-def p_value_lines(targets: list, stats: pd.DataFrame) -> list[str]:
-    """The table of posterior predictive p-values of each summary target, with its legend.
+def p_value_lines(targets: list, stats: pd.DataFrame, world: World) -> list[str]:
+    """The table of posterior predictive p-values, one row per statistic and curve month.
 
     Args:
         targets: the calibration targets (:func:`sim.inference.predictive.predictive_p_values`).
         stats: per replicate, the statistics of the replicated histories.
+        world: the world, whose declared statistics and observed history are read.
     """
     lines = [
         "Posterior predictive p-values: the share of replicated histories at or below, and at or "
         "above, the observed value. A value near 0 on either side is a misfit; the two add up "
-        "to more than 1 because a discrete summary often equals the observed value.",
+        "to more than 1 because a discrete summary often equals the observed value. Every "
+        "declared statistic has a row (read against its target where one names it, else "
+        f"against observed.csv), and so has every month of a curve target (the count at "
+        f"{world.focal_lab}, against the band the observed intervals allow). Where the "
+        "observation is an interval low .. high, the first share is of replicates <= high and "
+        "the second of replicates >= low.",
         "",
-        "| summary | observed | P(replicate <= observed) | P(replicate >= observed) |",
-        "|---|---|---|---|",
+        "| statistic | observed | read against | P(replicate <= observed) "
+        "| P(replicate >= observed) |",
+        "|---|---|---|---|---|",
     ]
-    for p in predictive_p_values(targets, stats):
-        lines.append(f"| {p.summary} | {p.observed} | {p.at_most:.3f} | {p.at_least:.3f} |")
+    for p in predictive_p_values(targets, stats, world):
+        lines.append(
+            f"| {p.summary} | {p.observed} | {p.source} | {p.at_most:.3f} | {p.at_least:.3f} |"
+        )
     return [*lines, ""]
 
 

@@ -4,7 +4,8 @@ The joint posterior and its chain diagnostics; one folder per world with the sin
 report of that world's parameter vector (:func:`sim.reports.calibration.write_calibration`);
 the leave-one-cohort-out figures; and ``report.md``: the contraction per parameter side by side
 (each world alone, joint), the predictive p-values of every world and the leave-one-cohort-out
-checks (:mod:`sim.inference.joint` computes them).
+checks (:mod:`sim.inference.joint` computes them). The posteriors "alone" are those the checks
+were given (``sim calibrate --alone``); the report names their files.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import numpy as np
 from sim.config.scenario import Scenario, cohort_view
 from sim.inference.abc.targets import anchor_target, load_targets
 from sim.inference.diagnostics import contraction
-from sim.inference.joint import JointChecks, single_posterior
+from sim.inference.joint import JointChecks
 from sim.kernel.behavior import PARAMETER_NAMES
+from sim.paths import PROJECT_ROOT
 from sim.reports.calibration import integration_lines, p_value_lines, write_calibration
 from sim.reports.plot import ppc_figure
 from sim.results import provenance, save_figure, write_frame, write_json, write_text
 
 
 def write_joint(
-    result, checks: JointChecks, scenarios: list[Scenario], targets: dict, out: Path,
-    suffix: str = "",
-) -> list[Path]:  # fmt: skip
+    result, checks: JointChecks, scenarios: list[Scenario], targets: dict, out: Path
+) -> list[Path]:
     """Write the joint posterior, each world's predictive check and the joint report.
 
     Args:
@@ -35,8 +36,9 @@ def write_joint(
         scenarios: the worlds' baseline scenarios.
         targets: per world name, its targets.
         out: the output folder.
-        suffix: names the single-world posteriors compared with
-            (``calibration/WORLD/likelihood{suffix}/``): those of the same prior set.
+
+    The single-world posteriors compared with are the checks' (``checks.alone``); the report
+    names their files, and says which world had none.
     """
     out.mkdir(parents=True, exist_ok=True)
     written = [
@@ -50,10 +52,11 @@ def write_joint(
     stats = {name: check.stats for name, check in checks.checks.items()}
     written.append(write_text(
         out / "report.md",
-        _joint_report(result, scenarios, targets, stats, checks.loo, provenance(), suffix),
+        _joint_report(result, scenarios, targets, stats, checks, provenance()),
     ))  # fmt: skip
     manifest = {
         "command": "sim calibrate --method likelihood --worlds", "worlds": list(checks.views),
+        "alone": {name: _shown(path) for name, path in checks.alone.items()},
         **provenance(), "timing": {"seconds": round(result.seconds, 3)},
     }  # fmt: skip
     written.append(write_json(out / "manifest.json", manifest))
@@ -73,11 +76,12 @@ def _loo_figures(loo, out: Path) -> list[Path]:
     return written
 
 
-def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
+def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) -> str:
     d = result.diagnostics
     s = result.settings
     names = [sc.world.name for sc in scenarios]
-    contraction = _contraction_columns(result, scenarios, suffix)
+    contraction = _contraction_columns(result, scenarios, checks.alone_draws)
+    loo = checks.loo
     lines = [
         f"# Joint calibration: {', '.join(sc.world.title for sc in scenarios)}",
         "",
@@ -106,10 +110,10 @@ def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
         "",
         "## Contraction per parameter: what each world teaches, and what the pair teaches",
         "1 - posterior variance / prior variance, all against the same prior. A world alone "
-        f"is its full-information posterior (`calibration/WORLD/likelihood{suffix}/`, the same "
-        "prior set); a per-world "
-        "parameter of the joint posterior is read for its world.",
+        "is its full-information posterior under the same prior set; a per-world parameter of "
+        "the joint posterior is read for its world.",
         "",
+        *_alone_lines(scenarios, checks.alone),
         "| parameter | " + " | ".join(contraction) + " |",
         "|---|" + "---|" * len(contraction),
         *[
@@ -127,35 +131,65 @@ def _joint_report(result, scenarios, targets, stats, loo, prov, suffix) -> str:
             f"### {sc.world.title}",
             f"Full report: [{w}/report.md]({w}/report.md).",
             "",
-            *p_value_lines(targets[w], stats[w]),
+            *p_value_lines(targets[w], stats[w], sc.world),
         ]
     lines += [
         "## Leave one cohort out",
-        "Each world predicted from the posterior fitted to the other alone (its per-cohort "
-        "parameters from the prior): the predictive p-values of its targets and its retention "
-        "band against its observed counts.",
+        "Each world predicted from the posterior fitted to each other world alone (its "
+        "per-cohort parameters from the prior): the predictive p-values of its targets and its "
+        "retention band against its observed counts.",
         "",
     ]
-    if not loo:
-        lines += ["Not computed: the single-world posteriors (`sim calibrate --method "
-                  "likelihood` per world) were not found.", ""]  # fmt: skip
+    done = {(sc.world.name, fitted_on) for sc, fitted_on, _ in loo}
+    missing = [
+        (sc.world.name, other.world.name) for sc in scenarios for other in scenarios
+        if other is not sc and (sc.world.name, other.world.name) not in done
+    ]  # fmt: skip
+    if missing:
+        absent = sorted({fitted_on for _, fitted_on in missing})
+        lines += [
+            "Not computed for "
+            + "; ".join(f"{w} from {fitted_on}" for w, fitted_on in missing)
+            + f": no posterior of {', '.join(absent)} fitted alone was given "
+            "(`--alone WORLD=FOLDER`).",
+            "",
+        ]
     for scenario, fitted_on, res in loo:
         w = scenario.world.name
         lines += [
             f"### {scenario.world.title}, from the posterior of {fitted_on}",
             "",
-            *p_value_lines(targets[w], res["stats"]),
+            *p_value_lines(targets[w], res["stats"], scenario.world),
             f"![{w} from {fitted_on}](loo-{w}-from-{fitted_on}.png)",
             "",
         ]
     return "\n".join(lines)
 
 
-def _contraction_columns(result, scenarios, suffix: str) -> dict[str, np.ndarray]:
+def _alone_lines(scenarios, alone: dict[str, Path]) -> list[str]:
+    """Where each world's posterior fitted alone was read from, or that none was given."""
+    lines = []
+    for sc in scenarios:
+        name = sc.world.name
+        path = alone.get(name)
+        where = f"`{_shown(path)}`" if path else "none given (`--alone WORLD=FOLDER`)"
+        lines.append(f"- {name} alone: {where}")
+    return [*lines, ""]
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the project where it lies inside it (reports are committed)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _contraction_columns(result, scenarios, alone: dict) -> dict[str, np.ndarray]:
     priors = result.settings.priors
     out = {}
     for sc in scenarios:
-        frame = single_posterior(sc.world.name, suffix)
+        frame = alone.get(sc.world.name)
         out[f"{sc.world.name} alone"] = (
             contraction(frame, priors) if frame is not None
             else np.full(len(PARAMETER_NAMES), np.nan)

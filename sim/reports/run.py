@@ -96,6 +96,10 @@ def write_run_files(scenario, run, out: Path, seed: int, engine: str, trajectori
             else "not written (--no-trajectories); the scenario and seed determine them"
         ),
         "destinations_month": summary.checkpoint,
+        # per-cohort parameters without a column for this world (params.per_cohort)
+        "drawn_from_prior": (
+            list(scenario.posterior().from_prior) if scenario.params_from == "posterior" else []
+        ),
         **provenance(),
         "files": [p.name for p in written],
     }

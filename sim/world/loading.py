@@ -26,17 +26,23 @@ from sim.world.timeline import Calendar
 
 
 def load_world(where: str | Path) -> World:
-    """Load a world: a packaged world by name (``"llama"``) or a folder of its files."""
+    """Load a world: a packaged world by name (``"llama"``) or a folder of its files.
+
+    The world's name is its identity in a joint posterior (``name_declared``) where world.toml
+    declares it or the world is a packaged one loaded by name; a folder's default name (the
+    folder's) only labels its outputs.
+    """
     folder = Path(where)
-    if not folder.is_dir():
-        packaged = resources.files("sim") / "data" / str(where)
-        if not packaged.is_dir():
+    packaged = not folder.is_dir()
+    if packaged:
+        shipped = resources.files("sim") / "data" / str(where)
+        if not shipped.is_dir():
             raise InputError(
                 f"no world {str(where)!r}: expected a packaged world name "
                 f"({', '.join(packaged_worlds())}) or a folder with world.toml, cohort.csv, "
                 "labs.csv, attributes.csv and events.csv"
             )
-        folder = Path(str(packaged))
+        folder = Path(str(shipped))
     declared = read_world_toml(folder / "world.toml")
     calendar = declared["calendar"]
     cohort = _read(folder, "cohort.csv")
@@ -85,6 +91,8 @@ def load_world(where: str | Path) -> World:
         title=declared["title"],
         description=declared["description"],
         folder=str(folder),
+        # a shipped world's name is the library's (k0[llama]); a folder's only if world.toml says
+        name_declared=declared["name_declared"] or packaged,
     )
     world = world.replace(statistics=check_statistics(declared["statistics"], world))
     if (folder / "observed.csv").exists():
@@ -141,6 +149,7 @@ def read_world_toml(path: Path) -> dict:
     return {
         "calendar": calendar,
         "name": raw.get("name", path.parent.name),
+        "name_declared": "name" in raw,
         "title": raw.get("title", path.parent.name),
         "description": raw.get("description", ""),
         "focal_lab": raw.get("focal_lab", ""),

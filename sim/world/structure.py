@@ -3,10 +3,11 @@
 A world is a folder that declares itself (the shipped ones are ``sim/data/llama/`` and
 ``sim/data/openai-founders/``; every row carries its source and certainty):
 
-* ``world.toml``: name (default: the folder's), title, calendar (``start``, ``observed_until``,
-  default ``horizon``), the ``focal_lab`` whose retention is studied, and the declared
-  ``[[statistic]]`` tables
-  (:mod:`sim.world.statistics`) that summaries, comparisons and calibration targets read;
+* ``world.toml``: name (default: the folder's; only a declared name is the world's identity in
+  a joint posterior's per-cohort columns, ``k0[NAME]``), title, calendar (``start``,
+  ``observed_until``, default ``horizon``), the ``focal_lab`` whose retention is studied, and
+  the declared ``[[statistic]]`` tables (:mod:`sim.world.statistics`) that summaries,
+  comparisons and calibration targets read;
 * ``cohort.csv``: name, city (blank: unknown), start_lab, tenure_years (years at the start lab at
   month 0; blank: unknown);
 * ``labs.csv``: name, cities (``;``-separated, ``*`` = everywhere), founded (``YYYY-MM``, blank:
@@ -96,6 +97,9 @@ class World:
     statistics: tuple = ()  # sim.statistics.Statistic, declared in world.toml
     observed: object = field(default=None, repr=False)  # sim.observed.Observed or None
     folder: str | None = None  # the world's folder, where it was loaded from one
+    #: whether ``name`` was declared (world.toml's ``name``) rather than taken from the folder:
+    #: only a declared name picks a joint posterior's per-cohort columns (sim.config.posterior_file)
+    name_declared: bool = True
 
     def __post_init__(self):
         if not isinstance(self.calendar, Calendar):

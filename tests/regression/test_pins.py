@@ -42,3 +42,19 @@ def test_baseline_with_the_committed_posterior_is_pinned():
     counts = [20, 53, 79, 74, 97, 73, 52, 22, 22, 7, 1, 0, 0, 0, 0]  # fmt: skip
     assert np.bincount(remaining(traj, "2025-05"), minlength=15).tolist() == counts
     assert int(at_lab(traj, "Mistral", "2025-05").sum()) == 2134
+
+
+def test_the_baseline_comparison_is_pinned():
+    # sim baselines at 300 replicates, seed 3: the log density of each held-out cohort's first
+    # exits under each model (constant hazard, Kaplan-Meier, competing risks, agent-based model;
+    # llama, then openai-founders). The survival fits are deterministic; the model's moves with
+    # the kernel, the random streams, the data files or the committed single-world posteriors.
+    from sim.analysis.baselines import compare_baselines, load_cohorts
+    from sim.paths import CALIBRATION_DIR
+
+    worlds = load_cohorts(["llama", "openai-founders"])
+    scores = compare_baselines(worlds, CALIBRATION_DIR, 300, 3).scores
+    both = scores[(scores.score == "log density") & (scores["item"] == "both")].value
+    expected = [-56.630418, -53.501735, -57.651486, -31.028365,
+                -71.547784, -68.41794, -73.753967, -44.916504]  # fmt: skip
+    assert np.round(both.to_numpy(), 6).tolist() == expected
