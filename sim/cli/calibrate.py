@@ -28,7 +28,7 @@ def register(sub) -> None:
         "Calibrates the behavioural parameters of a scenario's world to its observed history\n"
         "(the world's observed.csv). --method abc (default): rejection ABC refined by ABC-SMC\n"
         "on the targets of the world's targets.toml. --method likelihood: the posterior given\n"
-        "the likelihood of everyone's lab in every observed month, sampled with emcee\n"
+        "the likelihood of everyone's lab in every observed month, the uncertain months sampled\n"
         "(sim.posterior). Writes posterior.parquet, generations.csv (abc) or diagnostics.csv\n"
         "(likelihood: R-hat, ESS, autocorrelation), identifiability.csv, report.md (method,\n"
         "sampler, prior vs posterior, contraction beside the other method's, predictive checks\n"
@@ -44,7 +44,7 @@ def register(sub) -> None:
     cmd.add_argument(
         "--method", choices=("abc", "likelihood"), default="abc",
         help="abc: ABC-SMC on the targets' counts; likelihood: the full-information posterior "
-             "of the whole observed panel, sampled with emcee (default %(default)s)",
+             "of the whole observed panel (see --sampler) (default %(default)s)",
     )  # fmt: skip
     cmd.add_argument(
         "--out",
@@ -95,7 +95,8 @@ def register(sub) -> None:
     )  # fmt: skip
     cmd.add_argument(
         "--walkers", type=int, default=32,
-        help="likelihood: emcee walkers, at least twice the parameters (default %(default)s)",
+        help="likelihood: the ensemble's walkers, at least twice the parameters (default "
+             "%(default)s)",
     )  # fmt: skip
     cmd.add_argument(
         "--steps", type=int, default=2000,
