@@ -417,7 +417,7 @@ def test_switching_worlds(page):
 
 
 def test_bad_input_shows_a_message_not_a_stack_trace(page, tmp_path):
-    field = page.tab.get_by_label("Replicates")
+    field = page.tab.get_by_role("textbox", name="Replicates", exact=True)
     field.fill("0")
     field.press("Enter")
     page.tab.wait_for_selector(".sim-error", timeout=15000)
@@ -427,7 +427,9 @@ def test_bad_input_shows_a_message_not_a_stack_trace(page, tmp_path):
     page.screenshot("app-bad-lever")
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "baseline"\ndescription = "x"\nreplicats = 5\n')
-    entry = page.tab.get_by_label("or open a scenario file (path, Enter)")
+    entry = page.tab.get_by_role(
+        "textbox", name="or open a scenario file (path, Enter)", exact=True
+    )
     entry.fill(str(bad))
     entry.press("Enter")
     page.tab.wait_for_function(
