@@ -70,6 +70,19 @@ def _one_line(message, category, filename, lineno, line=None) -> str:
     return f"sim: warning: {message}\n"
 
 
+def _unraisable(unraisable, default=sys.unraisablehook) -> None:
+    """End the command on a Ctrl-C that Python cannot raise (one line, status 130).
+
+    A Ctrl-C landing in a clean-up (an import lock's callback, a destructor) would print
+    'Exception ignored ... KeyboardInterrupt' and be lost. Anything else is reported as usual.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        print("sim: interrupted; finished files are kept.", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(130)
+    default(unraisable)
+
+
 def _interrupt(signum, frame) -> None:
     """SIGTERM handler: unwind as Ctrl-C does, so staging folders are removed on the way."""
     raise KeyboardInterrupt
@@ -84,6 +97,7 @@ def console() -> None:
     by SIGINT at exit even though the interrupt was handled, and the status 130 would be lost.
     """
     signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up as Ctrl-C does
+    sys.unraisablehook = _unraisable
     warnings.formatwarning = _one_line  # a warning reads as the errors do, without a code line
     status = main()
     if status == 130:

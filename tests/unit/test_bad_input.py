@@ -427,3 +427,26 @@ def test_a_move_to_a_lab_founded_inside_its_interval_is_one_row_read_from_the_fo
     (move,) = world.observed.moves_of(world.researchers.index("Ada"))
     assert (move.earliest, move.latest) == (world.calendar.index("2010-03"),
                                              world.calendar.index("2010-05"))  # fmt: skip
+
+
+def test_ctrl_c_inside_a_clean_up_ends_the_command_with_one_line_and_status_130():
+    """Ctrl-C 0.2 s in once printed 'Exception ignored in: <function _get_module_lock...>' and a
+    traceback from an import's clean-up on a loaded machine (the interrupt was then lost)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sim.cli\n"
+        "sys.unraisablehook = sim.cli._unraisable\n"
+        "class Cleanup:\n"
+        "    def __del__(self):\n"
+        "        raise KeyboardInterrupt\n"
+        "c = Cleanup()\n"
+        "del c\n"
+        "print('not reached')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 130 and done.stdout == "", (done.returncode, done.stdout)
+    assert done.stderr == "sim: interrupted; finished files are kept.\n", done.stderr
