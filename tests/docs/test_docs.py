@@ -74,22 +74,27 @@ def site(tmp_path_factory) -> Path:
 
 @needs_mkdocs
 def test_the_site_builds_strictly_with_every_page(site):
-    for page in ("index.html", "getting-started/index.html", "tutorial/index.html",
-                 "ODD/index.html", "gallery/index.html", "reference/cli/index.html",
-                 "how-to/scenario/index.html", "how-to/cohort/index.html",
-                 "how-to/calibrate/index.html", "how-to/sweep/index.html",
-                 "how-to/dask/index.html", "how-to/explain/index.html",
-                 "how-to/app/index.html"):  # fmt: skip
+    # use_directory_urls is off: every page is a file, so the site works opened from disk
+    for page in ("index.html", "getting-started.html", "tutorial.html",
+                 "ODD.html", "gallery/index.html", "reference/cli.html",
+                 "how-to/scenario.html", "how-to/cohort.html",
+                 "how-to/calibrate.html", "how-to/sweep.html",
+                 "how-to/dask.html", "how-to/explain.html",
+                 "how-to/app.html"):  # fmt: skip
         assert (site / page).is_file(), page
+    # and every relative link of the home page names a file that exists
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for link in re.findall(r'href="([^"#:]+\.html)', home):
+        assert (site / link).is_file(), link
     api = site / "reference" / "api"
     for module in ("sim", "kernel", "world", "config", "results", "likelihood", "engines",
                    "inference", "analysis", "reports"):  # fmt: skip
-        html = (api / module / "index.html").read_text(encoding="utf-8")
+        html = (api / f"{module}.html").read_text(encoding="utf-8")
         assert 'class="doc doc-' in html, f"no API documentation rendered for {module}"
     # Sphinx roles in docstrings became links or code, never literal ":func:" text
-    assert ":func:" not in (api / "world" / "index.html").read_text(encoding="utf-8")
+    assert ":func:" not in (api / "world.html").read_text(encoding="utf-8")
     # the ODD's equations are MathML made at build time, and no page loads a script from elsewhere
-    assert re.search(r'<math [^>]*display="block"', (site / "ODD" / "index.html").read_text())
+    assert re.search(r'<math [^>]*display="block"', (site / "ODD.html").read_text())
     for page in site.rglob("*.html"):
         assert not re.search(r'<script[^>]+src="(https?:)?//', page.read_text(encoding="utf-8")), (
             page
@@ -102,7 +107,7 @@ def test_the_site_builds_strictly_with_every_page(site):
 
 @needs_mkdocs
 def test_the_cli_page_lists_every_subcommand_with_its_help(site):
-    html = (site / "reference" / "cli" / "index.html").read_text(encoding="utf-8")
+    html = (site / "reference" / "cli.html").read_text(encoding="utf-8")
     names = subcommands()
     assert {"run", "compare", "calibrate", "sweep", "sensitivity"} <= set(names)
     for name in names:
