@@ -60,7 +60,8 @@ def _posterior_file(path: str, rev: str | None, folder: Path) -> Path:
     return target
 
 
-def _row(label, world_name, scenario_name, posterior: Path, replicates: int) -> dict:
+def fit_row(label, world_name, scenario_name, posterior: Path, replicates: int) -> dict:
+    """One posterior's row of the table (the module docstring names the columns)."""
     scenario = sim.load_scenario(scenario_name)
     spec = scenario.spec.model_copy(
         update={"posterior_file": str(posterior), "horizon": scenario.world.calendar.observed_until}
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         rows = [
-            _row(label, world, scenario, _posterior_file(path, args.rev, Path(folder)),
+            fit_row(label, world, scenario, _posterior_file(path, args.rev, Path(folder)),
                  args.replicates)
             for label, world, scenario, path in POSTERIORS
         ]  # fmt: skip

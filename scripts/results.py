@@ -102,9 +102,9 @@ def likelihood_runs() -> str:
 def fit() -> str:
     """How each posterior fits the early exodus, the bunching and the destination spread."""
     from scripts.fit_table import POSTERIORS as FITTED
-    from scripts.fit_table import _row
+    from scripts.fit_table import fit_row
 
-    rows = [_row(label, world, scenario, ROOT / path, 4000) for label, world, scenario, path in
+    rows = [fit_row(label, world, scenario, ROOT / path, 4000) for label, world, scenario, path in
             FITTED]  # fmt: skip
     lines = [
         "| posterior | world | b_peer (mean) | P(>= 8 gone by 2023-09) | most exits in 6 months: "

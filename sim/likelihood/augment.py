@@ -96,7 +96,7 @@ class LatentMonths:
         if rng.random() < 0.5:
             return int(allowed[rng.integers(allowed.size)])
         step = month + (1 if rng.random() < 0.5 else -1)
-        return step if allowed[0] <= step <= allowed[-1] and step in allowed else month
+        return step if step in allowed else month
 
 
 @dataclass

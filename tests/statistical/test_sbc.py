@@ -13,8 +13,9 @@ conservative).
   bins. Twice: complete panels with one fit point, and panels whose moves are known to
   three-month intervals with the fits integrated (sigma_match 0.6, 16 and 64 fit points), so the
   months are sampled (data augmentation) and the tilted quasi-Monte Carlo is exercised.
-- **Default tier**: the second configuration made small (k0 alone, 4 panels of a 4-researcher world over 12 months, 30 repetitions, ranks among 9 draws in 5 bins), about
-  half a minute.
+- **Default tier**: the second configuration made small (k0 alone, 4 panels of a 4-researcher
+  world over 12 months, 30 repetitions, ranks among 9 draws in 5 bins), the suite's slowest
+  default test.
 """
 
 import numpy as np
