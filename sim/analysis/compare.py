@@ -15,8 +15,8 @@ The common-random-numbers rule:
 2. **Parameters.** Replicate r uses the reference's parameter vector, ``theta, draw =
    reference.parameters(replicates, seed)`` (a posterior draw d[r] where the reference has
    ``from = "posterior"``, the prior means or fixed values otherwise). On top of it each scenario
-   applies its own *fixed* values: its ``[params]`` table without ``from`` (for
-   ``no-peer-pull``, ``b_peer = 0``). A scenario's own ``from`` is not used: the reference
+   applies its own *fixed* values: its ``[params]`` table without ``from`` (e.g.
+   ``b_peer = 0``). A scenario's own ``from`` is not used: the reference
    decides where the parameters come from, so all scenarios share the same draws; a parameter a
    scenario does not fix takes the reference's value in each replicate.
 3. **Months.** All scenarios are simulated to the earliest of their horizons.

@@ -29,7 +29,8 @@ def register(sub) -> None:
         "explain",
         "attribute a scenario's exodus to its causes (Shapley values under common random numbers)",
         "Switches the causes on and off (the focal lab's events attribute by attribute, each\n"
-        "rival lab's founding and events, the peer pull; or the groups of a --groups file) and\n"
+        "rival lab's founding and events, the peer contagion and the peer glue; or the groups of\n"
+        "a --groups file) and\n"
         "gives each its Shapley value: its average marginal effect over every order in which the\n"
         "causes could have been switched on, from every cause off to the scenario; the values add\n"
         "up to the difference. Every coalition uses the same replicate seeds and parameter draws.\n"
@@ -38,7 +39,8 @@ def register(sub) -> None:
         "(posterior) and under prior draws. Writes attribution.csv, per_researcher.csv,\n"
         "levels.csv, waterfall.png, by_month.png, report.md and manifest.json into the output\n"
         "folder. A groups file holds [[group]] tables with a name and any of\n"
-        "events = [ids], labs = [names], focal_attributes = [names], peer = true.",
+        "events = [ids], labs = [names], focal_attributes = [names], peer = true (both parts)\n"
+        'or peer = ["contagion"] or ["glue"].',
         [
             "sim explain baseline",
             "sim explain scenarios/openai-founders/baseline.toml --month 2023-06 --replicates 1000",
@@ -78,7 +80,7 @@ def register(sub) -> None:
         metavar="FILE",
         help="a TOML file of [[group]] tables (default: the groups the world's data "
         "imply: the focal lab's attributes, each lab founded within the window "
-        "or with events, the peer pull)",
+        "or with events, the peer contagion, the peer glue)",
     )
     cmd.add_argument(
         "--month",

@@ -33,6 +33,10 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     attribute = "pay"
     value = 0.2
 
+    [world.peer]                      # the two parts of colleagues' pull (default: both on)
+    contagion = false                 # colleagues counted where they were had none moved
+    glue = false                      # colleagues at one's lab no longer hold one there
+
     [params]
     from = "posterior"                # or "prior-mean", or omit and give every parameter
     b_peer = 0.0                      # fixed values override the posterior's
@@ -52,7 +56,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from sim.config.forecast_check import check_forecast
 from sim.config.params import parameter, prior_means, theta_from_mapping, with_fixed
@@ -121,6 +125,13 @@ class LabSpec(StrictModel):
     attributes: dict[str, float]
 
 
+class PeerSpec(StrictModel):
+    """Which parts of the colleagues' pull are on (:mod:`sim.kernel.behavior`): both by default."""
+
+    glue: StrictBool = True
+    contagion: StrictBool = True
+
+
 class WorldSpec(StrictModel):
     """Which world, and how the scenario edits it."""
 
@@ -132,6 +143,7 @@ class WorldSpec(StrictModel):
     change_events: list[EventChange] = Field(default_factory=list)
     attributes: dict[str, dict[str, float]] = Field(default_factory=dict)
     founded: dict[str, str] = Field(default_factory=dict)
+    peer: PeerSpec = Field(default_factory=PeerSpec)
 
 
 class ScenarioSpec(StrictModel):
@@ -451,7 +463,10 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                 )
             world.month(month, key=f"world.founded.{lab}", source=where)
             founded[world.labs.index(lab)] = month
-        return world.replace(events=tuple(events), attributes=attributes, founded=tuple(founded))
+        return world.replace(
+            events=tuple(events), attributes=attributes, founded=tuple(founded),
+            peer_glue=w.peer.glue, peer_contagion=w.peer.contagion,
+        )  # fmt: skip
     except InputError as exc:
         if exc.source is None:
             raise InputError(str(exc), source=where) from None

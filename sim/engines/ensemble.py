@@ -31,6 +31,7 @@ from sim.kernel.behavior import (
     SIGMA_U,
     STALE,
     WEIGHTS_CURRENT,
+    colleague_positions,
     decide,
     fixed_utilities,
     month_weights,
@@ -47,7 +48,7 @@ DEFAULT_BUDGET = 256 * 2**20
 def _simulate_batch(
     theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
     merge_into, tie_indptr, tie_indices, tie_weights, tied_indptr, tied_indices, home, founder,
-    prefix, latent_u, latent_fits, out,
+    glue, contagion, unmoved, prefix, latent_u, latent_fits, out,
 ):  # fmt: skip
     n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
@@ -97,12 +98,13 @@ def _simulate_batch(
                 for i in range(n_people):
                     chosen[i] = prefix[t, i]
             else:
+                colleagues = colleague_positions(labs, unmoved, t, contagion)
                 for i in range(n_people):
                     chosen[i] = decide(
-                        th, i, labs, tenure[i], restlessness[i], base, base_weights, shift,
-                        fixed_utility, fixed_weight, tie_indptr, tie_indices, tie_weights,
-                        tie_factors, choice_uniform(seed, t, researcher_keys[i]), probabilities,
-                        peer, cached_iv, cached_peer, cached_weights, state,
+                        th, i, labs, colleagues, glue, tenure[i], restlessness[i], base,
+                        base_weights, shift, fixed_utility, fixed_weight, tie_indptr, tie_indices,
+                        tie_weights, tie_factors, choice_uniform(seed, t, researcher_keys[i]),
+                        probabilities, peer, cached_iv, cached_peer, cached_weights, state,
                     )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
@@ -245,6 +247,6 @@ def _run(
         theta, seeds, world.researcher_keys, world.lab_keys, world.start_labs, world.start_tenure,
         tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
         world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder,
-        prefix, latent_u, latent_fits, out,
+        world.glue, world.contagion, world.unmoved_positions(), prefix, latent_u, latent_fits, out,
     )  # fmt: skip
     return out

@@ -32,6 +32,7 @@ from sim.engines.ensemble import check_latent, check_prefix
 from sim.kernel.behavior import (
     SIGMA_U,
     STALE,
+    colleague_positions,
     decide,
     fixed_utilities,
     month_weights,
@@ -82,11 +83,11 @@ class Researcher(mesa.Agent):
             return
         w = m.world
         self.next_lab = decide(
-            m.theta, self.index, m.labs_at_start, self.tenure, self.restlessness,
-            m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight, w.tie_indptr,
-            w.tie_indices, w.tie_weights, m.tie_factors, choice_uniform(m.seed, m.month, self.key),
-            m.scratch[0], m.scratch[1], m.cached_iv, m.cached_peer, m.cached_weights,
-            m.cache_state,
+            m.theta, self.index, m.labs_at_start, m.colleague_labs, w.glue, self.tenure,
+            self.restlessness, m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight,
+            w.tie_indptr, w.tie_indices, w.tie_weights, m.tie_factors,
+            choice_uniform(m.seed, m.month, self.key), m.scratch[0], m.scratch[1], m.cached_iv,
+            m.cached_peer, m.cached_weights, m.cache_state,
         )  # fmt: skip
 
     def advance(self) -> None:
@@ -174,6 +175,8 @@ class ExodusModel(mesa.Model):
             agenttype_reporters={Researcher: {"lab": "lab"}},
         )
         self.labs_at_start = world.start_labs.copy()
+        self.unmoved = world.unmoved_positions()
+        self.colleague_labs = self.labs_at_start
 
     def step(self) -> None:
         """Advance one month (see the module docstring for the order)."""
@@ -192,6 +195,9 @@ class ExodusModel(mesa.Model):
             self.base_weights,
         )
         self.labs_at_start = np.array([r.lab for r in self.researchers], dtype=np.int64)
+        self.colleague_labs = colleague_positions(
+            self.labs_at_start, self.unmoved, t, self.world.contagion
+        )
         self.cache_state[:] = STALE
         self.researchers.do("decide")
         self.researchers.do("advance")

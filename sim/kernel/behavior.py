@@ -15,24 +15,36 @@ The rule is a two-level nested logit (McFadden 1978; Train 2009, ch. 4) with nes
     P(j | move) = exp(V_ij / lam) / exp(IV)
 
 ``peer_ij`` is the tie-weighted share of i's colleagues at lab j (turnover contagion: Felps et al.
-2009; co-mobility: Marx & Timmermans 2017); ``u_i ~ N(0, sigma_u)`` is the per-researcher
-restlessness drawn once per replicate (mover-stayer heterogeneity; Artuc, Chaudhuri & McLaren
-2010); ``m_ij ~ N(0, sigma_match)`` is researcher i's idiosyncratic fit with lab j, drawn once per
-replicate (0 at the start lab, whose pull u_i already carries): the random-coefficient part of a
-mixed logit (Train 2009, ch. 6) that lets leavers scatter over labs instead of all choosing the
-lab with the best attributes. A monthly logit with a stay option is a discrete-time
-competing-risks hazard model (Allison 1982). Everything is computed with log-sum-exp shifts, so
-huge utilities give no NaN, and labs that do not exist this month get probability exactly 0.
+2009; co-mobility: Marx & Timmermans 2017). The term has two parts that counterfactuals switch
+off apart (``World.peer_glue``, ``World.peer_contagion``; both on in every estimate):
+
+* *glue*: ``b_peer * peer_ic`` in V_stay, the colleagues still at one's own lab holding one there
+  (1 x b_peer at the start, when everyone is at the focal lab); off, staying loses it;
+* *contagion*: peer shares that follow the colleagues' moves; off, every decision counts the
+  colleagues where they would be had none of them moved (their start labs, carried through
+  merges), so no one's move changes anyone else's utilities.
+
+Both off gives a researcher who never moved, in a cohort that starts at one lab, exactly the
+utilities of ``b_peer = 0``.
+
+``u_i ~ N(0, sigma_u)`` is the per-researcher restlessness drawn once per replicate (mover-stayer
+heterogeneity; Artuc, Chaudhuri & McLaren 2010); ``m_ij ~ N(0, sigma_match)`` is researcher i's
+idiosyncratic fit with lab j, drawn once per replicate (0 at the start lab, whose pull u_i already
+carries): the random-coefficient part of a mixed logit (Train 2009, ch. 6) that lets leavers scatter
+over labs instead of all choosing the lab with the best attributes. A monthly logit with a stay
+option is a discrete-time competing-risks hazard model (Allison 1982). Everything is computed with
+log-sum-exp shifts, so huge utilities give no NaN, and labs that do not exist this month get
+probability exactly 0.
 
 The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
-broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam)
-into a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
+broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam) into
+a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
 (:func:`fixed_utilities`: city, founding role, fit) and exp(b_peer * peer_ij / lam), which is 1 at
-every lab where the researcher has no colleagues; it equals :func:`move_probabilities` on the
-full utilities to rounding (tested). The personal factor changes only when the researcher or a
-colleague moves, and the inclusive value IV of the move nest only when that factor or the labs'
-month terms change, so :func:`decide` keeps both in a cache the caller invalidates: in most
-months a decision costs one stay utility, one exponential and one random number.
+every lab where the researcher has no colleagues; it equals :func:`move_probabilities` on the full
+utilities to rounding (tested). The personal factor changes only when the researcher or a colleague
+moves, and the inclusive value IV of the move nest only when that factor or the labs' month terms
+change, so :func:`decide` keeps both in a cache the caller invalidates: in most months a decision
+costs one stay utility, one exponential and one random number.
 """
 
 from __future__ import annotations
@@ -244,24 +256,36 @@ def tie_factors_into(theta, tie_weights, out):
 
 
 @njit(cache=True)
-def personal_weights(theta, researcher, labs, fixed_weight, tie_indptr, tie_indices,
+def personal_weights(theta, researcher, colleague_labs, fixed_weight, tie_indptr, tie_indices,
                      tie_weights, tie_factors, peer, out):  # fmt: skip
     """Fill ``out`` with the researcher's own factor of exp(V_ij / lam) at every lab.
 
-    ``fixed_weight`` is the researcher's row [L] of :func:`fixed_utilities`' weights.
+    ``fixed_weight`` is the researcher's row [L] of :func:`fixed_utilities`' weights;
+    ``colleague_labs`` [N] is where the colleagues are counted: where they are now, or where they
+    would be had no colleague moved (contagion switched off: :func:`colleague_positions`).
     ``out[j]`` = exp((fixed_ij + b_peer * peer_ij) / lam), formed as the fixed weight times the
     ``tie_factors`` of the colleagues at j (:func:`tie_factors_into`); ``peer`` gets the peer
-    shares; the return value is the peer share at the researcher's own lab. The factor changes
-    only when the researcher or a colleague moves, so it can be kept across months.
+    shares. The factor changes only when the researcher or a colleague moves (or a lab merges),
+    so it can be kept across months.
     """
     for j in range(out.shape[0]):
         peer[j] = 0.0
         out[j] = fixed_weight[j]
     for e in range(tie_indptr[researcher], tie_indptr[researcher + 1]):
-        j = labs[tie_indices[e]]
+        j = colleague_labs[tie_indices[e]]
         peer[j] += tie_weights[e]
         out[j] *= tie_factors[e]
-    return peer[labs[researcher]]
+
+
+@njit(cache=True, inline="always")
+def colleague_positions(labs, unmoved, t, contagion):
+    """Where a decision counts the colleagues in month t: ``labs``, or ``unmoved[t]``.
+
+    With contagion on, colleagues count where they are (``labs``); off, where they would be had
+    nobody moved since the start, ``unmoved[t]`` (their start labs carried through the merges up
+    to t: :meth:`sim.world.CompiledWorld.unmoved_positions`).
+    """
+    return labs if contagion else unmoved[t]
 
 
 @njit(cache=True)
@@ -285,6 +309,8 @@ def decide(
     theta,
     researcher,
     labs,
+    colleague_labs,
+    glue,
     tenure_years,
     restlessness,
     base,
@@ -310,6 +336,11 @@ def decide(
         theta: parameter vector ordered as :data:`PARAMETER_NAMES`.
         researcher: index i of the deciding researcher.
         labs: int array [N], everyone's lab at the start of the month.
+        colleague_labs: int array [N], where the colleagues' pull counts them: ``labs``, or
+            with contagion switched off where they would be had no one moved
+            (:func:`colleague_positions`).
+        glue: 1.0, or 0.0 to switch off the glue: the colleagues at the researcher's own lab
+            then no longer add b_peer * peer_ic to staying.
         tenure_years: the researcher's years at their current lab.
         restlessness: the researcher's u_i for this replicate.
         base: float array [L], this month's base utilities (:func:`month_weights`).
@@ -328,7 +359,8 @@ def decide(
         peer: scratch array [L], overwritten with the researcher's peer shares when they are
             recomputed.
         cached_iv: float array [N], each researcher's inclusive value IV when last computed.
-        cached_peer: float array [N], their peer share at their own lab then.
+        cached_peer: float array [N], their glue then: ``glue`` times their peer share at
+            their own lab.
         cached_weights: float array [N, L], their :func:`personal_weights` then.
         cache_state: int8 array [N]: :data:`STALE` (recompute everything),
             :data:`WEIGHTS_CURRENT` (the personal weights and own peer share hold, the IV
@@ -341,10 +373,11 @@ def decide(
     current = labs[researcher]
     personal = cached_weights[researcher]
     if cache_state[researcher] == STALE:
-        cached_peer[researcher] = personal_weights(
-            theta, researcher, labs, fixed_weight[researcher], tie_indptr, tie_indices,
+        personal_weights(
+            theta, researcher, colleague_labs, fixed_weight[researcher], tie_indptr, tie_indices,
             tie_weights, tie_factors, peer, personal,
         )  # fmt: skip
+        cached_peer[researcher] = glue * peer[current]
     if cache_state[researcher] != ALL_CURRENT:
         total = move_weights(current, base_weights, personal, probabilities)
         cached_iv[researcher] = inclusive_value(shift, total)

@@ -51,6 +51,7 @@ from sim.errors import InputError
 from sim.kernel.behavior import (
     LAM,
     SIGMA_U,
+    colleague_positions,
     fixed_utilities,
     inclusive_value,
     month_weights,
@@ -192,7 +193,7 @@ def conditional_log_likelihoods(
         theta, panel.n_months, panel.chain, panel.to, panel.earliest, panel.latest,
         panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
-        world.founder,
+        world.founder, world.glue, world.contagion, world.unmoved_positions(),
         np.ascontiguousarray(np.broadcast_to(np.atleast_2d(z), (panel.n_researchers, z.shape[-1])),
                              dtype=np.float64),
         np.ascontiguousarray(fits, dtype=np.float64),
@@ -202,7 +203,8 @@ def conditional_log_likelihoods(
 @njit(cache=True, parallel=True)
 def _log_likelihoods(
     theta, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
-    attributes, exists, merge_into, tie_indptr, tie_indices, tie_weights, home, founder, z, fits,
+    attributes, exists, merge_into, tie_indptr, tie_indices, tie_weights, home, founder, glue,
+    contagion, unmoved, z, fits,
 ):  # fmt: skip
     n_people = chain.shape[0] - 1
     n_labs = attributes.shape[1]
@@ -230,7 +232,7 @@ def _log_likelihoods(
         out[i, lo:hi] = _researcher(
             theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
             start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
-            founder, fits[i, lo:hi], base, base_weights, shift, exp_u[i],
+            founder, glue, contagion, unmoved, fits[i, lo:hi], base, base_weights, shift, exp_u[i],
         )  # fmt: skip
     return out
 
@@ -238,8 +240,8 @@ def _log_likelihoods(
 @njit(cache=True)
 def _researcher(
     theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
-    merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, fit_normals,
-    base, base_weights, shift, exp_u,
+    merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, glue, contagion,
+    unmoved, fit_normals, base, base_weights, shift, exp_u,
 ):  # fmt: skip
     """Log-likelihood of researcher i's history per fit point and restlessness node [M, Q].
 
@@ -304,10 +306,11 @@ def _researcher(
             if not any_live:
                 continue
             current = state_lab[k]
-            # the colleagues' pull from their imputed labs (never the researcher's own)
+            # the colleagues' pull from their imputed labs (never the researcher's own), or from
+            # where they would be had none moved (contagion off)
             personal_weights(
-                theta, i, start_of_month[t], unit, tie_indptr, tie_indices, tie_weights,
-                tie_factors, peer, pull,
+                theta, i, colleague_positions(start_of_month[t], unmoved, t, contagion), unit,
+                tie_indptr, tie_indices, tie_weights, tie_factors, peer, pull,
             )  # fmt: skip
             move_weights(current, base_weights[t], pull, shared)
             has_next = k < n_moves
@@ -327,7 +330,9 @@ def _researcher(
                     tenure = start_tenure[i] + t / 12.0
                 else:
                     tenure = (t - 1 - (earliest[first + k - 1] + s - lo)) / 12.0
-                v_stay = stay_utility(theta, base[t, current], peer[current], 0.0, tenure, 0.0)
+                v_stay = stay_utility(
+                    theta, base[t, current], glue * peer[current], 0.0, tenure, 0.0
+                )
                 into = offset[k + 1] + (t - earliest[first + k]) if can_move else 0
                 for m in range(n_points):
                     logit = move_logit(v_stay + fixed_utility[m, current], lam, inclusive[m])

@@ -74,7 +74,7 @@ def _write_files(ex: Explanation, out: Path) -> list[Path]:
                 "name": g.name,
                 "events": list(g.events),
                 "labs_founded": list(g.labs),
-                "peer": g.peer,
+                "peer": list(g.peer),
                 "how": g.how,
                 "simulated": active,
             }
@@ -92,8 +92,8 @@ def _write_files(ex: Explanation, out: Path) -> list[Path]:
         "simulation_seconds": round(ex.seconds, 2),
         "common_random_numbers": (
             "every coalition uses the same replicate seeds and the same parameter draws (the "
-            "scenario's for 'posterior', seeded prior draws for 'prior'); b_peer = 0 where the "
-            "peer pull is off"
+            "scenario's for 'posterior', seeded prior draws for 'prior'), the same in every "
+            "coalition; a part of the peer pull that is off is switched off in the world"
         ),
         **provenance(),
         "files": [p.name for p in written],
@@ -186,16 +186,24 @@ def report(
             parts.append(f"the founding of {lab} in {world.founded[world.labs.index(lab)]}")
         if group.events:
             parts.append("events " + ", ".join(_event_line(by_id[e]) for e in group.events))
-        if group.peer:
-            parts.append("the pull of colleagues (off: b_peer = 0)")
+        if "contagion" in group.peer:
+            parts.append(
+                "the colleagues' contagion: peer shares that follow their moves (off: colleagues "
+                "counted where they would be had none moved)"
+            )
+        if "glue" in group.peer:
+            parts.append(
+                "the colleagues' glue: those at one's own lab holding one there (off: staying "
+                "loses b_peer times their share)"
+            )
         note = "" if active else f" All of it comes after {ex.month}: exactly 0, not simulated."
         lines.append(f"- **{group.name}**: {'; '.join(parts)}.{note}")
     lines += [
         "",
         f"*Every cause off* is the counterfactual world in which {focal} keeps its starting "
         "attributes (its events removed), no lab is founded within the window (those labs never "
-        "exist), their events go (a merge goes when either of its labs is gone) and nobody pulls "
-        "(b_peer = 0).",
+        "exist), their events go (a merge goes when either of its labs is gone) and, with both "
+        "parts of the peer pull off, nobody's move pulls anyone and no colleague holds anyone.",
         "",
     ]
     stray = ex.causes.unattributed

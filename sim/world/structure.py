@@ -100,6 +100,10 @@ class World:
     #: whether ``name`` was declared (world.toml's ``name``) rather than taken from the folder:
     #: only a declared name picks a joint posterior's per-cohort columns (sim.config.posterior_file)
     name_declared: bool = True
+    #: the two parts of the colleagues' pull (:mod:`sim.kernel.behavior`), switched off only by
+    #: counterfactuals (a scenario's ``[world.peer]``, ``sim explain``'s peer causes)
+    peer_glue: bool = True
+    peer_contagion: bool = True
 
     def __post_init__(self):
         if not isinstance(self.calendar, Calendar):
@@ -372,6 +376,31 @@ class CompiledWorld:
     def focal(self) -> int:
         """Code of the focal lab."""
         return self.world.labs.index(self.world.focal_lab)
+
+    @property
+    def glue(self) -> float:
+        """1.0, or 0.0 where the world switches the colleagues' glue off (the kernel's factor)."""
+        return 1.0 if self.world.peer_glue else 0.0
+
+    @property
+    def contagion(self) -> bool:
+        """Whether peer shares follow the colleagues' moves (else :meth:`unmoved_positions`)."""
+        return self.world.peer_contagion
+
+    def unmoved_positions(self) -> np.ndarray:
+        """Where everyone would be in each month had nobody moved: int64 [T, N].
+
+        The start labs carried through the merges (a merge at month t applies from month t on, as
+        in the engines); with contagion switched off, decisions count colleagues here.
+        """
+        merge_into = self.timeline.merge_into
+        out = np.empty((self.n_months, self.n_researchers), dtype=np.int64)
+        labs = self.start_labs.copy()
+        for t in range(self.n_months):
+            target = merge_into[t, labs]
+            labs = np.where(target >= 0, target, labs)
+            out[t] = labs
+        return out
 
 
 #: Largest cohort for which a world without ties.csv is expanded to everyone-tied-to-everyone.

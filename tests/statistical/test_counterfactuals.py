@@ -68,7 +68,7 @@ def test_culture_kept_leaves_more_at_meta_in_2025_05(moderate):
     assert mean_h > max(5 * se_h, 0.5), (mean_h, se_h)
 
 
-def test_removing_the_peer_pull_makes_exits_less_clustered(tmp_path):
+def test_removing_the_peer_contagion_makes_exits_less_clustered(tmp_path):
     """Clustering: the Herfindahl index of the leavers' labs in 2025-05.
 
     H = sum_j s_j**2 over the labs other than Meta, s_j the share of the researchers away from
@@ -78,7 +78,9 @@ def test_removing_the_peer_pull_makes_exits_less_clustered(tmp_path):
     of the 14 gone in 2025-05: what differs is how the leavers spread, not how many there are.
     """
     ref = reference(tmp_path, "exodus", **EXODUS)
-    comparison = compare([ref, load_scenario("no-peer-pull")], replicates=REPLICATES, seed=2023)
+    comparison = compare(
+        [ref, load_scenario("no-peer-contagion")], replicates=REPLICATES, seed=2023
+    )
     base, no_peer = comparison.trajectories
     gone_base, gone_none = 14 - remaining(base, "2025-05"), 14 - remaining(no_peer, "2025-05")
     # the premise: most replicates of both have at least 12 gone (seen: 94% and 99.6%)

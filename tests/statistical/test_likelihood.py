@@ -220,3 +220,32 @@ def test_the_augmented_months_are_drawn_from_their_exact_posterior():
     visited = np.array([counts[t] for t in timings]) / 40_000
     assert 0.2 < accepted / made < 0.95, accepted / made
     assert np.max(np.abs(visited - exact)) < 0.012, np.round(np.c_[exact, visited], 3).tolist()
+
+
+@pytest.mark.parametrize(
+    "peer", [{"peer_glue": False}, {"peer_contagion": False}], ids=["glue-off", "contagion-off"]
+)
+def test_the_likelihood_is_the_simulated_frequency_with_a_part_of_the_peer_pull_off(peer):
+    """The glue and contagion switches (sim.kernel.behavior) in the likelihood as in the engine,
+    through a merge (contagion off counts colleagues at their start labs carried through it).
+    No fits to integrate (sigma_match 0), so the tolerance is 4 binomial standard errors."""
+    from sim.world import Event
+
+    events = (Event(id="fold", month="2023-04", kind="merge", lab="A", into="B"),)
+    base = make_world(n_people=3, labs=("A", "B", "C"), events=events, seed=4)
+    world = base.replace(**peer).compile("2023-06")
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.0, "b_peer": 3.0})
+    histories = _most_common_histories(world, theta, 5)
+    for labs, frequency in histories:
+        panel = complete_panel(world, labs)
+        likelihood = np.exp(log_likelihood(world, theta, panel, _integration(world)).sum())
+        error = 4 * np.sqrt(frequency * (1 - frequency) / REPLICATES)
+        assert abs(likelihood - frequency) < error, (labs.tolist(), likelihood, frequency)
+    # the switch matters for these histories: the default world gives them other likelihoods
+    default = base.compile("2023-06")
+    unmoved = world.unmoved_positions()
+    # a history with a move (not a merge) before its last month, which later choices see
+    labs = next(h for h, _ in histories if (h[:-1] != unmoved[: len(h) - 1]).any())
+    on = log_likelihood(default, theta, complete_panel(default, labs), _integration(default)).sum()
+    off = log_likelihood(world, theta, complete_panel(world, labs), _integration(world)).sum()
+    assert abs(on - off) > 0.01

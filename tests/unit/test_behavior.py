@@ -55,8 +55,15 @@ def test_nest_shifts_substitution_to_other_labs_not_to_staying():
 THETA = np.array(list(prior_means().values()))
 
 
-def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=2.0, i=0):
-    """The full distribution decide() forms (a uniform of 1.0 makes it form it), and V."""
+def _decide_distribution(
+    theta, attributes, exists, labs, home, founder, tenure=2.0, i=0, colleague_labs=None, glue=1.0
+):
+    """The full distribution decide() forms (a uniform of 1.0 makes it form it), and V.
+
+    V_ij counts the colleagues at ``colleague_labs`` (default: ``labs``), and V at the own lab
+    includes b_peer * peer (the glue) whatever ``glue`` is: the callers take it out.
+    """
+    colleague_labs = labs if colleague_labs is None else colleague_labs
     n_labs = attributes.shape[0]
     n = len(labs)
     indptr, indices, ties = tie_rows(None, n)
@@ -68,8 +75,9 @@ def _decide_distribution(theta, attributes, exists, labs, home, founder, tenure=
     factors = np.empty(len(ties))
     tie_factors_into(theta, ties, factors)
     decide(
-        theta, i, labs, tenure, 0.0, base, weights, shift, fixed_u, fixed_w, indptr, indices, ties,
-        factors, 1.0, p, peer, np.empty(n), np.empty(n), np.empty((n, n_labs)), np.zeros(n, np.int8),
+        theta, i, labs, colleague_labs, glue, tenure, 0.0, base, weights, shift, fixed_u, fixed_w,
+        indptr, indices, ties, factors, 1.0, p, peer, np.empty(n), np.empty(n),
+        np.empty((n, n_labs)), np.zeros(n, np.int8),
     )  # fmt: skip
     v = np.array(
         [
@@ -100,6 +108,65 @@ def test_decide_forms_the_same_distribution_as_move_probabilities():
         v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
         assert p.sum() == pytest.approx(1.0, abs=1e-12)
         expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
+def _random_case(seed):
+    rng = np.random.default_rng(seed)
+    theta = THETA.copy()
+    theta[4:7] = rng.uniform(0.5, 5, 3)
+    attributes = rng.random((6, 4))
+    exists = np.ones(6, bool)
+    labs = rng.integers(0, 6, 5)
+    labs[0] = 1
+    home, founder = (
+        (rng.random((5, 6)) < 0.3).astype(float),
+        (rng.random((5, 6)) < 0.2).astype(float),
+    )
+    return rng, theta, attributes, exists, labs, home, founder
+
+
+def test_glue_off_takes_the_own_labs_peer_term_out_of_staying_only():
+    from sim.kernel.behavior import stay_premium
+
+    for seed in range(30):
+        _, theta, attributes, exists, labs, home, founder = _random_case(seed)
+        labs[1:3] = 1  # colleagues at the own lab: a glue to take away
+        p, v = _decide_distribution(theta, attributes, exists, labs, home, founder, glue=0.0)
+        own_peer = np.mean(labs[1:] == 1)  # everyone tied, weight 1/4 each
+        v_stay = v[1] - theta[B_PEER] * own_peer + stay_premium(theta, 2.0, 0.0)
+        expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+        glued, _ = _decide_distribution(theta, attributes, exists, labs, home, founder)
+        assert p[1] < glued[1]  # b_peer > 0: the glue held the researcher
+
+
+def test_contagion_off_counts_the_colleagues_where_they_would_be_had_none_moved():
+    from sim.kernel.behavior import stay_premium
+
+    for seed in range(30):
+        rng, theta, attributes, exists, labs, home, founder = _random_case(seed)
+        unmoved = rng.integers(0, 6, 5)
+        p, v = _decide_distribution(
+            theta, attributes, exists, labs, home, founder, colleague_labs=unmoved
+        )
+        # V counts the colleagues at `unmoved` (the helper's V): decide must match it
+        expected = move_probabilities(v, 1, exists, v[1] + stay_premium(theta, 2.0, 0.0), theta[-1])
+        np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_both_parts_off_is_b_peer_zero_for_a_cohort_that_started_at_one_lab():
+    for seed in range(30):
+        _, theta, attributes, exists, labs, home, founder = _random_case(seed)
+        labs[:] = 1
+        labs[3] = 4  # a colleague has moved; had no one moved, all would be at lab 1
+        unmoved = np.ones(5, dtype=np.int64)
+        p, _ = _decide_distribution(
+            theta, attributes, exists, labs, home, founder, colleague_labs=unmoved, glue=0.0
+        )
+        peerless = theta.copy()
+        peerless[B_PEER] = 0.0
+        expected, _ = _decide_distribution(peerless, attributes, exists, labs, home, founder)
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
 
 

@@ -225,3 +225,38 @@ def test_common_random_numbers_survive_a_lab_added_in_front(llama, mobile_theta)
     base = simulate(llama.compile("2026-12"), mobile_theta, seeds)
     more = simulate(idle.compile("2026-12"), mobile_theta, seeds)
     np.testing.assert_array_equal(more.labs.astype(int) - 1, base.labs)
+
+
+@pytest.mark.parametrize(
+    "peer",
+    [
+        {"peer_glue": False},
+        {"peer_contagion": False},
+        {"peer_glue": False, "peer_contagion": False},
+    ],
+)
+def test_engines_agree_move_for_move_with_parts_of_the_peer_pull_off(llama, mobile_theta, peer):
+    """The switches of the peer pull's two parts reach both engines alike (a merge included)."""
+    for name, world in _mobile_worlds(llama).items():
+        compiled = world.world.replace(**peer).compile(world.horizon)
+        seeds = replicate_seeds(7, 60)
+        ens = simulate(compiled, mobile_theta, seeds, engine="ensemble")
+        mesa = simulate(compiled, mobile_theta, seeds, engine="mesa")
+        np.testing.assert_array_equal(ens.labs, mesa.labs, err_msg=name)
+        # and the switch changes the histories (b_peer > 0 in the mobile parameters)
+        assert not np.array_equal(ens.labs, simulate(world, mobile_theta, seeds).labs), name
+
+
+def test_unmoved_positions_follow_the_merges_only():
+    base = merge_world()
+    starts = ("Old", "Old", "Home", "Far", "Old", "Home")  # three at the lab that merges away
+    world = base.replace(start_labs=starts).compile("2024-12")
+    old, new = world.world.labs.index("Old"), world.world.labs.index("New")
+    unmoved = world.unmoved_positions()
+    at_old = world.start_labs == old
+    merge_month = 6  # 2023-08, as in the merge test above
+    np.testing.assert_array_equal(
+        unmoved[:merge_month], np.tile(world.start_labs, (merge_month, 1))
+    )
+    assert (unmoved[merge_month:, at_old] == new).all()
+    assert (unmoved[:, ~at_old] == world.start_labs[~at_old]).all()

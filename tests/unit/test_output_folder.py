@@ -161,8 +161,11 @@ def test_an_edited_result_is_not_replaced(tmp_path):
     out = tmp_path / "run"
     replace_folder(out, _write({"report.md": b"generated"}), kind="run")
     (out / "report.md").write_text("my edits")
-    with pytest.raises(InputError, match=r"^at --out: \S+ holds an earlier result whose files "
-                       r"were changed or removed since it was written \(report\.md\)"):
+    with pytest.raises(
+        InputError,
+        match=r"^at --out: \S+ holds an earlier result whose files "
+        r"were changed or removed since it was written \(report\.md\)",
+    ):
         check_out_folder(out)  # fmt: skip
     assert (out / "report.md").read_text() == "my edits"
 

@@ -26,7 +26,8 @@ SCENARIOS = REPO / "scenarios"
 COUNTERFACTUALS = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "baseline")
 REQUIRED = {
     "culture-kept", "llama-fully-open", "mistral-never-founded", "meta-matches-equity",
-    "llama4-lands-well", "pineau-stays", "no-peer-pull",
+    "llama4-lands-well", "pineau-stays", "no-peer-contagion",
+    "no-peer-glue",
 }  # fmt: skip
 
 
@@ -135,8 +136,13 @@ def test_each_counterfactual_extends_the_baseline_changes_something_and_runs(nam
     scenario, baseline = load_scenario(name), load_scenario("baseline")
     assert scenario.chain[1:] == baseline.chain  # extends the baseline (directly)
     assert scenario.spec.description.strip().split(".")[0].startswith("What if")
-    world_changed = scenario.world.labs != baseline.world.labs or not np.array_equal(
-        scenario.compile().timeline.attributes, baseline.compile().timeline.attributes
+    world_changed = (
+        scenario.world.labs != baseline.world.labs
+        or not np.array_equal(
+            scenario.compile().timeline.attributes, baseline.compile().timeline.attributes
+        )
+        or (scenario.world.peer_glue, scenario.world.peer_contagion)
+        != (baseline.world.peer_glue, baseline.world.peer_contagion)
     )
     assert world_changed or fixed_parameters(scenario) != fixed_parameters(baseline)
     traj = run_scenario(scenario, replicates=6, seed=2)
@@ -150,9 +156,19 @@ def test_mistral_never_founded_removes_the_lab_and_its_events():
     mistral = scenario.world.labs.index("Mistral")  # keeps its place, never exists
     assert not scenario.compile().timeline.exists[:, mistral].any()
     assert not [e for e in scenario.world.events if e.lab == "Mistral"]
-    assert fixed_parameters(load_scenario("no-peer-pull")) == {
-        **fixed_parameters(load_scenario("baseline")), "b_peer": 0.0,
-    }  # fmt: skip
+
+
+def test_the_peer_scenarios_switch_one_part_each_and_keep_the_parameters():
+    for name, glue, contagion in (
+        ("no-peer-glue", False, True),
+        ("no-peer-contagion", True, False),
+    ):
+        peerless = load_scenario(name)
+        assert (peerless.world.peer_glue, peerless.world.peer_contagion) == (glue, contagion)
+        assert fixed_parameters(peerless) == fixed_parameters(load_scenario("baseline"))
+        assert (peerless.compile().glue, peerless.compile().contagion) == (float(glue), contagion)
+    base = load_scenario("baseline").world
+    assert base.peer_glue and base.peer_contagion
 
 
 def test_provisional_is_inherited_and_parameter_errors_name_their_key(tmp_path):
@@ -202,6 +218,10 @@ BAD_SCENARIOS = {
         r"world.attributes.Meta.culture: value 1.5 is outside \[0, 1\]"),
     "unknown parameter": (
         "[params]\nb_peeer = 0.0", r"unknown parameter 'b_peeer' \(did you mean 'b_peer'\?\)"),
+    "unknown part of the peer pull": (
+        "[world.peer]\ncontagon = false", r"world.peer.contagon: unknown key.*'contagion'"),
+    "a peer part that is not a boolean": (
+        '[world.peer]\nglue = "no"', r"world.peer.glue"),
 }  # fmt: skip
 
 
@@ -242,7 +262,7 @@ def test_a_failed_run_or_comparison_keeps_the_files_already_in_the_folder(tmp_pa
 def test_sim_compare_writes_every_output(tmp_path, capsys):
     out = tmp_path / "cmp"
     ref = write_scenario(tmp_path, "mobile", "", **{**prior_means(), **MOBILE})
-    assert main(["compare", str(ref), "mistral-never-founded", "no-peer-pull",
+    assert main(["compare", str(ref), "mistral-never-founded", "no-peer-glue",
                  "--replicates", "30", "--seed", "4", "--out", str(out)]) == 0  # fmt: skip
     names = {p.name for p in out.iterdir()}
     assert names == {
@@ -250,7 +270,7 @@ def test_sim_compare_writes_every_output(tmp_path, capsys):
         "retention.png", "difference.png", "destinations.png", "report.md", "manifest.json",
     }  # fmt: skip
     table = pd.read_csv(out / "comparison.csv")
-    assert list(table["scenario"].unique()) == ["mobile", "mistral-never-founded", "no-peer-pull"]
+    assert list(table["scenario"].unique()) == ["mobile", "mistral-never-founded", "no-peer-glue"]
     assert len(table) == 3 * len(table_statistics(load_scenario("baseline").world, 47))
     mistral = table[
         (table.scenario == "mistral-never-founded") & (table.statistic == "at_mistral_2025_05")

@@ -25,12 +25,12 @@ efficiency holds to rounding.
 
 Exact computation simulates all 2^n coalitions (up to :data:`EXACT_MAX` causes with
 ``method="auto"``); beyond, permutation sampling (Castro, Gomez & Tejada 2009, "Polynomial
-calculation of the Shapley value based on sampling") walks K random orders, each adding the
-causes one at a time; every order telescopes, so efficiency still holds exactly. Its interval
-adds the orders' Monte Carlo error to the replicates' (a crossed design: var = s_r^2 / R + s_k^2 /
-K, slightly conservative). A cause whose events and foundings all come after the checkpoint month
-(or the peer pull where ``b_peer`` is 0 in every replicate) is an exact dummy: it is reported as 0
-and not simulated. Coalitions are simulated only to the checkpoint month, posterior and prior
+calculation of the Shapley value based on sampling") walks K random orders, each adding the causes
+one at a time; every order telescopes, so efficiency still holds exactly. Its interval adds the
+orders' Monte Carlo error to the replicates' (a crossed design: var = s_r^2 / R + s_k^2 / K,
+slightly conservative). A cause whose events and foundings all come after the checkpoint month (or a
+part of the peer pull where ``b_peer`` is 0 in every replicate) is an exact dummy: it is reported as
+0 and not simulated. Coalitions are simulated only to the checkpoint month, posterior and prior
 replicates together, on one compiled world per coalition.
 
 Statistics (:class:`Explanation`): the number gone from the focal lab at the checkpoint month
@@ -61,7 +61,8 @@ from sim.analysis.explain.attribution import (
     explain,
 )
 from sim.analysis.explain.causes import (
-    PEER_GROUP,
+    PEER_GROUPS,
+    PEER_PARTS,
     TOTAL,
     Causes,
     Group,
@@ -79,7 +80,8 @@ __all__ = [
     "EXACT_LIMIT",
     "EXACT_MAX",
     "METHODS",
-    "PEER_GROUP",
+    "PEER_GROUPS",
+    "PEER_PARTS",
     "TOTAL",
     "Causes",
     "Explanation",

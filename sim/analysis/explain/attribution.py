@@ -1,15 +1,15 @@
 """The attribution itself: every coalition simulated under common random numbers.
 
 Every coalition is simulated with the same replicate seeds and the same parameter draws (common
-random numbers, exactly as :mod:`sim.analysis.compare`), so the value ``v_r(S)`` of replicate r
-is a deterministic function of the coalition and the Shapley value is computed replicate by
-replicate (:mod:`sim.analysis.explain.shapley`). Exact computation simulates all 2^n coalitions
-(up to :data:`EXACT_MAX` causes with ``method="auto"``); beyond, permutation sampling (Castro,
-Gomez & Tejada 2009). A cause whose events and foundings all come after the checkpoint month (or
-the peer pull where ``b_peer`` is 0 in every replicate) is an exact dummy: it is reported as 0
-and not simulated. Coalitions are simulated only to the checkpoint month, posterior and prior
-replicates together, on one compiled world per coalition. :func:`explain` attributes a scenario
-under its own parameters (``posterior``) and under prior draws (``prior``).
+random numbers, exactly as :mod:`sim.analysis.compare`), so the value ``v_r(S)`` of replicate r is a
+deterministic function of the coalition and the Shapley value is computed replicate by replicate
+(:mod:`sim.analysis.explain.shapley`). Exact computation simulates all 2^n coalitions (up to
+:data:`EXACT_MAX` causes with ``method="auto"``); beyond, permutation sampling (Castro, Gomez &
+Tejada 2009). A cause whose events and foundings all come after the checkpoint month (or a part of
+the peer pull where ``b_peer`` is 0 in every replicate) is an exact dummy: it is reported as 0 and
+not simulated. Coalitions are simulated only to the checkpoint month, posterior and prior replicates
+together, on one compiled world per coalition. :func:`explain` attributes a scenario under its own
+parameters (``posterior``) and under prior draws (``prior``).
 """
 
 from __future__ import annotations
@@ -103,8 +103,6 @@ def attribute(
         raise ValueError("every source needs one parameter vector per replicate")
     all_seeds = np.tile(seeds, len(sources))
     t_last = world.calendar.index(month)
-    no_peer = theta.copy()
-    no_peer[:, B_PEER] = 0.0
     peerless = bool((theta[:, B_PEER] == 0).all())
     active = tuple(
         not g.empty
@@ -142,9 +140,8 @@ def attribute(
         on = [True] * len(causes.groups)
         for bit, k in enumerate(players):
             on[k] = bool(mask >> bit & 1)
-        peer_on = all(on[k] for k, g in enumerate(causes.groups) if g.peer)
         compiled = causes.world_for(on).compile(month)
-        traj = simulate(compiled, theta if peer_on else no_peer, all_seeds)
+        traj = simulate(compiled, theta, all_seeds)
         coalitions += 1
         at_focal = traj.at_focal()
         out = np.empty((len(all_seeds), 1 + at_focal.shape[1] + n_people), dtype=np.int64)

@@ -1,16 +1,20 @@
 """What can be switched off: the causes of an exodus, and the world of each coalition.
 
 A *cause* is a group of facts of the world's data: some dated events, the founding of some labs
-within the window, or the pull of colleagues (the ``b_peer`` term). :meth:`Causes.world_for` is
-the world of a coalition: the off groups' events go and their labs never exist (``founded =
-"never"``, keeping their places and their random numbers); the peer pull is switched off in the
-parameters (``b_peer = 0``), by :func:`sim.analysis.explain.attribution.attribute`.
+within the window, or a part of the colleagues' pull (the ``b_peer`` term): its *contagion* (peer
+shares that follow the colleagues' moves) or its *glue* (the colleagues at one's own lab holding
+one there); :mod:`sim.kernel.behavior` defines both. :meth:`Causes.world_for` is the world of a
+coalition: the off groups' events go, their labs never exist (``founded = "never"``, keeping
+their places and their random numbers) and their parts of the peer pull are switched off in the
+world (``World.peer_contagion``, ``World.peer_glue``); the parameters are the same in every
+coalition.
 
 Default causes (:func:`default_causes`): one group per attribute of the focal lab (its set and
 shift events on that attribute, and every ``*`` event on it); one group per other lab that is
 founded within the window or has events (its founding and its events; a merge goes to the lab
 founded within the window among its two labs, else to the lab that merges away, and is dropped
-from any coalition in which either lab never exists); the peer pull. A groups file
+from any coalition in which either lab never exists); the peer contagion; the peer glue. A
+groups file
 (:func:`load_causes`) declares others::
 
     [[group]]
@@ -24,7 +28,7 @@ from any coalition in which either lab never exists); the peer pull. A groups fi
 
     [[group]]
     name = "colleagues"
-    peer = true                        # b_peer
+    peer = true                        # both parts; or peer = ["contagion"] (or ["glue"])
 
 Every event may be in at most one group; events in no group stay on in every coalition (the
 report says which).
@@ -35,6 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 
@@ -50,8 +55,10 @@ from sim.world import (
     read_toml,
 )
 
-#: The name of the default peer-pull group.
-PEER_GROUP = "peer pull"
+#: The parts of the colleagues' pull a group can hold (:mod:`sim.kernel.behavior`).
+PEER_PARTS = ("contagion", "glue")
+#: The names of the default groups of the two parts.
+PEER_GROUPS = {"contagion": "peer contagion", "glue": "peer glue"}
 #: The name of the sum of the groups (reserved: no group may take it).
 TOTAL = "total"
 
@@ -64,14 +71,15 @@ class Group:
         name: the name in tables and figures.
         events: ids of the events it holds.
         labs: labs whose founding within the window it holds (off: the lab never exists).
-        peer: whether it holds the peer pull (off: ``b_peer = 0``).
+        peer: the parts of the colleagues' pull it holds, of :data:`PEER_PARTS` (off: that part
+            switched off in the world).
         how: where it came from, in words (for the report).
     """
 
     name: str
     events: tuple[str, ...] = ()
     labs: tuple[str, ...] = ()
-    peer: bool = False
+    peer: tuple[str, ...] = ()
     how: str = ""
 
     @property
@@ -115,18 +123,21 @@ class Causes:
         """The world in which exactly the groups with ``on[k]`` true are on.
 
         Off groups' events go and their labs never exist; a merge goes whenever either of its
-        labs never exists (a merge needs both). The peer pull is set in the parameters, not here.
+        labs never exists (a merge needs both); their parts of the peer pull are switched off.
         """
         off = [g for g, state in zip(self.groups, on, strict=True) if not state]
         gone_events = {e for g in off for e in g.events}
         gone_labs = sorted({lab for g in off for lab in g.labs})
+        gone_parts = {part for g in off for part in g.peer}
         world = self.world.replace(
-            events=tuple(e for e in self.world.events if e.id not in gone_events)
+            events=tuple(e for e in self.world.events if e.id not in gone_events),
+            peer_glue=self.world.peer_glue and "glue" not in gone_parts,
+            peer_contagion=self.world.peer_contagion and "contagion" not in gone_parts,
         )
         return world.without_labs(gone_labs) if gone_labs else world
 
     def first_month(self, group: Group) -> int:
-        """The first month index at which the group changes anything (peer pull: 0)."""
+        """The first month index at which the group changes anything (peer parts: 0)."""
         calendar = self.world.calendar
         months = [calendar.index(e.month) for e in self.world.events if e.id in set(group.events)]
         months += [
@@ -164,7 +175,11 @@ def _merge_owner(event: Event, candidates, world: World) -> str | None:
 
 
 def default_causes(world: World) -> Causes:
-    """The causes the world's data imply (module docstring): focal attributes, labs, peers."""
+    """The causes the world's data imply (module docstring): focal attributes, labs, peers.
+
+    A part of the peer pull the world already switches off (a scenario's ``[world.peer]``) gets
+    no group.
+    """
     focal = world.focal_lab
     groups = []
     for attribute in ATTRIBUTE_NAMES:
@@ -206,8 +221,17 @@ def default_causes(world: World) -> Causes:
             if part
         )
         groups.append(Group(name, events=events, labs=founding, how=how))
-    name = PEER_GROUP if PEER_GROUP not in taken else f"{PEER_GROUP} (b_peer)"
-    groups.append(Group(name, peer=True, how="the pull of colleagues (b_peer)"))
+    hows = {
+        "contagion": "the colleagues' moves pulling one after them (b_peer, peer shares that "
+        "follow the moves)",
+        "glue": "the colleagues at one's own lab holding one there (b_peer times their share)",
+    }
+    on = {"contagion": world.peer_contagion, "glue": world.peer_glue}
+    for part in PEER_PARTS:
+        if on[part]:
+            name = PEER_GROUPS[part]
+            name = name if name not in taken else f"{name} (b_peer)"
+            groups.append(Group(name, peer=(part,), how=hows[part]))
     return Causes(world=world, groups=tuple(groups))
 
 
@@ -218,7 +242,13 @@ class GroupSpec(StrictModel):
     events: list[str] = Field(default_factory=list)
     labs: list[str] = Field(default_factory=list)
     focal_attributes: list[str] = Field(default_factory=list)
-    peer: bool = False
+    peer: bool | list[Literal["contagion", "glue"]] = False
+
+    def parts(self) -> tuple[str, ...]:
+        """The parts of the peer pull it names: ``true`` is both."""
+        if self.peer is True:
+            return PEER_PARTS
+        return tuple(p for p in PEER_PARTS if self.peer and p in self.peer)
 
 
 class GroupsFile(StrictModel):
@@ -272,7 +302,7 @@ def load_causes(path: str | Path, world: World) -> Causes:
     names: dict[str, int] = {}
     lab_group: dict[str, int] = {}
     attribute_group: dict[str, int] = {}
-    peer_group: int | None = None
+    peer_group: dict[str, int] = {}
     for k, g in enumerate(spec.group):
         key = f"group[{k}]"
         if g.name in names:
@@ -333,14 +363,22 @@ def load_causes(path: str | Path, world: World) -> Causes:
                     key=f"{key}.focal_attributes[{j}]",
                 )
             attribute_group[attribute] = k
-        if g.peer:
-            if peer_group is not None:
+        for part in g.parts():
+            if part in peer_group:
                 raise InputError(
-                    f"the peer pull is in two groups (also group[{peer_group}])",
+                    f"the peer {part} is in two groups (also group[{peer_group[part]}])",
                     source=where,
                     key=f"{key}.peer",
                 )
-            peer_group = k
+            switched_off = not (world.peer_glue if part == "glue" else world.peer_contagion)
+            if switched_off:
+                raise InputError(
+                    f"the peer {part} is already off in this scenario's world ([world.peer]): "
+                    "a group cannot switch it off again",
+                    source=where,
+                    key=f"{key}.peer",
+                )
+            peer_group[part] = k
     # every event's group, and where the file puts it there (for an event in two groups)
     claims: dict[str, tuple[int, str]] = {}
 
@@ -377,7 +415,7 @@ def load_causes(path: str | Path, world: World) -> Causes:
     for k, g in enumerate(spec.group):
         events = tuple(e for e in ids if e in claims and claims[e][0] == k)
         labs = tuple(lab for lab in g.labs if lab in window)
-        group = Group(g.name, events=events, labs=labs, peer=g.peer, how=_how(g))
+        group = Group(g.name, events=events, labs=labs, peer=g.parts(), how=_how(g))
         if group.empty:
             raise InputError(
                 "this group holds nothing in this world (no event, no lab founded within the "
@@ -397,6 +435,6 @@ def _how(spec: GroupSpec) -> str:
         parts.append(f"labs {', '.join(spec.labs)} (founding and events)")
     if spec.focal_attributes:
         parts.append(f"the focal lab's {', '.join(spec.focal_attributes)}")
-    if spec.peer:
-        parts.append("the peer pull")
+    if spec.parts():
+        parts.append(" and ".join(f"the peer {p}" for p in spec.parts()))
     return "; ".join(parts)
