@@ -91,8 +91,12 @@ docs: venv
 lint: venv
 	$(VENV)/bin/ruff check sim tests benchmarks
 
+# The engines' throughput and memory, written to benchmarks/results/engines.json (committed, with
+# the machine, date, commit and load average); `make results` renders the README's table from it.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS='--quick --note "a calibration running"'.
+BENCH_ARGS ?=
 bench: venv
-	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/engines.py --out benchmarks/results/engines.json $(BENCH_ARGS)
 
 # Every number-bearing table of README.md and docs/ (their <!-- results:NAME --> regions), from
 # the committed calibration outputs and seeded runs; then the gallery. `make test` fails when a

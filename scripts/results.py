@@ -7,7 +7,9 @@ A page quotes generated numbers only between markers this script owns::
     <!-- /results:NAME -->
 
 Each NAME is a fragment below, computed from the committed calibration outputs (read, never
-re-fitted) or from a seeded run of the shipped scenarios (same seed, same text). The script
+re-fitted), from the committed benchmark outputs (``benchmarks/results/``, written by ``make
+bench``; ``scripts/bench_table.py``) or from a seeded run of the shipped scenarios (same seed,
+same text). The script
 rewrites only the text between its own markers; a page without markers is left alone, and
 unbalanced or unknown markers are an error naming the file. ``--check`` rewrites nothing and
 exits 1 when a region differs from what would be written (the test suite runs it on the cheap
@@ -359,6 +361,13 @@ def baselines() -> str:
     )
 
 
+def bench_engines() -> str:
+    """The engines' performance table, from ``benchmarks/results/engines.json`` (make bench)."""
+    from scripts.bench_table import engines
+
+    return engines()
+
+
 FRAGMENTS: dict[str, Callable[[], str]] = {
     "summary-head": summary_head,
     "first-compare": first_compare,
@@ -372,6 +381,7 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
     "robustness": robustness,
     "explain": explain,
     "baselines": baselines,
+    "bench-engines": bench_engines,
 }
 #: Fragments cheap enough for the default test tier.
 CHEAP = (
@@ -382,6 +392,7 @@ CHEAP = (
     "summary-head",
     "first-compare",
     "scenario-example",
+    "bench-engines",
 )
 
 
