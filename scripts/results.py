@@ -9,7 +9,7 @@ A page quotes generated numbers only between markers this script owns::
 Each NAME is a fragment below, computed from the committed calibration outputs (read, never
 re-fitted), from the committed benchmark outputs (``benchmarks/results/``, written by ``make
 bench``; ``scripts/bench_table.py``) or from a seeded run of the shipped scenarios (same seed,
-same text). The script
+same text; the how-tos' console transcripts are ``scripts/transcripts.py``). The script
 rewrites only the text between its own markers; a page without markers is left alone, and
 unbalanced or unknown markers are an error naming the file. ``--check`` rewrites nothing and
 exits 1 when a region differs from what would be written (the test suite runs it on the cheap
@@ -41,6 +41,7 @@ PAGES = (
     "docs/getting-started.md",
     "docs/how-to/scenario.md",
     "docs/how-to/explain.md",
+    "docs/how-to/calibrate.md",
 )
 MARKER = re.compile(r"<!-- results:([a-z0-9-]+) -->\n(.*?)<!-- /results:\1 -->", re.S)
 OPENAI = "scenarios/openai-founders/baseline.toml"
@@ -368,6 +369,16 @@ def bench_engines() -> str:
     return engines()
 
 
+def _transcript(name: str) -> Callable[[], str]:
+    def fragment() -> str:
+        from scripts import transcripts
+
+        return getattr(transcripts, name)()
+
+    fragment.__doc__ = f"``scripts/transcripts.py``'s {name}."
+    return fragment
+
+
 FRAGMENTS: dict[str, Callable[[], str]] = {
     "summary-head": summary_head,
     "first-compare": first_compare,
@@ -382,6 +393,12 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
     "explain": explain,
     "baselines": baselines,
     "bench-engines": bench_engines,
+    "calibrate-quick": _transcript("calibrate_quick"),
+    "calibrate-llama-run": _transcript("calibrate_llama_run"),
+    "calibrate-llama-identified": _transcript("calibrate_llama_identified"),
+    "explain-run": _transcript("explain_run"),
+    "explain-groups": _transcript("explain_groups"),
+    "explain-permutation": _transcript("explain_permutation"),
 }
 #: Fragments cheap enough for the default test tier.
 CHEAP = (
@@ -393,6 +410,8 @@ CHEAP = (
     "first-compare",
     "scenario-example",
     "bench-engines",
+    "calibrate-llama-run",
+    "calibrate-llama-identified",
 )
 
 
