@@ -42,6 +42,8 @@ PAGES = (
     "docs/how-to/scenario.md",
     "docs/how-to/explain.md",
     "docs/how-to/calibrate.md",
+    "docs/how-to/cohort.md",
+    "docs/how-to/sweep.md",
 )
 MARKER = re.compile(r"<!-- results:([a-z0-9-]+) -->\n(.*?)<!-- /results:\1 -->", re.S)
 OPENAI = "scenarios/openai-founders/baseline.toml"
@@ -379,6 +381,16 @@ def _transcript(name: str) -> Callable[[], str]:
     return fragment
 
 
+def _acme(name: str) -> Callable[[], str]:
+    def fragment() -> str:
+        from scripts import acme_example
+
+        return getattr(acme_example, name)()
+
+    fragment.__doc__ = f"``scripts/acme_example.py``'s {name}."
+    return fragment
+
+
 FRAGMENTS: dict[str, Callable[[], str]] = {
     "summary-head": summary_head,
     "first-compare": first_compare,
@@ -399,6 +411,11 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
     "explain-run": _transcript("explain_run"),
     "explain-groups": _transcript("explain_groups"),
     "explain-permutation": _transcript("explain_permutation"),
+    "sweep-head": _transcript("sweep_head"),
+    "morris-quick": _transcript("morris_quick"),
+    "acme-prior-summary": _acme("prior_summary"),
+    "acme-calibrate": _acme("calibrated"),
+    "acme-compare": _acme("compared"),
 }
 #: Fragments cheap enough for the default test tier.
 CHEAP = (

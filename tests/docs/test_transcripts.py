@@ -25,10 +25,11 @@ def test_wall_times_are_elided_and_nothing_else():
 def test_a_transcript_names_the_pages_folder_not_the_temporary_one():
     from scripts.transcripts import console
 
-    lines, texts = console(["run", "baseline", "--replicates", "20", "--no-trajectories"],
-                           "out/a-run", "out/shown", read=("summary.csv",))
+    lines, summary = console(["run", "baseline", "--replicates", "20", "--no-trajectories"],
+                             "out/a-run", "out/shown",
+                             lambda folder: (folder / "summary.csv").read_text())
     assert lines == ["baseline: 20 replicates, 6 files in out/shown/"]
-    assert texts["summary.csv"].startswith("statistic,mean,q05,q95")
+    assert summary.startswith("statistic,mean,q05,q95")
 
 
 def test_the_committed_calibrations_sentences_read_their_files():
@@ -43,3 +44,13 @@ def test_the_committed_calibrations_sentences_read_their_files():
     assert f"the other {int((~table.identified).sum())} " in sentence
     generations = pd.read_csv(REPO / "calibration/llama/generations.csv")
     assert f"{generations.simulations.sum():,} simulated histories" in calibrate_llama_run()
+
+
+def test_the_cohort_how_to_is_run_with_its_own_scenario_files():
+    from scripts.acme_example import PAGE, _block
+
+    page = PAGE.read_text()
+    prior = _block(page, 'from = "prior-mean"', 'name = "../world"')
+    posterior = _block(page, 'posterior_file = "../calibration/posterior.parquet"')
+    assert 'from = "posterior"' in posterior and prior != posterior
+    assert 'extends = "baseline"' in _block(page, 'remove_labs = ["Spinout"]')
