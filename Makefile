@@ -91,14 +91,20 @@ docs: venv
 lint: venv
 	$(VENV)/bin/ruff check sim tests benchmarks
 
+# The engines' throughput and memory, written to benchmarks/results/engines.json (committed, with
+# the machine, date, commit and load average); `make results` renders the README's table from it.
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS='--quick --note "a calibration running"'.
+BENCH_ARGS ?=
 bench: venv
-	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/engines.py --out benchmarks/results/engines.json $(BENCH_ARGS)
 
 # Every number-bearing table of README.md and docs/ (their <!-- results:NAME --> regions), from
-# the committed calibration outputs and seeded runs; then the gallery. `make test` fails when a
-# committed region differs from what this writes (the cheap ones; `pytest -m slow` checks all).
+# the committed calibration and benchmark outputs and seeded runs; the tutorial notebook's saved
+# outputs (executed anew); then the gallery. `make test` fails when a committed region differs
+# from what this writes (the cheap ones; `pytest -m slow` checks all, and the notebook).
 results: venv
 	$(PY) scripts/results.py
+	$(PY) scripts/notebook.py
 	$(PY) scripts/gallery.py
 
 clean:

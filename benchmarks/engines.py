@@ -15,16 +15,24 @@ events as shipped; K = 1, 72 and 715 give 14, 1,008 and 10,010 researchers), it 
 Parameters are the draws of the LLaMA world's ABC posterior
 (``calibration/llama/posterior.parquet``, a single-world file any copy of the cohort can read;
 about 40 moves per replicate, so most decisions recompute their cached terms), for both
-engines; at 14 researchers the rate at the prior means (few moves) is printed too. Run:
-``make bench`` or ``python benchmarks/engines.py [--quick]``. Quote ratios measured in one run;
-the machine is shared and noisy.
+engines; at 14 researchers the rate at the prior means (few moves) is printed too, and the mean
+number of moves per replicate at each.
+
+``--out FILE`` also writes every figure, with the machine it ran on (cores, CPU, numba threads,
+the load average before and after), the date, the commit and the mode, as JSON: ``make bench``
+writes ``benchmarks/results/engines.json``, which is committed, and ``make results`` renders the
+README's performance table from it (``scripts/bench_table.py``). Run: ``make bench`` or
+``python benchmarks/engines.py [--quick] [--out FILE] [--note TEXT]``. Quote ratios measured in
+one run; the machine is shared and noisy, which is why the load average is recorded.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
-import resource
+import platform
 import statistics
 import subprocess
 import sys
@@ -85,6 +93,7 @@ def scenario_for(world: Path, folder: Path) -> Path:
 
 
 def rate(world, theta, replicates: int, repeats: int, engine: str = "ensemble") -> float:
+    """Researcher-months per second of ``engine``: the median of ``repeats`` after a warm-up."""
     seeds = replicate_seeds(1, replicates)
     simulate(world, theta[: min(replicates, 64)], seeds[:64], engine=engine)  # warm up
     times = []
@@ -96,27 +105,80 @@ def rate(world, theta, replicates: int, repeats: int, engine: str = "ensemble") 
 
 
 def run_peak(scenario: Path, replicates: int, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident GiB of ``sim run --no-trajectories`` in a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replicates", str(replicates),
-         "--no-trajectories", "--out", str(out)],
-        check=True, capture_output=True, env={**os.environ, "CI": "1"},
-    )  # fmt: skip
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:
-        print("  (peak memory not measurable: an earlier child used more)")
-    return wall, peak * 1024 / 2**30
+    """Wall seconds and peak resident GiB of ``sim run --no-trajectories`` in a child process.
+
+    The peak is the child's own maximum resident set (``os.wait4``), not the largest of all
+    children so far.
+    """
+    command = [sys.executable, "-m", "sim.cli", "run", str(scenario), "--replicates",
+               str(replicates), "--no-trajectories", "--out", str(out)]  # fmt: skip
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=errors, env={**os.environ, "CI": "1"}
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)} failed:\n{errors.read().decode()}")
+    return wall, usage.ru_maxrss * 1024 / 2**30
 
 
-def main() -> None:
+def moves_per_replicate(world, theta) -> float:
+    """Mean number of moves (a researcher's lab changing) per replicate of ``world``."""
+    traj = simulate(world, theta, replicate_seeds(1, len(theta)))
+    return float((traj.labs[:, 1:] != traj.labs[:, :-1]).sum(axis=(1, 2)).mean())
+
+
+def machine() -> dict:
+    """What the figures depend on: cores, CPU, threads, memory, versions, the load now."""
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")  # fmt: skip
+    memory = next((int(line.split()[1]) * 1024 for line in _read("/proc/meminfo").splitlines()
+                   if line.startswith("MemTotal:")), None)  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "numba_threads": numba.get_num_threads(),
+        "memory_gib": None if memory is None else round(memory / 2**30, 1),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "numba": numba.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _commit() -> str:
+    """HEAD, with ``+changes`` when the measured code (sim/, this file) differs from it."""
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    head = git("rev-parse", "--short=12", "HEAD").strip() or "unknown"
+    changed = git("status", "--porcelain", "--", "sim", "benchmarks/engines.py").strip()
+    return head + ("+changes" if changed else "")
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    parser.add_argument("--quick", action="store_true",
+                        help="runs a tenth the size (replicates and rate budget)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, help="also write every figure here, as JSON")
+    parser.add_argument("--note", default="", help="what else the machine was doing, for --out")
+    args = parser.parse_args(argv)
     quick = args.quick
+    load_before = os.getloadavg()
+    started = datetime.datetime.now(datetime.UTC)
     budget = 280_000 if quick else 2_800_000  # researcher-replicates per rate measurement
     runs = {1: 100_000 if quick else 1_000_000, 72: 2_000 if quick else 20_000,
             715: 200 if quick else 2_000}  # fmt: skip
@@ -124,7 +186,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # largest first: each child's peak memory is then its own (ru_maxrss is a maximum)
+        # an untimed child run first, so that no timed one compiles the kernels into numba's cache
+        warm = scenario_for(copy_world(1, tmp / "world-warm-up"), tmp)
+        run_peak(warm, 20, tmp / "out-warm-up")
         for copies in sorted(runs, reverse=True):
             folder = copy_world(copies, tmp / f"world-{copies}")
             scenario = load_scenario(scenario_for(folder, tmp))
@@ -136,7 +200,7 @@ def main() -> None:
             wall, peak = run_peak(scenario.path, runs[copies], tmp / f"out-{copies}")
             if copies == 1:
                 base = scenario  # the cohort itself, with the same draws, for the Mesa rates
-            rows.append((n, ens, runs[copies], wall, peak))
+            rows.append((n, ens, runs[copies], wall, peak, replicates, copies))
             print(f"{n:>6} researchers: {ens:14,.0f} researcher-months/s ({replicates:,} reps); "
                   f"sim run --no-trajectories, {runs[copies]:,} replicates: {wall:6.1f} s, "
                   f"peak {peak:.2f} GiB", flush=True)  # fmt: skip
@@ -144,6 +208,10 @@ def main() -> None:
         means = np.array([prior_means()[n] for n in PARAMETER_NAMES])
         replicates = budget // world.n_researchers
         at_means = rate(world, np.tile(means, (replicates, 1)), replicates, args.repeats)
+        moves = {
+            "posterior": moves_per_replicate(world, base.parameters(2000, base.spec.seed)[0]),
+            "prior_means": moves_per_replicate(world, np.tile(means, (2000, 1))),
+        }
         print(f"    14 researchers at the prior means (few moves, as the earlier benchmark): "
               f"{at_means:14,.0f} researcher-months/s", flush=True)  # fmt: skip
         reps = 40 if quick else 200
@@ -163,6 +231,42 @@ def main() -> None:
     print(f"ratio ensemble / mesa: {small[1] / mesa:,.0f}x; ensemble / plain mesa: "
           f"{small[1] / plain:,.0f}x")  # fmt: skip
     print(f"rate at {large[0]:,} researchers / rate at 14: {large[1] / small[1]:.2f}")
+    if args.out:
+        facts = {
+            "benchmark": "benchmarks/engines.py",
+            "date": started.date().isoformat(),
+            "commit": _commit(),
+            "mode": "quick" if quick else "full",
+            "repeats": args.repeats,
+            "machine": machine(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "note": args.note,
+            "parameters": "calibration/llama/posterior.parquet",
+            "moves_per_replicate": {k: round(v, 1) for k, v in moves.items()},
+            "sizes": [
+                {
+                    "researchers": n,
+                    "copies": copies,
+                    "researcher_months_per_s": round(ens),
+                    "rate_replicates": rate_reps,
+                    "run_replicates": run_reps,
+                    "run_wall_s": round(wall, 1),
+                    "run_peak_gib": round(peak, 3),
+                }
+                for n, ens, run_reps, wall, peak, rate_reps, copies in sorted(rows)
+            ],  # fmt: skip
+            "at_prior_means_researcher_months_per_s": round(at_means),
+            "mesa": {
+                "replicates": reps,
+                "compiled_researcher_months_per_s": round(mesa),
+                "plain_replicates": max(reps // 10, 4),
+                "plain_researcher_months_per_s": round(plain),
+            },  # fmt: skip
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(facts, indent=2) + "\n")
+        print(f"wrote {args.out}")
 
 
 _PLAIN_MESA = """

@@ -11,8 +11,9 @@ Runs, through the ``sim`` command's own entry point, in a temporary folder:
 * the OpenAI co-founders' baseline and comparison where their posterior exists;
 
 then copies the PNGs (at the dpi the library writes them) into docs/gallery/ and writes
-docs/gallery/index.md, with the command behind each figure and how long it took. A few minutes at
-most on two cores::
+docs/gallery/index.md, with the command behind each figure. How long each command took is
+printed, not written into the page, so that a second run writes the same files (``make results``
+leaves a clean checkout clean). A few minutes at most on two cores::
 
     .venv/bin/python scripts/gallery.py                 # 500 replicates per scenario
     .venv/bin/python scripts/gallery.py --replicates 200
@@ -21,12 +22,15 @@ most on two cores::
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "docs" / "gallery"
@@ -99,14 +103,18 @@ def make(work: Path, replicates: int) -> list[tuple[str, list[tuple[Figure, Path
                 run), work / "compare" / "destinations.png"),
     ]))  # fmt: skip
 
+    llama = ROOT / "calibration" / "llama"
+    minutes = json.loads((llama / "manifest.json").read_text())["timing"]["seconds"] / 60
+    checks = len(pd.read_parquet(llama / "predictive.parquet", columns=["replicate"]))
     sections.append(("Calibration", [
         (Figure("calibration-ppc.png", "Posterior predictive check of the LLaMA calibration",
-                "The committed calibration's check (calibration/llama/ppc.png, 20,000 "
+                f"The committed calibration's check (calibration/llama/ppc.png, {checks:,} "
                 "replicates): each target statistic re-simulated from the posterior and from the "
                 "prior, against the observed value, with the yardstick of the simplest model "
                 "that explains the counts.",
-                "sim calibrate", note="copied from calibration/llama/, 2.5 minutes to remake"),
-         ROOT / "calibration" / "llama" / "ppc.png"),
+                "sim calibrate", note=f"copied from calibration/llama/ (it took {minutes:.1f} "
+                "minutes, its manifest.json says)"),
+         llama / "ppc.png"),
     ]))  # fmt: skip
 
     took = sim("sensitivity", ROOT / "sweeps" / "morris-quick.toml", "--out", work / "morris")
@@ -151,14 +159,13 @@ def make(work: Path, replicates: int) -> list[tuple[str, list[tuple[Figure, Path
     return sections
 
 
-def page(sections, replicates: int, total: float) -> str:
+def page(sections, replicates: int) -> str:
     """The gallery's Markdown page."""
     lines = [
         "# Gallery",
         "",
         "Figures from real runs, as the library writes them, made by `scripts/gallery.py` "
-        f"({replicates} replicates per scenario, {total:.0f} s in all on two cores; "
-        "`make run` uses 2,000). Remake them with:",
+        f"({replicates} replicates per scenario; `make run` uses 2,000). Remake them with:",
         "",
         "```bash",
         ".venv/bin/python scripts/gallery.py",
@@ -168,8 +175,7 @@ def page(sections, replicates: int, total: float) -> str:
     for title, figures in sections:
         lines += [f"## {title}", ""]
         for figure, _ in figures:
-            took = f" ({figure.seconds:.0f} s)" if figure.seconds is not None else ""
-            took += f", {figure.note}" if figure.note else ""
+            note = f", {figure.note}" if figure.note else ""
             lines += [
                 f"### {figure.title}",
                 "",
@@ -177,7 +183,7 @@ def page(sections, replicates: int, total: float) -> str:
                 "",
                 figure.caption,
                 "",
-                f"Made by `{figure.command}`{took}.",
+                f"Made by `{figure.command}`{note}.",
                 "",
             ]
     return "\n".join(lines)
@@ -203,13 +209,17 @@ def main(argv: list[str] | None = None) -> int:
             for _, figures in sections:
                 for figure, source in figures:
                     shutil.copyfile(source, folder / figure.name)
-            text = page(sections, args.replicates, total)
+            text = page(sections, args.replicates)
             (folder / "index.md").write_text(text, encoding="utf-8")
             return list(folder.iterdir())
 
         # an earlier gallery's figures are replaced, anything else in the folder is kept
         replace_folder(args.out, write, kind="gallery")
     count = sum(len(f) for _, f in sections)
+    for _, figures in sections:
+        for figure, _ in figures:
+            if figure.seconds is not None:
+                print(f"  {figure.name}: `{figure.command}` took {figure.seconds:.0f} s")
     print(f"gallery: {count} figures and index.md in {args.out} ({total:.0f} s)")
     return 0
 

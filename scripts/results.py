@@ -7,7 +7,9 @@ A page quotes generated numbers only between markers this script owns::
     <!-- /results:NAME -->
 
 Each NAME is a fragment below, computed from the committed calibration outputs (read, never
-re-fitted) or from a seeded run of the shipped scenarios (same seed, same text). The script
+re-fitted), from the committed benchmark outputs (``benchmarks/results/``, written by ``make
+bench``; ``scripts/bench_table.py``) or from a seeded run of the shipped scenarios (same seed,
+same text; the how-tos' console transcripts are ``scripts/transcripts.py``). The script
 rewrites only the text between its own markers; a page without markers is left alone, and
 unbalanced or unknown markers are an error naming the file. ``--check`` rewrites nothing and
 exits 1 when a region differs from what would be written (the test suite runs it on the cheap
@@ -39,6 +41,9 @@ PAGES = (
     "docs/getting-started.md",
     "docs/how-to/scenario.md",
     "docs/how-to/explain.md",
+    "docs/how-to/calibrate.md",
+    "docs/how-to/cohort.md",
+    "docs/how-to/sweep.md",
 )
 MARKER = re.compile(r"<!-- results:([a-z0-9-]+) -->\n(.*?)<!-- /results:\1 -->", re.S)
 OPENAI = "scenarios/openai-founders/baseline.toml"
@@ -359,6 +364,33 @@ def baselines() -> str:
     )
 
 
+def bench_engines() -> str:
+    """The engines' performance table, from ``benchmarks/results/engines.json`` (make bench)."""
+    from scripts.bench_table import engines
+
+    return engines()
+
+
+def _transcript(name: str) -> Callable[[], str]:
+    def fragment() -> str:
+        from scripts import transcripts
+
+        return getattr(transcripts, name)()
+
+    fragment.__doc__ = f"``scripts/transcripts.py``'s {name}."
+    return fragment
+
+
+def _acme(name: str) -> Callable[[], str]:
+    def fragment() -> str:
+        from scripts import acme_example
+
+        return getattr(acme_example, name)()
+
+    fragment.__doc__ = f"``scripts/acme_example.py``'s {name}."
+    return fragment
+
+
 FRAGMENTS: dict[str, Callable[[], str]] = {
     "summary-head": summary_head,
     "first-compare": first_compare,
@@ -372,6 +404,18 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
     "robustness": robustness,
     "explain": explain,
     "baselines": baselines,
+    "bench-engines": bench_engines,
+    "calibrate-quick": _transcript("calibrate_quick"),
+    "calibrate-llama-run": _transcript("calibrate_llama_run"),
+    "calibrate-llama-identified": _transcript("calibrate_llama_identified"),
+    "explain-run": _transcript("explain_run"),
+    "explain-groups": _transcript("explain_groups"),
+    "explain-permutation": _transcript("explain_permutation"),
+    "sweep-head": _transcript("sweep_head"),
+    "morris-quick": _transcript("morris_quick"),
+    "acme-prior-summary": _acme("prior_summary"),
+    "acme-calibrate": _acme("calibrated"),
+    "acme-compare": _acme("compared"),
 }
 #: Fragments cheap enough for the default test tier.
 CHEAP = (
@@ -382,6 +426,9 @@ CHEAP = (
     "summary-head",
     "first-compare",
     "scenario-example",
+    "bench-engines",
+    "calibrate-llama-run",
+    "calibrate-llama-identified",
 )
 
 

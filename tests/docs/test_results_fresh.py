@@ -1,9 +1,11 @@
 """The generated regions of README.md and docs/ are current (``make results``, issue 28).
 
 Each ``<!-- results:NAME -->`` region must be exactly what ``scripts/results.py`` would write:
-the cheap fragments (from committed calibration files, and the two counterfactual tables at their
-stated 2,000 replicates) in the default tier, every fragment in the slow tier. A stale region
-fails naming the page and the fragment; the fix is ``make results``.
+the cheap fragments (from committed calibration and benchmark files, and the seeded runs of a few
+seconds: the two counterfactual tables at their stated 2,000 replicates, getting started's and the
+scenario how-to's) in the default tier, every fragment (the how-tos' transcripts included) in the
+slow tier. A stale region fails naming the page and the fragment; the fix is ``make results``.
+The tutorial notebook's outputs are checked by test_notebook_fresh.py.
 """
 
 import subprocess
