@@ -2,10 +2,10 @@
 
 One numba-compiled loop runs a batch of replicates in parallel (one thread per core, replicates
 split between them), each replicate with its own parameter vector and its own key. Inside, every
-decision is the same compiled :func:`sim.kernel.behavior.decide` the Mesa model calls, and the
-month is scheduled as in :class:`sim.engines.mesa_model.ExodusModel`: merges at the start of the
-month, decisions from the state at the start of the month, moves applied together at its end,
-tenure reset on a move and advanced by a twelfth of a year otherwise.
+decision is the same compiled :func:`sim.kernel.behavior.decide` the Mesa model calls, and the month
+is scheduled as in :class:`sim.engines.mesa_model.ExodusModel`: merges (and relocations) at the
+start of the month, decisions from the state at the start of the month, moves applied together at
+its end, tenure reset on a move and advanced by a twelfth of a year otherwise.
 
 Random numbers are computed where they are used (:mod:`sim.kernel.streams`), by the same compiled
 functions the Mesa model calls, so replicate r here and a Mesa run keyed by replicate r's seed
@@ -34,6 +34,7 @@ from sim.kernel.behavior import (
     colleague_positions,
     decide,
     fixed_utilities,
+    fixed_utility_row,
     month_weights,
     tie_factors_into,
 )
@@ -48,7 +49,8 @@ DEFAULT_BUDGET = 256 * 2**20
 def _simulate_batch(
     theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
     merge_into, tie_indptr, tie_indices, tie_weights, tied_indptr, tied_indices, home, founder,
-    glue, contagion, unmoved, prefix, latent_u, latent_fits, out,
+    glue, contagion, unmoved, relocation_month, relocation_researcher, relocation_home, prefix,
+    latent_u, latent_fits, out,
 ):  # fmt: skip
     n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
@@ -84,12 +86,21 @@ def _simulate_batch(
         cached_peer = np.empty(n_people)
         cached_weights = np.empty((n_people, n_labs))
         state = np.full(n_people, STALE, dtype=np.int8)
+        relocated = 0  # the relocations applied so far (they come in month order)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
                 if target >= 0:
                     labs[i] = target
                     state[:] = STALE
+            while relocated < relocation_month.shape[0] and relocation_month[relocated] <= t:
+                i = relocation_researcher[relocated]
+                fixed_utility_row(
+                    th, relocation_home[relocated], founder[i], fits[i], start_labs[i],
+                    fixed_utility[i], fixed_weight[i],
+                )  # fmt: skip
+                state[i] = STALE
+                relocated += 1
             if changed[t]:  # the labs look as last month otherwise: same shared terms
                 shift = month_weights(th, attributes[t], exists[t], base, base_weights)
                 for i in range(n_people):
@@ -247,6 +258,7 @@ def _run(
         theta, seeds, world.researcher_keys, world.lab_keys, world.start_labs, world.start_tenure,
         tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
         world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder,
-        world.glue, world.contagion, world.unmoved_positions(), prefix, latent_u, latent_fits, out,
+        world.glue, world.contagion, world.unmoved_positions(), world.relocation_month,
+        world.relocation_researcher, world.relocation_home, prefix, latent_u, latent_fits, out,
     )  # fmt: skip
     return out

@@ -3,7 +3,8 @@
 Researchers and labs are Mesa agents. Each month (one ``step``):
 
 1. the month's events are applied to the labs (attributes, existence; a merge moves everyone at
-   the merged lab into its successor);
+   the merged lab into its successor), and the month's relocations to the researchers (a new
+   city's home term: :mod:`sim.world.relocations`);
 2. the month's shared utility terms are formed from the labs
    (:func:`sim.kernel.behavior.month_weights`); then every researcher takes the uniform keyed by
    (replicate, month, researcher) (:func:`sim.kernel.streams.choice_uniform`) and decides with
@@ -35,6 +36,7 @@ from sim.kernel.behavior import (
     colleague_positions,
     decide,
     fixed_utilities,
+    fixed_utility_row,
     month_weights,
     tie_factors_into,
 )
@@ -164,6 +166,7 @@ class ExodusModel(mesa.Model):
             self.theta, world.home, world.founder, match, world.start_labs,
             self.fixed_utility, self.fixed_weight,
         )  # fmt: skip
+        self.match = match
         self.tie_factors = np.empty(world.tie_weights.shape[0])
         tie_factors_into(self.theta, world.tie_weights, self.tie_factors)
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
@@ -187,6 +190,13 @@ class ExodusModel(mesa.Model):
         for researcher in self.researchers:
             if merge_into[researcher.lab] >= 0:
                 researcher.lab = int(merge_into[researcher.lab])
+        w = self.world
+        for k in np.flatnonzero(w.relocation_month == t):  # a researcher's city changes
+            i = w.relocation_researcher[k]
+            fixed_utility_row(
+                self.theta, w.relocation_home[k], w.founder[i], self.match[i], w.start_labs[i],
+                self.fixed_utility[i], self.fixed_weight[i],
+            )  # fmt: skip
         self.shift = month_weights(
             self.theta,
             np.array([lab.attributes for lab in self.labs]),

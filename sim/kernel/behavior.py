@@ -122,14 +122,23 @@ def fixed_utilities(theta, home, founder, match_normals, start_labs, utility, we
     ``utility[i, j] = b_home*home_ij + b_founder*founder_ij + m_ij`` with
     ``m_ij = sigma_match * match_normals[i, j]`` (0 at i's start lab), and
     ``weight[i, j] = exp(utility[i, j] / lam)``; so each month only the colleagues' pull needs an
-    exponential, and only at labs where colleagues are.
+    exponential, and only at labs where colleagues are. A relocation changes one researcher's
+    home row mid-run: :func:`fixed_utility_row` recomputes their row.
     """
-    lam = theta[LAM]
     for i in range(home.shape[0]):
-        for j in range(home.shape[1]):
-            match = theta[SIGMA_MATCH] * match_normals[i, j] if j != start_labs[i] else 0.0
-            utility[i, j] = theta[B_HOME] * home[i, j] + theta[B_FOUNDER] * founder[i, j] + match
-            weight[i, j] = math.exp(utility[i, j] / lam)
+        fixed_utility_row(
+            theta, home[i], founder[i], match_normals[i], start_labs[i], utility[i], weight[i]
+        )
+
+
+@njit(cache=True)
+def fixed_utility_row(theta, home_row, founder_row, match_row, start_lab, utility_row, weight_row):
+    """One researcher's row of :func:`fixed_utilities`, from their home row [L] (their city's)."""
+    lam = theta[LAM]
+    for j in range(home_row.shape[0]):
+        match = theta[SIGMA_MATCH] * match_row[j] if j != start_lab else 0.0
+        utility_row[j] = theta[B_HOME] * home_row[j] + theta[B_FOUNDER] * founder_row[j] + match
+        weight_row[j] = math.exp(utility_row[j] / lam)
 
 
 @njit(cache=True, inline="always")

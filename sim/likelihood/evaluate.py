@@ -194,6 +194,7 @@ def conditional_log_likelihoods(
         panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
         world.founder, world.glue, world.contagion, world.unmoved_positions(),
+        world.relocation_month, world.relocation_researcher, world.relocation_home,
         np.ascontiguousarray(np.broadcast_to(np.atleast_2d(z), (panel.n_researchers, z.shape[-1])),
                              dtype=np.float64),
         np.ascontiguousarray(fits, dtype=np.float64),
@@ -204,7 +205,7 @@ def conditional_log_likelihoods(
 def _log_likelihoods(
     theta, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
     attributes, exists, merge_into, tie_indptr, tie_indices, tie_weights, home, founder, glue,
-    contagion, unmoved, z, fits,
+    contagion, unmoved, relocation_month, relocation_researcher, relocation_home, z, fits,
 ):  # fmt: skip
     n_people = chain.shape[0] - 1
     n_labs = attributes.shape[1]
@@ -232,7 +233,8 @@ def _log_likelihoods(
         out[i, lo:hi] = _researcher(
             theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
             start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
-            founder, glue, contagion, unmoved, fits[i, lo:hi], base, base_weights, shift, exp_u[i],
+            founder, glue, contagion, unmoved, relocation_month, relocation_researcher,
+            relocation_home, fits[i, lo:hi], base, base_weights, shift, exp_u[i],
         )  # fmt: skip
     return out
 
@@ -241,7 +243,8 @@ def _log_likelihoods(
 def _researcher(
     theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
     merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, glue, contagion,
-    unmoved, fit_normals, base, base_weights, shift, exp_u,
+    unmoved, relocation_month, relocation_researcher, relocation_home, fit_normals, base,
+    base_weights, shift, exp_u,
 ):  # fmt: skip
     """Log-likelihood of researcher i's history per fit point and restlessness node [M, Q].
 
@@ -280,6 +283,14 @@ def _researcher(
             theta, home[i : i + 1], founder[i : i + 1], fit_normals[m : m + 1],
             start_labs[i : i + 1], fixed_utility[m : m + 1], fixed_weight[m : m + 1],
         )  # fmt: skip
+    # the researcher's relocations (month order): their fixed terms change with their city
+    mine = np.empty(relocation_month.shape[0], dtype=np.int64)
+    n_mine = 0
+    for k in range(relocation_month.shape[0]):
+        if relocation_researcher[k] == i:
+            mine[n_mine] = k
+            n_mine += 1
+    relocated = 0
     state_lab = np.empty(n_moves + 1, dtype=np.int64)
     state_lab[0] = start_labs[i]
     for k in range(n_moves):
@@ -296,6 +307,14 @@ def _researcher(
         for k in range(n_moves + 1):
             if merge_into[t, state_lab[k]] >= 0:
                 state_lab[k] = merge_into[t, state_lab[k]]
+        while relocated < n_mine and relocation_month[mine[relocated]] <= t:
+            for m in range(n_points):
+                fixed_utilities(
+                    theta, relocation_home[mine[relocated] : mine[relocated] + 1],
+                    founder[i : i + 1], fit_normals[m : m + 1], start_labs[i : i + 1],
+                    fixed_utility[m : m + 1], fixed_weight[m : m + 1],
+                )  # fmt: skip
+            relocated += 1
         # newest states first, so a move made this month is not moved again
         for k in range(n_moves, -1, -1):
             lo = offset[k]

@@ -12,6 +12,7 @@ above import its names from here.
 from sim.world.files import StrictModel, explain_validation_error, read_toml
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
+from sim.world.relocations import Relocation
 from sim.world.statistics import (
     BUILT_IN,
     KINDS,
@@ -32,6 +33,7 @@ from sim.world.structure import (
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline, format_month
 
 __all__ = [
+    "Relocation",
     "BUILT_IN",
     "KINDS",
     "NEVER",

@@ -20,6 +20,7 @@ from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates, number, split_list
 from sim.world.files import read_table, read_toml
 from sim.world.observed import load_observed
+from sim.world.relocations import Relocation
 from sim.world.statistics import check_statistics
 from sim.world.structure import Event, World
 from sim.world.timeline import Calendar
@@ -50,6 +51,9 @@ def load_world(where: str | Path) -> World:
     attributes = _read(folder, "attributes.csv")
     events = _read(folder, "events.csv")
     ties_table = _read(folder, "ties.csv") if (folder / "ties.csv").exists() else None
+    moves_of_city = (
+        _read(folder, "relocations.csv") if (folder / "relocations.csv").exists() else None
+    )
 
     names = tuple(cohort["name"])
     lab_names = tuple(labs["name"])
@@ -85,6 +89,12 @@ def load_world(where: str | Path) -> World:
         attributes=_attribute_matrix(attributes, lab_names, folder / "attributes.csv"),
         events=tuple(_events(events, folder / "events.csv", calendar)),
         ties=_tie_matrix(ties_table, names, folder / "ties.csv"),
+        relocations=()
+        if moves_of_city is None
+        else tuple(
+            Relocation(r.name, r.month, r.city, key=f"row {k}")
+            for k, r in enumerate(moves_of_city.itertuples(index=False), start=2)
+        ),
         source=str(folder),
         calendar=calendar,
         focal_lab=declared["focal_lab"],
@@ -270,4 +280,5 @@ _REQUIRED = {
     "attributes.csv": ("lab", "attribute", "value"),
     "events.csv": ("id", "month", "kind", "lab", "attribute", "value", "into"),
     "ties.csv": ("a", "b", "weight"),
+    "relocations.csv": ("name", "month", "city"),
 }

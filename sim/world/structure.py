@@ -15,6 +15,8 @@ A world is a folder that declares itself (the shipped ones are ``sim/data/llama/
 * ``attributes.csv``: lab, attribute, value in [0, 1]: each lab's starting attributes;
 * ``events.csv``: id, month, kind (set | shift | merge), lab (or ``*``), attribute, value, into;
 * ``ties.csv`` (optional): a, b, weight; without it every pair is tied with weight 1;
+* ``relocations.csv`` (optional): name, month, city: a researcher's city from a month on, while
+  they stay at their lab (:mod:`sim.world.relocations`);
 * ``observed.csv`` (optional): the observed history as moves (:mod:`sim.world.observed`);
 * ``targets.toml`` (optional): the calibration targets (:mod:`sim.inference.abc.targets`).
 
@@ -38,6 +40,7 @@ from scipy import sparse
 from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates
+from sim.world.relocations import check_relocations, compile_relocations, home_row
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline
 
 EVENT_KINDS = ("set", "shift", "merge")
@@ -104,6 +107,8 @@ class World:
     #: counterfactuals (a scenario's ``[world.peer]``, ``sim explain``'s peer causes)
     peer_glue: bool = True
     peer_contagion: bool = True
+    #: dated changes of a researcher's city (sim.world.relocations.Relocation)
+    relocations: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.calendar, Calendar):
@@ -195,6 +200,7 @@ class World:
         self._check_merges()
         if self.ties is not None and self.ties.shape != (len(self.researchers),) * 2:
             raise InputError("ties must be an N x N matrix over the cohort", source=src)
+        check_relocations(self.relocations, self.researchers, self.calendar, src)
 
     def _check_merges(self) -> None:
         """A lab merges away at most once, and never into a lab gone by that month.
@@ -310,12 +316,14 @@ class World:
         home = np.zeros((n, n_labs))
         founder = np.zeros((n, n_labs))
         row = {name: i for i, name in enumerate(self.researchers)}
-        for j, cities in enumerate(self.lab_cities):
-            for i, city in enumerate(self.cities):
-                # An unknown city is neutral: the same home term at every lab.
-                home[i, j] = float(not city or "*" in cities or city in cities)
+        for i, city in enumerate(self.cities):
+            home[i] = home_row(city, self.lab_cities)
+        for j in range(n_labs):
             for person in self.founders[j]:
                 founder[row[person], j] = 1.0
+        moved = compile_relocations(
+            self.relocations, self.researchers, self.lab_cities, self.calendar, n_months
+        )
         indptr, indices, weights = tie_rows(self.ties, n)
         tied = sparse.csr_array((weights, indices, indptr), shape=(n, n)).T.tocsr()
         tied.sort_indices()
@@ -334,6 +342,9 @@ class World:
             timeline=timeline,
             researcher_keys=name_keys(self.researchers, 64, f"{self.source}/cohort.csv"),
             lab_keys=name_keys(self.labs, 32, f"{self.source}/labs.csv"),
+            relocation_month=moved[0],
+            relocation_researcher=moved[1],
+            relocation_home=moved[2],
         )
 
 
@@ -361,6 +372,11 @@ class CompiledWorld:
     timeline: LabTimeline
     researcher_keys: np.ndarray  # uint64 [N]
     lab_keys: np.ndarray  # uint64 [L] (32-bit values)
+    #: relocations within the horizon, in month order: month int64 [K], researcher int64 [K],
+    #: their new home row float64 [K, L] (sim.world.relocations)
+    relocation_month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    relocation_researcher: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    relocation_home: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def n_months(self) -> int:
