@@ -9,103 +9,22 @@ command parses its options, calls the algorithm of the layers below and its repo
 Bad input (a malformed scenario, an unknown lab or parameter, a date outside the window, a
 corrupt results file) prints one paragraph naming the file, the key and what was expected, and
 exits with status 2; it never leaves a traceback and never overwrites earlier results.
+
+The parser and the entry live in :mod:`sim.cli.main`; this package imports nothing at first, so
+the command's entry (:mod:`sim.cli.entry`, ``python -m sim.cli``) can take Ctrl-C from its first
+line, before any import that could be interrupted. :func:`main`, :func:`console` and
+:func:`build_parser` are read from :mod:`sim.cli.main` on first use.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import signal
-import sys
-import warnings
+import importlib
 
-from sim.cli.common import HelpFormatter
-from sim.errors import InputError
+_LAZY = ("main", "console", "build_parser")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser: each command's module of this package adds its subcommand(s)."""
-    parser = argparse.ArgumentParser(
-        prog="sim",
-        description=(
-            "Simulate researchers leaving a lab: run scenarios, compare counterfactuals under "
-            "common random\nnumbers, sweep parameters and calibrate them to an observed history. "
-            "'sim COMMAND --help' says more.\nBad input exits with status 2 and one paragraph "
-            "naming the file, the key and what was expected."
-        ),
-        epilog="examples:\n  sim run baseline\n  sim compare --all\n  sim calibrate --quiet",
-        formatter_class=HelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    from sim.cli import app, baselines, calibrate, compare, explain, robustness, run, sweep
-
-    for command in (run, compare, sweep, calibrate, robustness, baselines, explain, app):
-        command.register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: parse, run, and turn bad input into exit status 2.
-
-    Ctrl-C at any moment, the first second's imports included, ends with status 130 and one
-    line, never a traceback (``import sim`` itself loads nothing heavy: :mod:`sim`).
-    """
-    command = "sim"
-    try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        command = f"sim {args.command}"
-        return args.func(args)
-    except InputError as exc:
-        print(f"{command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{command}: interrupted; finished files are kept.", file=sys.stderr)
-        return 130
-
-
-def _one_line(message, category, filename, lineno, line=None) -> str:
-    """A warning as the command prints it: ``sim: warning: ...``."""
-    return f"sim: warning: {message}\n"
-
-
-def _unraisable(unraisable, default=sys.unraisablehook) -> None:
-    """End the command on a Ctrl-C that Python cannot raise (one line, status 130).
-
-    A Ctrl-C landing in a clean-up (an import lock's callback, a destructor) would print
-    'Exception ignored ... KeyboardInterrupt' and be lost. Anything else is reported as usual.
-    """
-    if isinstance(unraisable.exc_value, KeyboardInterrupt):
-        print("sim: interrupted; finished files are kept.", file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(130)
-    default(unraisable)
-
-
-def _interrupt(signum, frame) -> None:
-    """SIGTERM handler: unwind as Ctrl-C does, so staging folders are removed on the way."""
-    raise KeyboardInterrupt
-
-
-def console() -> None:
-    """The installed ``sim`` command (and ``python -m sim.cli``): :func:`main`, then exit.
-
-    SIGTERM is handled as Ctrl-C (the output-folder policy's staging folder is removed on the
-    way out). After either it leaves through ``os._exit(130)``: an interrupt that lands while
-    a library evaluates a string during its import (numpy does) makes CPython end the process
-    by SIGINT at exit even though the interrupt was handled, and the status 130 would be lost.
-    """
-    signal.signal(signal.SIGTERM, _interrupt)  # a kill cleans up as Ctrl-C does
-    sys.unraisablehook = _unraisable
-    warnings.formatwarning = _one_line  # a warning reads as the errors do, without a code line
-    status = main()
-    if status == 130:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
-    sys.exit(status)
-
-
-if __name__ == "__main__":
-    console()
+def __getattr__(name: str):
+    """``main``, ``console`` and ``build_parser`` from :mod:`sim.cli.main`, on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module("sim.cli.main"), name)
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")

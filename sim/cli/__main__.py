@@ -1,5 +1,5 @@
-"""``python -m sim.cli``: the sim command."""
+"""``python -m sim.cli``: the sim command (:mod:`sim.cli.entry`)."""
 
-from sim.cli import console
+from sim.cli.entry import console
 
 console()
