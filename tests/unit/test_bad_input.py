@@ -437,8 +437,8 @@ def test_ctrl_c_inside_a_clean_up_ends_the_command_with_one_line_and_status_130(
 
     code = (
         "import sys\n"
-        "import sim.cli.main\n"
-        "sys.unraisablehook = sim.cli.main._unraisable\n"
+        "import sim.cli.command\n"
+        "sys.unraisablehook = sim.cli.command._unraisable\n"
         "class Cleanup:\n"
         "    def __del__(self):\n"
         "        raise KeyboardInterrupt\n"
