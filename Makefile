@@ -93,6 +93,7 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/engines.py
+	$(PY) benchmarks/likelihood.py
 
 # Every number-bearing table of README.md and docs/ (their <!-- results:NAME --> regions), from
 # the committed calibration outputs and seeded runs; then the gallery. `make test` fails when a
