@@ -166,9 +166,12 @@ def interval_censored(
 
     Each move's width is drawn from ``widths`` (e.g. the widths of a shipped history's moves) and
     the true month placed uniformly inside it; an interval never reaches the previous move's
-    interval or the next move's month, and stays within the panel (so it may be narrower).
+    interval or the next move's month, stays within the panel and ends by the last month its
+    destination exists (a lab merged away ends), so it may be narrower. As an observed history's,
+    it may start before its destination is founded (the move is read from the founding month).
     """
     earliest, latest = complete.earliest.copy(), complete.latest.copy()
+    exists = world.timeline.exists
     for i in range(complete.n_researchers):
         previous = -1
         for k in range(complete.chain[i], complete.chain[i + 1]):
@@ -179,6 +182,8 @@ def interval_censored(
             )  # fmt: skip
             lo = max(true - int(rng.integers(width)), previous + 1)
             hi = max(min(lo + width - 1, following - 1, complete.n_months - 1), true)
+            ends = np.flatnonzero(~exists[true : hi + 1, complete.to[k]])
+            hi = max(true + int(ends[0]) - 1, true) if ends.size else hi
             earliest[k], latest[k] = lo, hi
             previous = hi
     return panel_from_chains(world, complete.n_months, complete.chain, complete.to, earliest,
