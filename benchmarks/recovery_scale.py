@@ -145,7 +145,12 @@ def main() -> None:
     parser.add_argument("--max-evaluations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2027)
     args = parser.parse_args()
-    run = recover(args.world, args.copies, args.draws, args.seed, args.max_evaluations)
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {line}", flush=True)
+
+    run = recover(args.world, args.copies, args.draws, args.seed, args.max_evaluations, progress)
     print(
         f"{run.researchers:,} researchers, {run.moves:,} moves; {run.draws:,} proposals, "
         f"{run.evaluations:,} evaluations of the full panel; pilot: {run.pilot or 'none'}"
