@@ -20,7 +20,9 @@ one move +33), against an information of about 1,000. The log of a tilted quasi-
 average over the fits is biased down for them, more so at a large sigma_match; the bias adds up
 over researchers while the posterior narrows (giving each researcher independently rotated
 points does not help: it is not the shared points' correlation). A panel of thousands needs a
-better importance distribution for the fits than the shipped cohorts do.
+better importance distribution for the fits than the shipped cohorts do. At 10,010 researchers
+(``--copies 715 --draws 200``) the misses grow as the posterior narrows: sigma_match z -14.1,
+k0 +11.1, b_founder -10.5, b_peer -8.7, lam +8.7, k_tenure -8.2 (k-hat 0.64, ESS 41 of 200).
 """
 
 import sys
