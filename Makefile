@@ -97,6 +97,7 @@ lint: venv
 BENCH_ARGS ?=
 bench: venv
 	$(PY) benchmarks/engines.py --out benchmarks/results/engines.json $(BENCH_ARGS)
+	$(PY) benchmarks/likelihood.py
 
 # Every number-bearing table of README.md and docs/ (their <!-- results:NAME --> regions), from
 # the committed calibration and benchmark outputs and seeded runs; the tutorial notebook's saved

@@ -42,42 +42,16 @@ from pathlib import Path
 
 import numba
 import numpy as np
-import pandas as pd
 
-from sim.config.params import prior_means
-from sim.config.scenario import load_scenario
-from sim.engines.simulate import simulate
-from sim.kernel.behavior import PARAMETER_NAMES
-from sim.kernel.streams import replicate_seeds
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-LLAMA = ROOT / "sim" / "data" / "llama"
+from worlds import ROOT, copy_world  # noqa: E402
 
-
-def copy_world(copies: int, folder: Path) -> Path:
-    """A world of ``copies`` copies of the LLaMA cohort, tied within each copy, in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("labs.csv", "attributes.csv", "events.csv"):
-        (folder / name).write_text((LLAMA / name).read_text())
-    (folder / "world.toml").write_text((LLAMA / "world.toml").read_text())
-    cohort = pd.read_csv(LLAMA / "cohort.csv", dtype=str, keep_default_na=False)
-    ties = pd.read_csv(LLAMA / "ties.csv", dtype=str, keep_default_na=False)
-    labs = pd.read_csv(LLAMA / "labs.csv", dtype=str, keep_default_na=False)
-
-    def named(k):
-        return (lambda n: n) if k == 0 else (lambda n: f"{n} #{k}")
-
-    pd.concat([cohort.assign(name=cohort["name"].map(named(k))) for k in range(copies)]).to_csv(
-        folder / "cohort.csv", index=False
-    )
-    pd.concat(
-        [ties.assign(a=ties["a"].map(named(k)), b=ties["b"].map(named(k))) for k in range(copies)]
-    ).to_csv(folder / "ties.csv", index=False)
-    labs["founders"] = labs["founders"].map(
-        lambda f: ";".join(named(k)(p) for k in range(copies) for p in f.split(";") if p)
-    )
-    labs.to_csv(folder / "labs.csv", index=False)
-    return folder
+from sim.config.params import prior_means  # noqa: E402
+from sim.config.scenario import load_scenario  # noqa: E402
+from sim.engines.simulate import simulate  # noqa: E402
+from sim.kernel.behavior import PARAMETER_NAMES  # noqa: E402
+from sim.kernel.streams import replicate_seeds  # noqa: E402
 
 
 def scenario_for(world: Path, folder: Path) -> Path:

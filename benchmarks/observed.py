@@ -15,25 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engines import LLAMA, copy_world  # noqa: E402
+from worlds import copy_history, copy_world  # noqa: E402
 
 from sim.likelihood import observed_panel  # noqa: E402
 from sim.results import observed_readings  # noqa: E402
 from sim.world import load_world  # noqa: E402
-
-
-def copy_history(copies: int, folder: Path) -> None:
-    """The LLaMA history (observed.csv) once per copy, the names as :func:`copy_world` made them."""
-    observed = pd.read_csv(LLAMA / "observed.csv", dtype=str, keep_default_na=False)
-    parts = [
-        observed.assign(name=observed["name"].map(lambda n, k=k: n if k == 0 else f"{n} #{k}"))
-        for k in range(copies)
-    ]
-    pd.concat(parts).to_csv(folder / "observed.csv", index=False)
 
 
 def median_seconds(fn, repeats: int) -> float:

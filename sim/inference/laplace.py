@@ -11,6 +11,17 @@ cost. Here the evaluations are few and independent of one another:
    unbounded space; 2 d^2 + 1 evaluations for d free parameters), its inverse the covariance of
    the approximation (eigenvalues floored, so a flat direction gives a wide proposal, not a
    failure).
+
+**Big panels: a pilot fit first.** Above ``pilot_above`` researchers, steps 1 and 2 start on a
+seeded random subsample of ``pilot_size`` researchers (their own terms of the likelihood, each
+colleague where the whole panel puts them: :func:`sim.likelihood.subsample`), its
+log-likelihood counted N / n times so that it estimates the whole panel's (a survey-sampling
+estimate; its curvature estimates the whole panel's). Its mode and curvature cost a
+fraction n / N of full evaluations each; L-BFGS then continues on the full panel from the
+pilot's mode, in coordinates whitened by the pilot's covariance (where the full posterior is
+close to a unit sphere, so a few iterations suffice), and the curvature at the full panel's
+mode is the pilot's there. The importance weights of step 3 correct what the pilot's
+curvature gets wrong, and k-hat says when it is too wrong.
 3. **Importance sampling to the exact posterior** (Geweke 1989): ``draws`` proposals from a
    multivariate Student t (``df`` degrees of freedom) centred at the mode, its scale the
    approximation's covariance times ``inflate`` (heavier than the target's tails is what
@@ -32,7 +43,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,12 +51,16 @@ import pandas as pd
 from sim.config.params import PARAMETER_SPACE
 from sim.errors import InputError
 from sim.inference.posterior import Cohort, LikelihoodResult, LogPosterior, log_jacobian
-from sim.likelihood import FIT_POINTS, QUADRATURE
+from sim.likelihood import FIT_POINTS, QUADRATURE, subsample
 
 #: Pareto k-hat above which the importance weights are not trusted (Vehtari et al. 2024).
 MAX_KHAT = 0.7
 #: Smallest eigenvalue of the approximation's precision, in the unbounded space.
 MIN_PRECISION = 1e-3
+#: Forward-difference step of the Newton step in whitened coordinates (posterior sds).
+NEWTON_H = 1e-3
+#: The whitened search stops at a projected gradient this small (about a thousandth of an sd).
+WHITENED_GTOL = 1e-3
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,9 @@ class LaplaceSettings:
     inflate: float = 1.2  # the proposal's scale matrix, as a multiple of the covariance
     df: float = 4.0  # the proposal's degrees of freedom (Student t: heavier tails than the normal)
     step: float = 1e-3  # the Hessian's finite-difference step in the unbounded space
-    max_evaluations: int = 20_000  # the mode search's budget
+    max_evaluations: int = 20_000  # the mode search's budget, in evaluations of the full panel
+    pilot_above: int = 1000  # panels of more researchers start from a pilot fit ...
+    pilot_size: int = 500  # ... on a subsample of this many researchers
     quadrature: int = QUADRATURE
     fit_points: int = FIT_POINTS
     seed: int = 20230224
@@ -73,44 +90,141 @@ class LaplaceFit:
     mode: np.ndarray
     covariance: np.ndarray
     log_posterior: float  # at the mode
-    evaluations: int
+    evaluations: int  # of the full panel
+    #: the pilot fit, if one was made: {"researchers", "of", "evaluations"}
+    pilot: dict = field(default_factory=dict)
 
 
-def laplace_fit(target, dims: int, settings: LaplaceSettings, progress=None) -> LaplaceFit:
-    """The mode of ``target`` (a log density on R^dims) and the inverse of its curvature there.
+def pilot_cohorts(cohorts: list[Cohort], settings: LaplaceSettings) -> list[Cohort] | None:
+    """A seeded random subsample of the panels' researchers, for the pilot fit (None: too few).
 
-    Raises:
-        InputError: the density is -inf at every point the search tried.
+    Each cohort gives its share of ``pilot_size`` researchers (at least one), and counts
+    N / n times (:attr:`Cohort.weight`). The generator is spawned from the seed, apart from
+    the proposals'.
+    """
+    total = sum(c.panel.n_researchers for c in cohorts)
+    if total <= settings.pilot_above:
+        return None
+    rng = np.random.default_rng(np.random.SeedSequence(settings.seed).spawn(1)[0])
+    pilot = []
+    for c in cohorts:
+        n = c.panel.n_researchers
+        take = min(n, max(1, round(settings.pilot_size * n / total)))
+        chosen = np.sort(rng.choice(n, size=take, replace=False))
+        world, panel = subsample(c.world, c.panel, chosen)
+        pilot.append(Cohort(c.name, world, panel, c.weight * n / take))
+    return pilot
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """The pilot fit's log density: ``researchers`` of the panels' ``of``, standing for all."""
+
+    target: LogPosterior
+    researchers: int
+    of: int
+
+    @property
+    def share(self) -> float:
+        """What one of its evaluations costs, in evaluations of the full panel."""
+        return self.researchers / self.of
+
+
+class _Counted:
+    """A log density that counts its calls and reports progress now and then."""
+
+    def __init__(self, target, progress, what: str):
+        self.target, self.progress, self.what, self.calls = target, progress, what, 0
+
+    def __call__(self, y) -> float:
+        self.calls += 1
+        if self.progress and self.calls % 500 == 0:
+            self.progress(f"{self.what}: {self.calls} evaluations")
+        return self.target(y)
+
+
+def _mode(f: _Counted, start: np.ndarray, whiten: np.ndarray | None, budget: int) -> np.ndarray:
+    """L-BFGS on ``f`` from ``start``, in y (bounded) or in z with y = start + whiten @ z.
+
+    Whitened, the curvature is about the identity, so the search starts from one Newton step
+    with it: z = the gradient at 0 (forward differences, d + 1 evaluations), kept if it climbs;
+    and it stops once the gradient is below :data:`WHITENED_GTOL` (a mode that close, in
+    posterior sds, is what the importance weights correct without cost), not at L-BFGS-B's
+    default 1e-5, which the finite-difference gradient of a panel of thousands cannot resolve.
     """
     from scipy.optimize import minimize
 
-    calls = [0]
-
-    def negative(y):
-        calls[0] += 1
-        if progress and calls[0] % 500 == 0:
-            progress(f"mode search: {calls[0]} evaluations")
-        value = target(y)
+    def negative(x):
+        value = f(x if whiten is None else start + whiten @ x)
         return -value if np.isfinite(value) else 1e300
 
+    dims = start.shape[0]
+    first = start
+    if whiten is not None:
+        first, here = np.zeros(dims), negative(np.zeros(dims))
+        step = -np.array([negative(np.eye(dims)[k] * NEWTON_H) - here
+                          for k in range(dims)]) / NEWTON_H  # fmt: skip
+        if negative(step) < here:
+            first = step
+    options = {"maxiter": 500, "maxfun": max(budget, 2 * dims + 2)}
+    if whiten is not None:
+        options["gtol"] = WHITENED_GTOL
     with np.errstate(invalid="ignore"):
-        found = minimize(negative, np.zeros(dims), method="L-BFGS-B",
-                         bounds=[(-12.0, 12.0)] * dims,
-                         options={"maxiter": 500, "maxfun": settings.max_evaluations})  # fmt: skip
+        found = minimize(negative, first, method="L-BFGS-B",
+                         bounds=[(-12.0, 12.0)] * dims if whiten is None else None,
+                         options=options)  # fmt: skip
     if found.fun >= 1e300:
         raise InputError(
             "the observed history has probability zero at every parameter vector tried: the "
             "world makes it impossible (check observed.csv against the labs' founding months)"
         )
-    mode = found.x
-    hessian = finite_difference_hessian(target, mode, settings.step)
-    calls[0] += 2 * dims * dims + 1
+    return found.x if whiten is None else start + whiten @ found.x
+
+
+def _covariance(f, mode: np.ndarray, step: float) -> np.ndarray:
+    """The inverse of -Hessian at ``mode``, its eigenvalues floored at :data:`MIN_PRECISION`."""
+    hessian = finite_difference_hessian(f, mode, step)
     values, vectors = np.linalg.eigh(-0.5 * (hessian + hessian.T))
     values = np.maximum(values, MIN_PRECISION)
-    covariance = (vectors / values) @ vectors.T
+    return (vectors / values) @ vectors.T
+
+
+def laplace_fit(
+    target, dims: int, settings: LaplaceSettings, progress=None, pilot=None
+) -> LaplaceFit:
+    """The mode of ``target`` (a log density on R^dims) and the inverse of its curvature there.
+
+    With a :class:`Pilot` (a cheaper log density estimating ``target``), the search starts on
+    it, continues on ``target`` whitened by its covariance, and the curvature is the pilot's at
+    the mode (see the module docstring); a pilot evaluation counts ``pilot.share`` of one
+    against ``settings.max_evaluations``.
+
+    Raises:
+        InputError: the density is -inf at every point the search tried.
+    """
+    full = _Counted(target, progress, "mode search")
+    budget = settings.max_evaluations
+    if pilot is None:
+        mode = _mode(full, np.zeros(dims), None, budget)
+        covariance = _covariance(full, mode, settings.step)
+    else:
+        small = _Counted(pilot.target, progress, "pilot fit")
+        start = _mode(small, np.zeros(dims), None, int(0.5 * budget / pilot.share))
+        whiten = np.linalg.cholesky(_covariance(small, start, settings.step))
+        if progress:
+            progress(f"pilot fit on {pilot.researchers:,} of {pilot.of:,} researchers: "
+                     f"{small.calls} evaluations; continuing on the full panel")  # fmt: skip
+        spent = int(math.ceil(small.calls * pilot.share))
+        mode = _mode(full, start, whiten, budget - spent)
+        covariance = _covariance(small, mode, settings.step)
+    log_posterior = float(target(mode))
+    evaluations = full.calls + 1
     if progress:
-        progress(f"mode found: log posterior {-found.fun:.2f} after {calls[0]} evaluations")
-    return LaplaceFit(mode, covariance, float(-found.fun), calls[0])
+        progress(f"mode found: log posterior {log_posterior:.2f} after {evaluations} "
+                 "evaluations of the full panel")  # fmt: skip
+    about = {} if pilot is None else {"researchers": pilot.researchers, "of": pilot.of,
+                                      "evaluations": small.calls}  # fmt: skip
+    return LaplaceFit(mode, covariance, log_posterior, evaluations, about)
 
 
 def finite_difference_hessian(f, x: np.ndarray, step: float) -> np.ndarray:
@@ -175,7 +289,13 @@ def laplace_posterior(
                           settings.seed, settings.fixed, settings.per_cohort,
                           settings.cohort_priors)  # fmt: skip
     dims = len(target.priors)
-    fit = laplace_fit(target, dims, settings, progress)
+    small = pilot_cohorts(cohorts, settings)
+    pilot = None if small is None else Pilot(
+        LogPosterior(small, settings.priors, settings.quadrature, settings.fit_points,
+                     settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors),
+        sum(c.panel.n_researchers for c in small), sum(c.panel.n_researchers for c in cohorts),
+    )  # fmt: skip
+    fit = laplace_fit(target, dims, settings, progress, pilot)
     rng = np.random.default_rng(settings.seed)
     proposal = _proposal(fit, settings)
     ys = proposal.rvs(size=settings.draws, random_state=rng).reshape(settings.draws, dims)
@@ -203,7 +323,7 @@ def laplace_posterior(
         diagnostics=pd.DataFrame(rows), acceptance=math.nan,
         evaluations=fit.evaluations + settings.draws, seconds=time.perf_counter() - started,
         settings=settings, names=tuple(target.names), priors=target.column_priors,
-        cohorts=tuple(c.name for c in cohorts), sampler="laplace", khat=khat,
+        cohorts=tuple(c.name for c in cohorts), sampler="laplace", khat=khat, pilot=fit.pilot,
     )  # fmt: skip
 
 

@@ -96,11 +96,16 @@ class LikelihoodSettings:
 
 @dataclass(frozen=True)
 class Cohort:
-    """One world's observed history, ready for the likelihood."""
+    """One world's observed history, ready for the likelihood.
+
+    ``weight``: how many times its log-likelihood counts (1; a subsample of n researchers
+    standing for a panel of N counts N / n: the Laplace sampler's pilot fit).
+    """
 
     name: str
     world: CompiledWorld
     panel: Panel
+    weight: float = 1.0
 
 
 class LogPosterior:
@@ -165,7 +170,8 @@ class LogPosterior:
         self.evaluations += 1
         cohort = self.cohorts[c]
         theta = self.cohort_theta(x, c)
-        return float(log_likelihood(cohort.world, theta, panel, self.integrations[c]).sum())
+        value = float(log_likelihood(cohort.world, theta, panel, self.integrations[c]).sum())
+        return value if cohort.weight == 1.0 else cohort.weight * value
 
     def log_likelihood(self, x: np.ndarray, panels: list[Panel] | None = None) -> float:
         """Sum over cohorts of the log-likelihood of their history at columns x.
@@ -233,6 +239,8 @@ class LikelihoodResult:
     integration_trail: tuple = ()
     sampler: str = "ensemble"  # or "laplace" (sim.inference.laplace)
     khat: float = math.nan  # the Laplace sampler's Pareto k-hat
+    #: the Laplace sampler's pilot fit, if it made one: {"researchers", "of", "evaluations"}
+    pilot: dict = field(default_factory=dict)
 
     def to_df(self) -> pd.DataFrame:
         """The posterior: one row per draw, a column per parameter, and its weight."""

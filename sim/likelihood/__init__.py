@@ -24,8 +24,10 @@ from sim.likelihood.panel import (
     Panel,
     at_months,
     complete_panel,
+    interval_censored,
     observed_panel,
     panel_from_chains,
+    subsample,
     with_month,
 )
 
@@ -43,9 +45,11 @@ __all__ = [
     "complete_panel",
     "conditional_log_likelihoods",
     "forecast_inputs",
+    "interval_censored",
     "latent_draw",
     "log_likelihood",
     "observed_panel",
     "panel_from_chains",
+    "subsample",
     "tilted_fits",
 ]

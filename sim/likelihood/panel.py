@@ -7,11 +7,14 @@ approximation of the likelihood (:mod:`sim.likelihood.evaluate`). Panels come fr
 (:func:`complete_panel`) or from move chains made up for a test (:func:`panel_from_chains`);
 positions follow merges through :mod:`sim.world.merges`. :func:`at_months` and :func:`with_month`
 make the complete panels of a data-augmentation sampler (every move at a month of its interval,
-:mod:`sim.likelihood.augment`), where nothing is imputed.
+:mod:`sim.likelihood.augment`), where nothing is imputed. :func:`interval_censored` blurs a
+complete panel into intervals like an observed history's (for recovery studies), and
+:func:`subsample` keeps some researchers' terms of the likelihood (a pilot fit on big panels).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,6 +157,77 @@ def with_month(world: CompiledWorld, complete: Panel, move: int, owner: int, mon
         world, owner, complete.n_months, complete.chain, complete.to, months, months
     )
     return Panel(complete.n_months, complete.chain, complete.to, months, months, start, last)
+
+
+def interval_censored(
+    world: CompiledWorld, complete: Panel, widths: np.ndarray, rng: np.random.Generator
+) -> Panel:
+    """``complete`` with every move known only to an interval of months, as observed histories are.
+
+    Each move's width is drawn from ``widths`` (e.g. the widths of a shipped history's moves) and
+    the true month placed uniformly inside it; an interval never reaches the previous move's
+    interval or the next move's month, stays within the panel and ends by the last month its
+    destination exists (a lab merged away ends), so it may be narrower. As an observed history's,
+    it may start before its destination is founded (the move is read from the founding month).
+    """
+    earliest, latest = complete.earliest.copy(), complete.latest.copy()
+    exists = world.timeline.exists
+    for i in range(complete.n_researchers):
+        previous = -1
+        for k in range(complete.chain[i], complete.chain[i + 1]):
+            true, width = int(complete.earliest[k]), int(rng.choice(widths))
+            following = (
+                int(complete.earliest[k + 1]) if k + 1 < complete.chain[i + 1]
+                else complete.n_months
+            )  # fmt: skip
+            lo = max(true - int(rng.integers(width)), previous + 1)
+            hi = max(min(lo + width - 1, following - 1, complete.n_months - 1), true)
+            ends = np.flatnonzero(~exists[true : hi + 1, complete.to[k]])
+            hi = max(true + int(ends[0]) - 1, true) if ends.size else hi
+            earliest[k], latest[k] = lo, hi
+            previous = hi
+    return panel_from_chains(world, complete.n_months, complete.chain, complete.to, earliest,
+                             latest)  # fmt: skip
+
+
+def subsample(
+    world: CompiledWorld, panel: Panel, researchers: np.ndarray
+) -> tuple[CompiledWorld, Panel]:
+    """Some researchers' terms of the likelihood: their rows of the world and of the panel.
+
+    :func:`sim.likelihood.log_likelihood` of the result is, entry for entry, the whole panel's
+    at ``researchers`` (int [n], distinct): each keeps their own start, fixed terms, moves and
+    ties, and their colleagues stay where the whole panel puts them (the ties keep pointing at
+    everyone's columns of ``start_of_month``, and with contagion off at everyone's unmoved
+    positions); their relocations come along. The result serves the likelihood only: it cannot
+    be simulated (the transposed ties are left empty).
+    """
+    idx = np.asarray(researchers, dtype=np.int64)
+    position = np.full(world.n_researchers, -1, dtype=np.int64)
+    position[idx] = np.arange(len(idx))
+    moved = position[world.relocation_researcher] >= 0  # their relocations, renumbered
+    counts = world.tie_indptr[idx + 1] - world.tie_indptr[idx]
+    rows = np.concatenate([np.arange(world.tie_indptr[i], world.tie_indptr[i + 1]) for i in idx]
+                          or [np.zeros(0, dtype=np.int64)])  # fmt: skip
+    sub_world = dataclasses.replace(
+        world, start_labs=world.start_labs[idx], start_tenure=world.start_tenure[idx],
+        tie_indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        tie_indices=world.tie_indices[rows], tie_weights=world.tie_weights[rows],
+        tied_indptr=np.zeros(len(idx) + 1, dtype=np.int64),
+        tied_indices=np.zeros(0, dtype=np.int64), home=world.home[idx],
+        founder=world.founder[idx], researcher_keys=world.researcher_keys[idx],
+        relocation_month=world.relocation_month[moved],
+        relocation_researcher=position[world.relocation_researcher[moved]],
+        relocation_home=world.relocation_home[moved],
+        colleague_start_labs=world.start_labs,
+    )  # fmt: skip
+    moves = [np.arange(panel.chain[i], panel.chain[i + 1]) for i in idx]
+    chosen = np.concatenate(moves or [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    sub_panel = dataclasses.replace(
+        panel, chain=np.concatenate([[0], np.cumsum([len(m) for m in moves])]).astype(np.int64),
+        to=panel.to[chosen], earliest=panel.earliest[chosen], latest=panel.latest[chosen],
+    )  # fmt: skip
+    return sub_world, sub_panel
 
 
 def _positions(world: CompiledWorld, i: int, n_months: int, chain, to, earliest, latest):

@@ -237,6 +237,7 @@ def _laplace_method(result, world: World) -> list[str]:
         "## Sampler",
         f"- {s.draws:,} proposals; likelihood evaluations {result.evaluations:,} (the wall time "
         "is in manifest.json)",
+        *pilot_lines(result),
         f"- Pareto k-hat {result.khat:.2f}: "
         + (
             "the weights can be trusted (at most 0.7)"
@@ -260,6 +261,19 @@ def _laplace_method(result, world: World) -> list[str]:
         "The targets below are not fitted here; the predictive check reads them as ABC does.",
         "",
         *_target_lines(result),
+    ]
+
+
+def pilot_lines(result) -> list[str]:
+    """The report's line on the Laplace sampler's pilot fit (none without one)."""
+    pilot = getattr(result, "pilot", {})
+    if not pilot:
+        return []
+    return [
+        f"- mode search from a pilot fit on a seeded random subsample of {pilot['researchers']:,} "
+        f"of the {pilot['of']:,} researchers ({pilot['evaluations']:,} evaluations of the "
+        "subsample, its log-likelihood counted N / n times), then L-BFGS on the full panel "
+        "whitened by the pilot's covariance; the curvature at the mode is the pilot's"
     ]
 
 

@@ -377,6 +377,9 @@ class CompiledWorld:
     relocation_month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     relocation_researcher: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     relocation_home: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    #: where the colleagues the ties point at start (None: ``start_labs``); a likelihood
+    #: subsample (sim.likelihood.subsample) keeps the whole cohort's here
+    colleague_start_labs: np.ndarray | None = None
 
     @property
     def n_months(self) -> int:
@@ -406,12 +409,14 @@ class CompiledWorld:
     def unmoved_positions(self) -> np.ndarray:
         """Where everyone would be in each month had nobody moved: int64 [T, N].
 
-        The start labs carried through the merges (a merge at month t applies from month t on, as
+        N counts everyone the ties can point at (:attr:`colleague_start_labs`). The start labs
+        carried through the merges (a merge at month t applies from month t on, as
         in the engines); with contagion switched off, decisions count colleagues here.
         """
         merge_into = self.timeline.merge_into
-        out = np.empty((self.n_months, self.n_researchers), dtype=np.int64)
-        labs = self.start_labs.copy()
+        start = self.start_labs if self.colleague_start_labs is None else self.colleague_start_labs
+        out = np.empty((self.n_months, len(start)), dtype=np.int64)
+        labs = start.copy()
         for t in range(self.n_months):
             target = merge_into[t, labs]
             labs = np.where(target >= 0, target, labs)

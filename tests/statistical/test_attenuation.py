@@ -29,7 +29,7 @@ from sim.engines.simulate import simulate
 from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.kernel.streams import replicate_seeds
-from sim.likelihood import Integration, complete_panel, log_likelihood, panel_from_chains
+from sim.likelihood import Integration, complete_panel, interval_censored, log_likelihood
 from sim.world import load_world
 
 pytestmark = pytest.mark.slow
@@ -38,25 +38,6 @@ TRUE_PULL, HISTORIES = 1.5, 60
 #: the widths of the LLaMA history's uncertain moves, as written in observed.csv before issue 23
 SHIPPED_WIDTHS = np.array([3, 3, 3, 23, 26, 13, 10, 4])
 PULL = PARAMETER_NAMES.index("b_peer")
-
-
-def _censor(world, complete, rng):
-    """``complete`` with every move known only to an interval of a shipped width."""
-    earliest, latest = complete.earliest.copy(), complete.latest.copy()
-    for i in range(complete.n_researchers):
-        previous = -1
-        for k in range(complete.chain[i], complete.chain[i + 1]):
-            true, width = int(complete.earliest[k]), int(rng.choice(SHIPPED_WIDTHS))
-            following = (
-                int(complete.earliest[k + 1]) if k + 1 < complete.chain[i + 1]
-                else complete.n_months
-            )  # fmt: skip
-            lo = max(true - int(rng.integers(width)), previous + 1)
-            hi = max(min(lo + width - 1, following - 1, complete.n_months - 1), true)
-            earliest[k], latest[k] = lo, hi
-            previous = hi
-    return panel_from_chains(world, complete.n_months, complete.chain, complete.to, earliest,
-                             latest)  # fmt: skip
 
 
 def _grid_posterior(world, theta, panels, integration):
@@ -82,7 +63,7 @@ def test_sampling_the_months_recovers_the_pull_with_the_midpoint_reading_beside_
     labs = simulate(compiled, theta, replicate_seeds(2024, HISTORIES)).labs
     rng = np.random.default_rng(7)
     complete = [complete_panel(compiled, labs[r]) for r in range(HISTORIES)]
-    censored = [_censor(compiled, c, rng) for c in complete]
+    censored = [interval_censored(compiled, c, SHIPPED_WIDTHS, rng) for c in complete]
     integration = Integration.build(compiled.timeline.attributes.shape[1], 8, 1)
     known = _grid_posterior(compiled, theta, complete, integration)
     midpoint = _grid_posterior(compiled, theta, censored, integration)
