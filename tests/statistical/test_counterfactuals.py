@@ -74,21 +74,37 @@ def test_removing_the_peer_contagion_makes_exits_less_clustered(tmp_path):
     H = sum_j s_j**2 over the labs other than Meta, s_j the share of the researchers away from
     Meta who are at lab j: 1 when all leavers are at one lab, 1/k when they are spread evenly over
     k labs. H depends on how many have left (one leaver gives H = 1), so the comparison is made
-    where nearly everyone leaves in both scenarios (EXODUS), over the replicates with at least 12
-    of the 14 gone in 2025-05: what differs is how the leavers spread, not how many there are.
+    where nearly everyone leaves (EXODUS, the glue off in both), within each count of leavers:
+    what differs is how the leavers spread, not how many there are.
     """
     ref = reference(tmp_path, "exodus", **EXODUS)
+    # the glue off in both, so the exodus stays large with or without contagion: with the glue
+    # on and contagion off, the glue stays at its start value and holds nearly everyone
+    glueless = tmp_path / "glueless.toml"
+    glueless.write_text(ref.path.read_text() + "[world.peer]\nglue = false\n")
+    no_contagion = tmp_path / "no-contagion.toml"
+    no_contagion.write_text('extends = "glueless.toml"\ndescription = "and no contagion"\n'
+                            "[world.peer]\ncontagion = false\n")  # fmt: skip
     comparison = compare(
-        [ref, load_scenario("no-peer-contagion")], replicates=REPLICATES, seed=2023
+        [load_scenario(glueless), load_scenario(no_contagion)], replicates=REPLICATES, seed=2023
     )
     base, no_peer = comparison.trajectories
     gone_base, gone_none = 14 - remaining(base, "2025-05"), 14 - remaining(no_peer, "2025-05")
-    # the premise: most replicates of both have at least 12 gone (seen: 94% and 99.6%)
-    assert (gone_base >= 12).mean() > 0.8 and (gone_none >= 12).mean() > 0.8
-    h_base = destination_herfindahl(base, "2025-05")[gone_base >= 12]
-    h_none = destination_herfindahl(no_peer, "2025-05")[gone_none >= 12]
-    diff = h_base.mean() - h_none.mean()
-    se = np.sqrt(h_base.var(ddof=1) / len(h_base) + h_none.var(ddof=1) / len(h_none))
-    # Seen: H ~ 0.88 with the peer pull, ~ 0.58 without; se ~ 0.003. Tolerance: the fall must
-    # exceed 0.1 (a third of the value seen) and 5 standard errors.
-    assert diff > max(0.1, 5 * se), (h_base.mean(), h_none.mean(), se)
+    # Without contagion a mover is pulled back toward the colleagues' unmoved lab, so fewer
+    # leave: compare H within each count of leavers (12, 13, 14) that both scenarios reach in at
+    # least 50 replicates, weighting the strata by their replicates (seen: 100% and 46% of the
+    # replicates have at least 12 gone).
+    h_base, h_none = (destination_herfindahl(t, "2025-05") for t in (base, no_peer))
+    diffs, variances, weights = [], [], []
+    for k in (12, 13, 14):
+        a, b = h_base[gone_base == k], h_none[gone_none == k]
+        if min(len(a), len(b)) >= 50:
+            diffs.append(a.mean() - b.mean())
+            variances.append(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+            weights.append(len(a) + len(b))
+    assert weights, "no count of leavers reached by both scenarios"
+    w = np.array(weights) / sum(weights)
+    diff, se = float(w @ diffs), float(np.sqrt(w**2 @ variances))
+    # Tolerance: the fall must exceed 0.1 and 5 standard errors (seen: 0.17, se 0.010, over the
+    # strata of 13 and 14 leavers).
+    assert diff > max(0.1, 5 * se), (diffs, weights, se)
