@@ -53,6 +53,9 @@ from sim.engines.simulate import simulate  # noqa: E402
 from sim.kernel.behavior import PARAMETER_NAMES  # noqa: E402
 from sim.kernel.streams import replicate_seeds  # noqa: E402
 
+#: the committed figures make bench writes (and rewrites); any other existing --out is refused
+COMMITTED = ROOT / "benchmarks" / "results" / "engines.json"
+
 
 def scenario_for(world: Path, folder: Path) -> Path:
     """The baseline's parameters (posterior draws) on another world."""
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="also write every figure here, as JSON")
     parser.add_argument("--note", default="", help="what else the machine was doing, for --out")
     args = parser.parse_args(argv)
+    if args.out is not None and args.out.exists() and args.out.resolve() != COMMITTED.resolve():
+        parser.exit(2, f"error: {args.out} exists; give a new file (only {COMMITTED.name}, which "
+                       "make bench writes, is rewritten)\n")  # fmt: skip
     quick = args.quick
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.UTC)

@@ -140,6 +140,9 @@ def main() -> None:
                         help="a --sampler laplace output folder of a shipped world")  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    if args.out.resolve() != OUT.resolve() and args.out.exists():
+        parser.exit(2, f"error: {args.out} exists; give a new file (only the default {OUT.name} "
+                       "is rewritten, as this script wrote it)\n")  # fmt: skip
     worlds = {}
     for entry in args.laplace:
         world, _, folder = entry.partition("=")

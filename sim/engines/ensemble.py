@@ -258,7 +258,7 @@ def _run(
         theta, seeds, world.researcher_keys, world.lab_keys, world.start_labs, world.start_tenure,
         tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
         world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder,
-        world.glue, world.contagion, world.unmoved_positions(), world.relocation_month,
+        world.glue, world.contagion, world.unmoved_positions, world.relocation_month,
         world.relocation_researcher, world.relocation_home, prefix, latent_u, latent_fits, out,
     )  # fmt: skip
     return out

@@ -178,7 +178,7 @@ class ExodusModel(mesa.Model):
             agenttype_reporters={Researcher: {"lab": "lab"}},
         )
         self.labs_at_start = world.start_labs.copy()
-        self.unmoved = world.unmoved_positions()
+        self.unmoved = world.unmoved_positions
         self.colleague_labs = self.labs_at_start
 
     def step(self) -> None:

@@ -53,6 +53,7 @@ from sim.kernel.behavior import (
     SIGMA_U,
     colleague_positions,
     fixed_utilities,
+    fixed_utility_row,
     inclusive_value,
     month_weights,
     move_logit,
@@ -193,7 +194,7 @@ def conditional_log_likelihoods(
         theta, panel.n_months, panel.chain, panel.to, panel.earliest, panel.latest,
         panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
         tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
-        world.founder, world.glue, world.contagion, world.unmoved_positions(),
+        world.founder, world.glue, world.contagion, world.unmoved_positions,
         world.relocation_month, world.relocation_researcher, world.relocation_home,
         np.ascontiguousarray(np.broadcast_to(np.atleast_2d(z), (panel.n_researchers, z.shape[-1])),
                              dtype=np.float64),
@@ -309,10 +310,9 @@ def _researcher(
                 state_lab[k] = merge_into[t, state_lab[k]]
         while relocated < n_mine and relocation_month[mine[relocated]] <= t:
             for m in range(n_points):
-                fixed_utilities(
-                    theta, relocation_home[mine[relocated] : mine[relocated] + 1],
-                    founder[i : i + 1], fit_normals[m : m + 1], start_labs[i : i + 1],
-                    fixed_utility[m : m + 1], fixed_weight[m : m + 1],
+                fixed_utility_row(
+                    theta, relocation_home[mine[relocated]], founder[i], fit_normals[m],
+                    start_labs[i], fixed_utility[m], fixed_weight[m],
                 )  # fmt: skip
             relocated += 1
         # newest states first, so a move made this month is not moved again

@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -406,10 +407,12 @@ class CompiledWorld:
         """Whether peer shares follow the colleagues' moves (else :meth:`unmoved_positions`)."""
         return self.world.peer_contagion
 
+    @cached_property
     def unmoved_positions(self) -> np.ndarray:
         """Where everyone would be in each month had nobody moved: int64 [T, N].
 
-        N counts everyone the ties can point at (:attr:`colleague_start_labs`). The start labs
+        N counts everyone the ties can point at (:attr:`colleague_start_labs`); computed once per
+        compiled world, as every engine run and likelihood evaluation reads it. The start labs
         carried through the merges (a merge at month t applies from month t on, as
         in the engines); with contagion switched off, decisions count colleagues here.
         """

@@ -243,7 +243,7 @@ def test_the_likelihood_is_the_simulated_frequency_with_a_part_of_the_peer_pull_
         assert abs(likelihood - frequency) < error, (labs.tolist(), likelihood, frequency)
     # the switch matters for these histories: the default world gives them other likelihoods
     default = base.compile("2023-06")
-    unmoved = world.unmoved_positions()
+    unmoved = world.unmoved_positions
     # a history with a move (not a merge) before its last month, which later choices see
     labs = next(h for h, _ in histories if (h[:-1] != unmoved[: len(h) - 1]).any())
     on = log_likelihood(default, theta, complete_panel(default, labs), _integration(default)).sum()

@@ -252,7 +252,7 @@ def test_unmoved_positions_follow_the_merges_only():
     starts = ("Old", "Old", "Home", "Far", "Old", "Home")  # three at the lab that merges away
     world = base.replace(start_labs=starts).compile("2024-12")
     old, new = world.world.labs.index("Old"), world.world.labs.index("New")
-    unmoved = world.unmoved_positions()
+    unmoved = world.unmoved_positions
     at_old = world.start_labs == old
     merge_month = 6  # 2023-08, as in the merge test above
     np.testing.assert_array_equal(
