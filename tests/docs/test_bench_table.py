@@ -21,23 +21,48 @@ FIGURES = {
     "commit": "0123456789ab",
     "mode": "quick",
     "repeats": 3,
-    "machine": {"cores": 2, "cpu": "Some CPU", "numba_threads": 2, "memory_gib": 8.0,
-                "system": "Linux", "python": "3.12.1", "numba": "0.60.0", "numpy": "2.0.0"},
+    "machine": {
+        "cores": 2,
+        "cpu": "Some CPU",
+        "numba_threads": 2,
+        "memory_gib": 8.0,
+        "system": "Linux",
+        "python": "3.12.1",
+        "numba": "0.60.0",
+        "numpy": "2.0.0",
+    },
     "load_average_before": [3.04, 1.0, 0.5],
     "load_average_after": [2.96, 1.0, 0.5],
     "note": "a calibration ran alongside",
     "parameters": "calibration/llama/posterior.parquet",
     "moves_per_replicate": {"posterior": 42.0, "prior_means": 5.0},
     "sizes": [
-        {"researchers": 10010, "copies": 715, "researcher_months_per_s": 20_000_000,
-         "rate_replicates": 27, "run_replicates": 200, "run_wall_s": 4.6, "run_peak_gib": 0.5},
-        {"researchers": 14, "copies": 1, "researcher_months_per_s": 25_000_000,
-         "rate_replicates": 20000, "run_replicates": 100000, "run_wall_s": 3.7,
-         "run_peak_gib": 0.25},
+        {
+            "researchers": 10010,
+            "copies": 715,
+            "researcher_months_per_s": 20_000_000,
+            "rate_replicates": 27,
+            "run_replicates": 200,
+            "run_wall_s": 4.6,
+            "run_peak_gib": 0.5,
+        },
+        {
+            "researchers": 14,
+            "copies": 1,
+            "researcher_months_per_s": 25_000_000,
+            "rate_replicates": 20000,
+            "run_replicates": 100000,
+            "run_wall_s": 3.7,
+            "run_peak_gib": 0.25,
+        },
     ],
     "at_prior_means_researcher_months_per_s": 35_000_000,
-    "mesa": {"replicates": 40, "compiled_researcher_months_per_s": 125_000,
-             "plain_replicates": 4, "plain_researcher_months_per_s": 25_000},
+    "mesa": {
+        "replicates": 40,
+        "compiled_researcher_months_per_s": 125_000,
+        "plain_replicates": 4,
+        "plain_researcher_months_per_s": 25_000,
+    },
 }
 
 
@@ -52,13 +77,19 @@ def test_the_table_says_how_when_and_where_it_was_measured(tmp_path):
     assert "load average 3.0 before the run and 3.0 after it; a calibration ran alongside." in text
     assert "(42.0 moves per replicate of the cohort" in text
     # smallest first; the largest's rate relative to the smallest's
-    assert "| 14 (1) | 25.0 million (35.0 million at the prior means) | 100,000 replicates: 4 s " \
+    assert (
+        "| 14 (1) | 25.0 million (35.0 million at the prior means) | 100,000 replicates: 4 s "
         "| 0.25 GiB |" in text
-    assert "| 10,010 (715) | 20.0 million (0.80 of the rate at 14) | 200 replicates: 5 s " \
+    )
+    assert (
+        "| 10,010 (715) | 20.0 million (0.80 of the rate at 14) | 200 replicates: 5 s "
         "| 0.50 GiB |" in text
+    )
     assert text.index("| 14 (1)") < text.index("| 10,010 (715)")
-    assert "125,000 researcher-months per second calling the compiled kernel (the ensemble " \
+    assert (
+        "125,000 researcher-months per second calling the compiled kernel (the ensemble "
         "engine is 200x faster) and 25,000 with the kernel interpreted" in text
+    )
     assert f"from `{path}`, which `make bench` writes" in text
 
 

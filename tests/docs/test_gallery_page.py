@@ -14,8 +14,14 @@ sys.path.insert(0, str(REPO))
 def test_the_page_names_the_command_and_not_its_wall_time():
     from scripts.gallery import Figure, page
 
-    figure = Figure("a.png", "A figure", "What it shows.", "sim run baseline --replicates 500",
-                    seconds=12.3, note="a note")
+    figure = Figure(
+        "a.png",
+        "A figure",
+        "What it shows.",
+        "sim run baseline --replicates 500",
+        seconds=12.3,
+        note="a note",
+    )
     text = page([("Runs", [(figure, None)])], replicates=500)
     assert "Made by `sim run baseline --replicates 500`, a note." in text
     assert "500 replicates per scenario" in text

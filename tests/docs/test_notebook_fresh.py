@@ -40,16 +40,23 @@ def test_only_what_a_rerun_reproduces_is_kept():
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(cell)  # after the validation: a saved output has no transient
     notebook.metadata = {"language_info": {"name": "python", "version": "3.99.1"}}
-    saved = {"kernelspec": {"name": "python3"}, "language_info": {"name": "python",
-                                                                  "version": "3.12.0"}}
+    saved = {
+        "kernelspec": {"name": "python3"},
+        "language_info": {"name": "python", "version": "3.12.0"},
+    }
     normalise(notebook, saved)
-    assert notebook.metadata == {"kernelspec": {"name": "python3"},
-                                 "language_info": {"name": "python"}}
+    assert notebook.metadata == {
+        "kernelspec": {"name": "python3"},
+        "language_info": {"name": "python"},
+    }
     assert saved["language_info"]["version"] == "3.12.0"  # the caller's copy is left alone
     assert cell.metadata == {} and cell.execution_count == 3
     assert [(o.output_type, o.get("name"), o.get("text")) for o in cell.outputs] == [
-        ("stream", "stdout", "1\n2\n"), ("stream", "stderr", "w\n"), ("stream", "stdout", "3\n"),
-        ("display_data", None, None)]
+        ("stream", "stdout", "1\n2\n"),
+        ("stream", "stderr", "w\n"),
+        ("stream", "stdout", "3\n"),
+        ("display_data", None, None),
+    ]
     assert "transient" not in cell.outputs[-1]
 
 
@@ -58,11 +65,14 @@ def test_the_check_ignores_only_the_images_bytes():
 
     def notebook(png, text):
         cell = nbformat.v4.new_code_cell("plot()", id="a1")
-        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png,
-                                                                     "text/plain": text})]
+        cell.outputs = [
+            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": text})
+        ]
         return nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))
 
-    assert without_images(notebook("AAAA", "<Figure>")) == without_images(notebook("BBBB",
-                                                                                   "<Figure>"))
-    assert without_images(notebook("AAAA", "<Figure>")) != without_images(notebook("AAAA",
-                                                                                   "<Other>"))
+    assert without_images(notebook("AAAA", "<Figure>")) == without_images(
+        notebook("BBBB", "<Figure>")
+    )
+    assert without_images(notebook("AAAA", "<Figure>")) != without_images(
+        notebook("AAAA", "<Other>")
+    )

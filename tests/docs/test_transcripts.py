@@ -15,19 +15,25 @@ sys.path.insert(0, str(REPO))
 def test_wall_times_are_elided_and_nothing_else():
     from scripts.transcripts import SECONDS
 
-    line = ("tolerance 4: 50,000 simulated, acceptance 0.0040, 2.6 s; 9 causes, 512 coalitions x "
-            "100 replicates x 2 parameter sources (exact, 19 s); calibrated in 36 s; 7 files")
+    line = (
+        "tolerance 4: 50,000 simulated, acceptance 0.0040, 2.6 s; 9 causes, 512 coalitions x "
+        "100 replicates x 2 parameter sources (exact, 19 s); calibrated in 36 s; 7 files"
+    )
     assert SECONDS.sub("... s", line) == (
         "tolerance 4: 50,000 simulated, acceptance 0.0040, ... s; 9 causes, 512 coalitions x "
-        "100 replicates x 2 parameter sources (exact, ... s); calibrated in ... s; 7 files")
+        "100 replicates x 2 parameter sources (exact, ... s); calibrated in ... s; 7 files"
+    )
 
 
 def test_a_transcript_names_the_pages_folder_not_the_temporary_one():
     from scripts.transcripts import console
 
-    lines, summary = console(["run", "baseline", "--replicates", "20", "--no-trajectories"],
-                             "out/a-run", "out/shown",
-                             lambda folder: (folder / "summary.csv").read_text())
+    lines, summary = console(
+        ["run", "baseline", "--replicates", "20", "--no-trajectories"],
+        "out/a-run",
+        "out/shown",
+        lambda folder: (folder / "summary.csv").read_text(),
+    )
     assert lines == ["baseline: 20 replicates, 6 files in out/shown/"]
     assert summary.startswith("statistic,mean,q05,q95")
 

@@ -1,0 +1,76 @@
+"""Where the likelihood spends its fit points (sim.likelihood.Integration), exactly.
+
+A researcher with k >= 2 recorded moves integrates their fits over the first
+fit_points x 4^(k - 1) points of the integration's Sobol sequence (at most
+max(fit_points, most_points)); the others over the first fit_points. So each researcher's term
+must equal the term computed with a flat integration of their own number of points, and a
+subset of researchers' rows must equal the same rows of the whole panel's computation.
+"""
+
+import numpy as np
+
+from sim.likelihood import Integration, complete_panel, log_likelihood
+from sim.likelihood.evaluate import conditional_log_likelihoods, tilted_fits
+from tests.conftest import MOBILE, make_world, theta_of
+
+
+def test_points_grow_with_the_moves_up_to_the_cap():
+    integration = Integration.build(3, 4, 16, seed=1, most_points=512)
+    assert [integration.points_for(k) for k in range(6)] == [16, 16, 64, 256, 512, 512]
+    assert integration.fits.shape == (512, 3)
+    flat = Integration.build(3, 4, 16, seed=1, most_points=1)
+    assert [flat.points_for(k) for k in range(4)] == [16, 16, 16, 16]
+    # one scrambled sequence: the shorter set is the longer one's prefix
+    np.testing.assert_array_equal(flat.fits, integration.fits[:16])
+
+
+def _world_and_panel():
+    world = make_world(n_people=3, labs=("A", "B", "C"), seed=4).compile("2023-07")
+    labs = np.array([
+        [0, 0, 0], [1, 0, 0], [1, 0, 0], [2, 0, 1], [2, 0, 1], [2, 0, 1],
+    ])  # researcher 0 moves twice, 1 never, 2 once  # fmt: skip
+    return world, complete_panel(world, labs)
+
+
+def test_each_researcher_is_integrated_over_their_own_number_of_points():
+    world, panel = _world_and_panel()
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.9})
+    tiered = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=256))
+    for researcher, points in [(0, 64), (1, 16), (2, 16)]:
+        flat = log_likelihood(
+            world, theta, panel, Integration.build(3, 8, points, 5, most_points=1)
+        )
+        assert tiered[researcher] == flat[researcher]
+    # a cap below the tier stops the growth
+    capped = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=32))
+    flat = log_likelihood(world, theta, panel, Integration.build(3, 8, 32, 5, most_points=1))
+    assert capped[0] == flat[0]
+
+
+def test_a_subset_of_researchers_gets_the_rows_of_the_whole_computation():
+    world, panel = _world_and_panel()
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.9})
+    integration = Integration.build(3, 8, 32, 2, most_points=1)
+    fits, log_ratio = tilted_fits(world, theta, panel, integration.fits)
+    whole = conditional_log_likelihoods(world, theta, panel, integration.z, fits)
+    members = np.array([2, 0])
+    some_fits, some_ratio = tilted_fits(world, theta, panel, integration.fits, members)
+    np.testing.assert_array_equal(some_fits, fits[members])
+    np.testing.assert_array_equal(some_ratio, log_ratio[members])
+    some = conditional_log_likelihoods(world, theta, panel, integration.z, some_fits, members)
+    np.testing.assert_array_equal(some, whole[members])
+
+
+def test_a_founders_move_to_their_own_lab_is_not_tilted():
+    """The founder term saturates the share of the founded lab, so its fit is not shifted."""
+    world = make_world(
+        n_people=2, labs=("A", "B", "C"), founders=((), ("p0",), ()), seed=4
+    ).compile("2023-04")  # fmt: skip
+    labs = np.array([[0, 0], [1, 2], [1, 2]])
+    panel = complete_panel(world, labs)
+    theta = theta_of(**{**MOBILE, "sigma_match": 0.9, "lam": 0.5})
+    normals = np.zeros((1, 3))
+    fits, log_ratio = tilted_fits(world, theta, panel, normals)
+    np.testing.assert_array_equal(fits[0, 0], [0.0, 0.0, 0.0])  # the founder: no shift
+    np.testing.assert_allclose(fits[1, 0], [0.0, 0.0, 1.8])  # the other: sigma_match / lam
+    np.testing.assert_allclose(log_ratio[:, 0], [0.0, -0.5 * 1.8**2])
