@@ -91,13 +91,13 @@ class Integration:
     **More points where the integral is hard.** A researcher's fits integral is the harder the
     more moves their history has: each visited lab adds a dimension in which the integrand is
     peaked, so with a fixed number of points its Monte Carlo error, and the downward bias of its
-    log (about half its variance), grow with the moves. Measured on the OpenAI co-founders at
-    their posterior mean, before this allocation, the log-likelihood's standard deviation over
-    scrambles at 64 points was 0.005-0.02 for a researcher with one move, 0.09-0.34 with two and
-    1.06 with four, where it fell to 0.09 at 4,096 points. So a researcher with k >= 2 moves
-    gets ``fit_points`` x 4^(k - 1) points, at most ``max(fit_points, most_points)``: the number
-    depends on the observed history only, never on theta, so the likelihood stays smooth in theta.
-    Prefixes of one Sobol sequence of a power-of-2 length are themselves balanced point sets.
+    log (about half its variance), grow with the moves. So a researcher with k >= 2 moves gets
+    ``fit_points`` x 2^(k - 1) points, at most ``max(fit_points, most_points)``: the number
+    depends on the observed history only, never on theta, so the likelihood stays smooth in
+    theta. Prefixes of one Sobol sequence of a power-of-2 length are themselves balanced point
+    sets. (Measured on the OpenAI co-founders at their posterior mean, 8 scrambles at 64 points:
+    the log-likelihood's standard deviation 0.13 with every researcher at 64 points, 0.07 with
+    this allocation, 0.005 with everyone at 4,096.)
     """
 
     z: np.ndarray
@@ -133,7 +133,7 @@ class Integration:
 
     def points_for(self, moves: int) -> int:
         """The fit points of a researcher whose history has ``moves`` recorded moves."""
-        boost = 4 ** max(0, min(moves, 16) - 1)
+        boost = 2 ** max(0, min(moves, 16) - 1)
         return min(self.fit_points * boost, max(self.fit_points, self.most_points))
 
 
@@ -180,18 +180,23 @@ def tilted_fits(
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Fit normals shifted towards each researcher's destinations, with their importance ratios.
 
-    A researcher who moved n_j times to lab j has the factor exp(n_j * m_ij / lam) in the
-    likelihood's numerators, so with m_ij = sigma_match * z the integral over z is dominated by
-    its upper tail, which few quasi-random points reach. Sampling z from N(a_j, 1) with
-    a_j = n_j * sigma_match / lam (exponential tilting) puts the points there; the ratio of the
-    densities, exp(-a.z - |a|^2 / 2) at the unshifted point z, keeps the estimate unbiased. The
-    shift is smooth in theta, so the likelihood stays a smooth function of it.
+    A researcher's move to lab j has the factor s_j(m_ij) in the likelihood, the share of j in
+    the move nest, which rises with the fit m_ij = sigma_match * z_j like exp(sigma_match * z_j
+    / lam) while the share is small and flattens towards 1 as it grows. So the integral over
+    z_j is dominated by its upper tail, which few quasi-random points reach. Sampling z from
+    N(a, 1) puts the points there; the ratio of the densities, exp(-a.z - |a|^2 / 2) at the
+    unshifted point z, keeps the estimate unbiased whatever a is, and a only sets the variance.
 
-    A founder's move to the lab they founded is not tilted: the founder term (``b_founder``)
-    makes that lab's share of the move nest close to 1 whatever the fit, so the likelihood has
-    no exp(m_ij / lam) factor there, and a shift would only spread the importance weights (on
-    the LLaMA cohort at its posterior mean it was the largest source of the integration's
-    error). The estimate stays unbiased either way; only its variance changes.
+    The shift a_j is the mode of N(z; 0, 1) x prod over the moves to j of s_j(z): the root of
+    z = (sigma_match / lam) * sum_k (1 - s_jk(z)), with each share approximated from what every
+    researcher of that month shares (the labs' attributes, at the middle of the move's interval)
+    and the researcher's own fixed terms (home city, founder), without the colleagues' pull and
+    the other fits. Where the share is small the shift is the exponential tilt n_j * sigma_match
+    / lam; where a term already fills the share (a founder's own lab: the largest source of the
+    integration's error on the LLaMA cohort while that lab was tilted fully) it is close to 0.
+    Newton's method from the exponential tilt (the function is monotone) gives a shift smooth
+    in theta, so the likelihood stays a smooth function of it. Moves back to the start lab have
+    no fit there and no shift.
 
     ``normals`` are the unshifted points: [M, L], shared by every researcher (the integration's
     Sobol points), or [N, M, L], each researcher's own (a forecast's candidates).
@@ -200,17 +205,9 @@ def tilted_fits(
     Returns:
         The shifted normals [n, M, L] and the log ratios [n, M], one row per member.
     """
-    from sim.kernel.behavior import LAM, SIGMA_MATCH
-
-    n_labs = normals.shape[-1]
     if members is None:
         members = np.arange(panel.n_researchers)
-    visits = np.zeros((len(members), n_labs))
-    for row, i in enumerate(members):
-        for k in range(panel.chain[i], panel.chain[i + 1]):
-            if panel.to[k] != world.start_labs[i] and not world.founder[i, panel.to[k]]:
-                visits[row, panel.to[k]] += 1.0
-    shift = visits * (theta[SIGMA_MATCH] / theta[LAM])
+    shift = tilt_shifts(world, theta, panel, members)
     if normals.ndim == 2:
         fits = normals[None, :, :] + shift[:, None, :]
         log_ratio = -(normals @ shift.T).T - 0.5 * (shift**2).sum(axis=1)[:, None]
@@ -218,6 +215,64 @@ def tilted_fits(
         fits = normals + shift[:, None, :]
         log_ratio = -np.einsum("iml,il->im", normals, shift) - 0.5 * (shift**2).sum(axis=1)[:, None]
     return fits, log_ratio
+
+
+#: Newton steps of :func:`tilt_shifts` (each at least halves the error; 12 reach float precision).
+TILT_STEPS = 12
+
+
+def tilt_shifts(
+    world: CompiledWorld, theta: np.ndarray, panel: Panel, members: np.ndarray
+) -> np.ndarray:
+    """The shift a [n, L] of each member's fit normals (see :func:`tilted_fits`)."""
+    from scipy.special import expit
+
+    from sim.kernel.behavior import B_FOUNDER, B_HOME, B_OPEN, B_PAY, LAM, SIGMA_MATCH
+
+    tl = world.timeline
+    n_months, n_labs = tl.exists.shape
+    lam, scale = theta[LAM], theta[SIGMA_MATCH] / theta[LAM]
+    # one entry per move to a lab other than the start lab: member row, lab, month, lab left
+    rows, labs, months, left = [], [], [], []
+    for row, i in enumerate(members):
+        here = world.start_labs[i]
+        for k in range(panel.chain[i], panel.chain[i + 1]):
+            j = panel.to[k]
+            if j != world.start_labs[i]:
+                rows.append(row)
+                labs.append(j)
+                months.append(min(int(panel.earliest[k] + panel.latest[k]) // 2, n_months - 1))
+                left.append(here)
+            here = j
+    shift = np.zeros((len(members), n_labs))
+    if not rows:
+        return shift
+    rows, labs, months, left = (np.array(v, dtype=np.int64) for v in (rows, labs, months, left))
+    people = np.asarray(members, dtype=np.int64)[rows]
+    # utilities at z = 0 of every lab for each move: the month's attributes, the own terms
+    utility = tl.attributes[months] @ theta[B_OPEN : B_PAY + 1]  # [moves, L]
+    utility += theta[B_HOME] * world.home[people] + theta[B_FOUNDER] * world.founder[people]
+    others = tl.exists[months].copy()
+    moves = np.arange(len(rows))
+    others[moves, labs] = False
+    others[moves, left] = False
+    scaled = np.where(others, utility / lam, -np.inf)
+    top = scaled.max(axis=1, initial=-np.inf)
+    finite = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        log_rest = np.log(np.exp(scaled - finite[:, None]).sum(axis=1)) + finite
+    rest = utility[moves, labs] / lam - log_rest  # log odds of j against the rest at z = 0
+    cell = rows * n_labs + labs
+    cells, which = np.unique(cell, return_inverse=True)
+    counts = np.bincount(which)
+    z = counts * scale  # the exponential tilt: where the shares are small, the answer
+    for _ in range(TILT_STEPS):
+        share = expit(rest + scale * z[which])  # s_jk(z)
+        f = scale * np.bincount(which, weights=1.0 - share, minlength=len(cells))
+        slope = scale**2 * np.bincount(which, weights=share * (1.0 - share), minlength=len(cells))
+        z = z - (z - f) / (1.0 + slope)
+    shift.reshape(-1)[cells] = z
+    return shift
 
 
 def conditional_log_likelihoods(

@@ -1,7 +1,7 @@
 """Where the likelihood spends its fit points (sim.likelihood.Integration), exactly.
 
 A researcher with k >= 2 recorded moves integrates their fits over the first
-fit_points x 4^(k - 1) points of the integration's Sobol sequence (at most
+fit_points x 2^(k - 1) points of the integration's Sobol sequence (at most
 max(fit_points, most_points)); the others over the first fit_points. So each researcher's term
 must equal the term computed with a flat integration of their own number of points, and a
 subset of researchers' rows must equal the same rows of the whole panel's computation.
@@ -16,7 +16,7 @@ from tests.conftest import MOBILE, make_world, theta_of
 
 def test_points_grow_with_the_moves_up_to_the_cap():
     integration = Integration.build(3, 4, 16, seed=1, most_points=512)
-    assert [integration.points_for(k) for k in range(6)] == [16, 16, 64, 256, 512, 512]
+    assert [integration.points_for(k) for k in range(6)] == [16, 16, 32, 64, 128, 256]
     assert integration.fits.shape == (512, 3)
     flat = Integration.build(3, 4, 16, seed=1, most_points=1)
     assert [flat.points_for(k) for k in range(4)] == [16, 16, 16, 16]
@@ -36,14 +36,14 @@ def test_each_researcher_is_integrated_over_their_own_number_of_points():
     world, panel = _world_and_panel()
     theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.9})
     tiered = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=256))
-    for researcher, points in [(0, 64), (1, 16), (2, 16)]:
+    for researcher, points in [(0, 32), (1, 16), (2, 16)]:
         flat = log_likelihood(
             world, theta, panel, Integration.build(3, 8, points, 5, most_points=1)
         )
         assert tiered[researcher] == flat[researcher]
     # a cap below the tier stops the growth
-    capped = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=32))
-    flat = log_likelihood(world, theta, panel, Integration.build(3, 8, 32, 5, most_points=1))
+    capped = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=16))
+    flat = log_likelihood(world, theta, panel, Integration.build(3, 8, 16, 5, most_points=1))
     assert capped[0] == flat[0]
 
 
@@ -61,16 +61,46 @@ def test_a_subset_of_researchers_gets_the_rows_of_the_whole_computation():
     np.testing.assert_array_equal(some, whole[members])
 
 
-def test_a_founders_move_to_their_own_lab_is_not_tilted():
-    """The founder term saturates the share of the founded lab, so its fit is not shifted."""
+def _nest_share(world, theta, researcher, lab, left, month, z):
+    """Lab's share of the move nest at fit normal z, from the kernel's own probabilities."""
+    from sim.kernel.behavior import B_FOUNDER, B_HOME, SIGMA_MATCH, move_probabilities_into
+
+    tl = world.timeline
+    utility = tl.attributes[month] @ theta[:4] + theta[B_HOME] * world.home[researcher]
+    utility = utility + theta[B_FOUNDER] * world.founder[researcher]
+    utility[lab] += theta[SIGMA_MATCH] * z
+    out = np.empty(len(utility))
+    move_probabilities_into(utility, left, tl.exists[month], -50.0, theta[-1], out)
+    return out[lab] / (1.0 - out[left])
+
+
+def test_the_tilt_is_the_mode_of_the_prior_times_the_shares():
+    """Each shift solves z = (sigma_match / lam) * sum over the moves to j of (1 - s_j(z)), the
+    shares computed independently by the kernel (move_probabilities_into, staying ruled out)."""
+    from sim.likelihood.evaluate import tilt_shifts
+
+    world, panel = _world_and_panel()  # researcher 0: A -> B (month 1), B -> C (month 3)
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.9, "lam": 0.6})
+    shift = tilt_shifts(world, theta, panel, np.arange(3))
+    scale = 0.9 / 0.6
+    for lab, left, month in [(1, 0, 1), (2, 1, 3)]:
+        z = shift[0, lab]
+        share = _nest_share(world, theta, 0, lab, left, month, z)
+        assert abs(z - scale * (1.0 - share)) < 1e-10
+    assert 0.0 < shift[0, 1] < scale  # between no shift and the exponential tilt
+    assert shift[1].tolist() == [0.0, 0.0, 0.0]  # never moved
+    assert shift[0, 0] == 0.0  # no fit at the start lab
+
+
+def test_a_founders_own_lab_is_barely_tilted():
+    """The founder term fills the share of the founded lab, so its fit is hardly shifted."""
+    from sim.likelihood.evaluate import tilt_shifts
+
     world = make_world(
         n_people=2, labs=("A", "B", "C"), founders=((), ("p0",), ()), seed=4
     ).compile("2023-04")  # fmt: skip
-    labs = np.array([[0, 0], [1, 2], [1, 2]])
-    panel = complete_panel(world, labs)
-    theta = theta_of(**{**MOBILE, "sigma_match": 0.9, "lam": 0.5})
-    normals = np.zeros((1, 3))
-    fits, log_ratio = tilted_fits(world, theta, panel, normals)
-    np.testing.assert_array_equal(fits[0, 0], [0.0, 0.0, 0.0])  # the founder: no shift
-    np.testing.assert_allclose(fits[1, 0], [0.0, 0.0, 1.8])  # the other: sigma_match / lam
-    np.testing.assert_allclose(log_ratio[:, 0], [0.0, -0.5 * 1.8**2])
+    panel = complete_panel(world, np.array([[0, 0], [1, 2], [1, 2]]))
+    theta = theta_of(**{**MOBILE, "sigma_match": 0.9, "lam": 0.5, "b_founder": 10.0})
+    shift = tilt_shifts(world, theta, panel, np.arange(2))
+    assert 0.0 < shift[0, 1] < 1e-3 * 1.8  # the founder: the share is all but 1
+    assert shift[1, 2] > 100 * shift[0, 1]  # the other, to a lab among rivals: a real shift
