@@ -77,6 +77,14 @@ def register(sub) -> None:
              "(default: those declared per cohort in sim/params.py, k0)",
     )  # fmt: skip
     cmd.add_argument(
+        "--pool", default=None, metavar="NAMES",
+        help="with --worlds: per-cohort parameters to pool partially, comma-separated (e.g. "
+             "k0): each world's value is drawn from a population whose mean and spread are "
+             "calibrated too (columns NAME.population_mean, NAME.population_sd), and a world "
+             "the posterior has not seen draws its value from that population (default: none, "
+             "each world's value has its own prior)",
+    )  # fmt: skip
+    cmd.add_argument(
         "--sampler", choices=("ensemble", "laplace"), default="ensemble",
         help="likelihood: ensemble = differential evolution within Gibbs, the uncertain months "
              "sampled (exact; for cohorts of tens); laplace = the normal approximation at the "
@@ -178,11 +186,12 @@ def calibrate_command(args) -> int:
     if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):
         raise InputError("--sampler laplace applies to a single world's likelihood "
                          "(--method likelihood, without --worlds)", key="--sampler")  # fmt: skip
-    if args.worlds is None and args.per_cohort is not None:
-        raise InputError(
-            "--per-cohort applies to a joint calibration only: give --worlds A,B too",
-            key="--per-cohort",
-        )
+    for option, value in (("--per-cohort", args.per_cohort), ("--pool", args.pool)):
+        if args.worlds is None and value is not None:
+            raise InputError(
+                f"{option} applies to a joint calibration only: give --worlds A,B too",
+                key=option,
+            )
     if args.worlds is not None:
         if args.method != "likelihood":
             raise InputError(
@@ -286,9 +295,13 @@ def _laplace(args, cohorts, settings):
 def _per_cohort(args) -> tuple[str, ...] | None:
     if args.per_cohort is None:
         return None
-    names = tuple(n.strip() for n in args.per_cohort.split(",") if n.strip())
+    return _parameter_list(args.per_cohort, "--per-cohort")
+
+
+def _parameter_list(text: str, option: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
     for name in names:
-        parameter(name, key="--per-cohort")
+        parameter(name, key=option)
     return names
 
 
@@ -358,6 +371,7 @@ def _calibrate_joint(args) -> int:
         walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed, priors=priors,
         per_cohort=per_cohort,
         cohort_priors=load_cohort_priors(args.priors, priors, names, declared),
+        pooled=_parameter_list(args.pool, "--pool") if args.pool is not None else (),
     )  # fmt: skip
     out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / "joint")
     result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)

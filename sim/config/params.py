@@ -42,6 +42,9 @@ class Parameter:
     why: str
     #: calibrated once per cohort in a joint calibration (sim.posterior), the others shared
     per_cohort: bool = False
+    #: for a per-cohort parameter: the scale of the half-normal prior of its population's
+    #: standard deviation when cohorts are partially pooled (``sim calibrate --pool``); 0: none
+    population_scale: float = 0.0
 
     def prior_cdf_bounds(self) -> tuple[float, float]:
         """Standard-normal CDF at the bounds (the truncation of the prior)."""
@@ -105,8 +108,11 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
               "a founder's pull to the lab they found: large (Agarwal et al. 2016 on spin-outs)"),
     Parameter("k0", 0.0, 10.0, 4.5, 1.5,
               "stay premium: monthly attrition ~0.018 (SignalFire 2025) implies ~log(1/0.018) ~ 4; "
-              "per cohort: a lab's hold on its people is the lab's, not a taste",
-              per_cohort=True),
+              "per cohort: a lab's hold on its people is the lab's, not a taste. Pooled, the "
+              "labs' spread has a half-normal prior of scale 1: two-year retention of 64-80% "
+              "across frontier labs and 40-50% in tech at large (SignalFire 2025, press; "
+              "reference/priors-literature.md) maps to stay premiums of about 3.4-4.7",
+              per_cohort=True, population_scale=1.0),
     Parameter("k_tenure", -1.0, 2.0, 0.3, 0.4,
               "extra attachment per log-year of tenure; leavers often had 5+ years (reference/), "
               "so it may be small or negative"),

@@ -10,10 +10,16 @@ world; its ``[params]`` table says where each per-cohort parameter comes from:
 * ``per_cohort = "prior"``: drawn from its declared prior, one draw per replicate (as the
   leave-one-cohort-out check does, :func:`sim.inference.joint.leave_one_out`; both draw with
   :func:`sim.config.params.sample_prior`);
+* ``per_cohort = "population"``: drawn from the population of a partially pooled posterior
+  (``sim calibrate --worlds ... --pool k0``, columns ``k0.population_mean`` and
+  ``k0.population_sd``): for each replicate, from the normal of its posterior draw's mean and
+  sd, restricted to the parameter's bounds (the population predictive: the principled forecast
+  for a cohort the posterior has not seen);
 * ``per_cohort = "NAME"``: the column of the cohort called NAME (``k0[NAME]``);
 * not given: the file's plain column (a single-world posterior), else the column of this world,
-  else the prior. A world's identity is the ``name`` its ``world.toml`` declares (a shipped
-  world loaded by its name is that name), never its folder's name: a folder called ``llama``
+  else the population (a pooled posterior), else the prior. A world's identity is the ``name``
+  its ``world.toml`` declares (a shipped world loaded by its name is that name), never its
+  folder's name: a folder called ``llama``
   whose world.toml names nothing does not take ``k0[llama]`` (an error asks which is meant).
 """
 
@@ -33,6 +39,33 @@ from sim.kernel.behavior import PARAMETER_NAMES
 PER_COHORT_KEY = "per_cohort"
 #: Its value that draws every per-cohort parameter from its prior.
 FROM_PRIOR = "prior"
+#: Its value that draws every per-cohort parameter from a pooled posterior's population.
+FROM_POPULATION = "population"
+
+
+def population_columns(name: str) -> tuple[str, str]:
+    """The columns of a pooled parameter's population mean and standard deviation."""
+    return f"{name}.population_mean", f"{name}.population_sd"
+
+
+def draw_population(
+    frame: pd.DataFrame, name: str, index: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One value of ``name`` per posterior draw in ``index``, from that draw's population.
+
+    The population is the normal of the draw's mean and sd restricted to the parameter's bounds
+    (as the pooled likelihood has it: :class:`sim.inference.posterior.LogPosterior`), drawn by
+    the inverse CDF of one uniform each.
+    """
+    from scipy.special import ndtr, ndtri
+
+    declared = PARAMETER_SPACE[PARAMETER_NAMES.index(name)]
+    mean_column, sd_column = population_columns(name)
+    mean = frame[mean_column].to_numpy(np.float64)[index]
+    sd = np.maximum(frame[sd_column].to_numpy(np.float64)[index], 1e-12)
+    a, b = ndtr((declared.low - mean) / sd), ndtr((declared.high - mean) / sd)
+    q = np.clip(a + rng.random(len(index)) * (b - a), 1e-300, 1 - 1e-16)
+    return np.clip(mean + sd * ndtri(q), declared.low, declared.high)
 
 
 def cohort_view(frame: pd.DataFrame, world_name: str) -> pd.DataFrame:
@@ -120,6 +153,8 @@ class WorldPosterior:
     from_prior: tuple[str, ...]
     fixed: dict[str, float]
     path: Path
+    #: parameters drawn from the population of a pooled posterior (:func:`draw_population`)
+    from_population: tuple[str, ...] = ()
 
     @property
     def weights(self) -> np.ndarray:
@@ -132,7 +167,8 @@ class WorldPosterior:
 
         ``index`` is drawn with replacement, in proportion to the weights, from
         ``default_rng([seed, 1])``; the prior draws of ``from_prior`` from
-        ``default_rng([seed, 12])`` with :func:`~sim.config.params.sample_prior`, so adding them
+        ``default_rng([seed, 12])`` with :func:`~sim.config.params.sample_prior`, and the
+        population draws of ``from_population`` from ``default_rng([seed, 13])``, so adding them
         leaves the posterior draws as they were. Fixed values are set last.
         """
         weights = self.weights
@@ -148,6 +184,11 @@ class WorldPosterior:
             for name in self.from_prior:
                 k = PARAMETER_NAMES.index(name)
                 theta[:, k] = prior[:, k]
+        if self.from_population:
+            rng = np.random.default_rng([int(seed), 13])
+            for name in self.from_population:
+                k = PARAMETER_NAMES.index(name)
+                theta[:, k] = draw_population(self.frame, name, index, rng)
         for name, value in self.fixed.items():
             theta[:, PARAMETER_NAMES.index(name)] = value
         return theta, index
@@ -160,6 +201,9 @@ class WorldPosterior:
         weights = self.weights
         values = weights @ self.frame[names].to_numpy() / weights.sum()
         out = {**prior_means(), **dict(zip(names, map(float, values), strict=True))}
+        for name in self.from_population:  # the population's mean
+            column = self.frame[population_columns(name)[0]].to_numpy()
+            out[name] = float(weights @ column / weights.sum())
         return {**out, **self.fixed}
 
 
@@ -193,7 +237,8 @@ def posterior_for_world(
     declared = getattr(world, "name_declared", True)
     per_world = [p.name for p in PARAMETER_SPACE if p.per_cohort]
     choose = (
-        f'choose with {key} = "{FROM_PRIOR}" (draw them from their prior) or '
+        f'choose with {key} = "{FROM_PRIOR}" (draw them from their prior), '
+        f'{key} = "{FROM_POPULATION}" (from a pooled posterior\'s population) or '
         f'{key} = "COHORT" (one of {", ".join(cohorts) or "none in this file"}) in the '
         "scenario's [params], or fix them there (k0 = 4.0)"
     )
@@ -209,9 +254,24 @@ def posterior_for_world(
             )  # fmt: skip
         frame = cohort_view(raw, world.name if declared else "")
         from_prior = [n for n in per_world if n not in frame and n not in fixed]
+        from_population = [n for n in from_prior if set(population_columns(n)) <= set(raw)]
+        from_prior = [n for n in from_prior if n not in from_population]
+    elif per_cohort == FROM_POPULATION:
+        frame = cohort_view(raw, "").drop(columns=per_world, errors="ignore")
+        from_population = [n for n in per_world if n not in fixed]
+        lacking = [n for n in from_population if not set(population_columns(n)) <= set(raw)]
+        if lacking:
+            raise InputError(
+                f"the posterior {path} has no population for {', '.join(lacking)} (columns "
+                f"{', '.join(c for n in lacking for c in population_columns(n))}): it was not "
+                f"calibrated with --pool; {choose}",
+                source=source, key=key,
+            )  # fmt: skip
+        from_prior = []
     elif per_cohort == FROM_PRIOR:
         frame = cohort_view(raw, "").drop(columns=per_world, errors="ignore")
         from_prior = [n for n in per_world if n not in fixed]
+        from_population = []
     else:
         if per_cohort not in cohorts:
             raise InputError(
@@ -221,10 +281,12 @@ def posterior_for_world(
                 source=source, key=key,
             )  # fmt: skip
         frame = cohort_view(raw, per_cohort)
-        from_prior = []
-    needed = [n for n in PARAMETER_NAMES if n not in fixed and n not in from_prior]
+        from_prior, from_population = [], []
+    drawn = set(from_prior) | set(from_population)
+    needed = [n for n in PARAMETER_NAMES if n not in fixed and n not in drawn]
     hint = ""
     if any(n in per_world for n in needed) or cohorts:
         hint = f" (per-cohort columns of this file: {', '.join(cohorts) or 'none'}; {choose})"
     frame = _checked(frame, path, needed, hint)
-    return WorldPosterior(frame=frame, from_prior=tuple(from_prior), fixed=fixed, path=path)
+    return WorldPosterior(frame=frame, from_prior=tuple(from_prior), fixed=fixed, path=path,
+                          from_population=tuple(from_population))  # fmt: skip

@@ -41,7 +41,8 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     from = "posterior"                # or "prior-mean", or omit and give every parameter
     b_peer = 0.0                      # fixed values override the posterior's
     per_cohort = "prior"              # a joint posterior on another world: k0 from its prior,
-                                      # or "llama" (that cohort's k0[llama]); see posterior_file
+                                      # "population" (a pooled posterior's population) or
+                                      # "llama" (that cohort's k0[llama]); see posterior_file
 
 Merging: a child's tables merge into the parent's key by key; the lists ``add_labs``,
 ``remove_labs``, ``remove_events``, ``add_events`` and ``change_events`` are appended to the
@@ -249,13 +250,14 @@ class Scenario:
 
         ``params.per_cohort`` chooses the per-cohort columns
         (:func:`sim.config.posterior_file.posterior_for_world`): not given, the file's column for
-        this world where its world.toml declares a name the file knows, else each parameter's
-        prior; ``"prior"``; or a cohort's name.
+        this world where its world.toml declares a name the file knows, else a pooled
+        posterior's population, else each parameter's prior; ``"prior"``; ``"population"``; or
+        a cohort's name.
         """
         choice = self.spec.params.get(PER_COHORT_KEY)
         if choice is not None and (not isinstance(choice, str) or not choice):
             raise InputError(
-                f'expected "prior" or a cohort\'s name (a string), got {choice!r}',
+                f'expected "prior", "population" or a cohort\'s name (a string), got {choice!r}',
                 source=self.source, key=f"params.{PER_COHORT_KEY}",
             )  # fmt: skip
         return posterior_for_world(

@@ -81,6 +81,7 @@ class LaplaceSettings:
     fixed: tuple[tuple[str, float], ...] = ()
     per_cohort: tuple[str, ...] | None = None
     cohort_priors: tuple = ()
+    pooled: tuple[str, ...] = ()  # per-cohort parameters partially pooled (LogPosterior)
 
 
 @dataclass(frozen=True)
@@ -287,12 +288,13 @@ def laplace_posterior(
     started = time.perf_counter()
     target = LogPosterior(cohorts, settings.priors, settings.quadrature, settings.fit_points,
                           settings.seed, settings.fixed, settings.per_cohort,
-                          settings.cohort_priors)  # fmt: skip
+                          settings.cohort_priors, settings.pooled)  # fmt: skip
     dims = len(target.priors)
     small = pilot_cohorts(cohorts, settings)
     pilot = None if small is None else Pilot(
         LogPosterior(small, settings.priors, settings.quadrature, settings.fit_points,
-                     settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors),
+                     settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors,
+                     settings.pooled),
         sum(c.panel.n_researchers for c in small), sum(c.panel.n_researchers for c in cohorts),
     )  # fmt: skip
     fit = laplace_fit(target, dims, settings, progress, pilot)
@@ -306,10 +308,11 @@ def laplace_posterior(
         progress(f"evaluated {settings.draws} proposals")
     weights, khat = importance_weights(log_p, log_q)
     theta = np.array([target.theta(y) for y in ys])
-    jacobians = np.array([log_jacobian(y) for y in ys])
+    jacobians = np.array([log_jacobian(y) + target.population_log_normaliser(x)
+                          for y, x in zip(ys, theta, strict=True)])  # fmt: skip
     sd_laplace = np.sqrt(np.diag(fit.covariance))
     rows = []
-    for k, p in enumerate(target.priors):
+    for k, p in enumerate(target.reported_priors):
         column = theta[:, target.free[k]]
         mean = float(weights @ column)
         rows.append({

@@ -53,6 +53,7 @@ import pandas as pd
 from sim.config.params import PARAMETER_SPACE
 from sim.errors import InputError
 from sim.inference.diagnostics import chain_diagnostics
+from sim.inference.pooling import check_pooled, outside, pool_columns, population_log_normaliser
 from sim.inference.sampler import sample_ensemble
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.likelihood import (
@@ -90,6 +91,7 @@ class LikelihoodSettings:
     fixed: tuple[tuple[str, float], ...] = ()  # parameters held at a value, not sampled
     per_cohort: tuple[str, ...] | None = None  # calibrated per cohort (None: as declared)
     cohort_priors: tuple = ()  # priors of single per-cohort columns, e.g. "k0[llama]"
+    pooled: tuple[str, ...] = ()  # per-cohort parameters partially pooled (a population prior)
     month_updates: int = 2  # uncertain months proposed per walker, cohort and step
     max_integration_sd: float = 0.1  # the re-weighting's points grow until its MC sd is this
 
@@ -116,6 +118,21 @@ class LogPosterior:
     per cohort, ``name[cohort]``, when there are several cohorts. Every cohort's parameter vector
     takes the shared columns and its own.
 
+    **Partial pooling** (``pooled``; Gelman et al., *Bayesian Data Analysis*, ch. 5). A pooled
+    per-cohort parameter p gets two more columns, its population's mean ``p.population_mean``
+    (prior: p's own prior) and standard deviation ``p.population_sd`` (prior: half-normal with
+    the scale p declares, :attr:`~sim.config.params.Parameter.population_scale`), and each
+    cohort's value is ``p[c] = population_mean + population_sd * eta_c`` with eta_c ~ N(0, 1)
+    (the non-centred form, which samplers mix well in when the data say little about the
+    spread). The sampler's coordinate of ``p[c]`` is eta_c's quantile; the column holds p[c]
+    itself. The population is the normal truncated to p's bounds: a value outside them has
+    density 0, and each cohort's term is divided by the normal's mass inside the bounds
+    (:meth:`population_log_normaliser`), so the population mean and sd keep exactly their priors
+    whatever the bounds cut (without it, about 1% per cohort of the shipped k0 prior's draws
+    fall outside, and the cut would tilt the population's prior).
+    So the posterior says how much cohorts differ (``population_sd``), and a cohort the
+    posterior has not seen draws p from the population (:mod:`sim.config.posterior_file`).
+
     Args:
         cohorts: the observed histories; their log-likelihoods add up.
         priors: the prior of every parameter (:func:`sim.inference.priors.load_priors`); a
@@ -126,24 +143,33 @@ class LogPosterior:
         fixed: parameters held at a value (all cohorts' columns of a per-cohort one).
         per_cohort: the parameters with a column per cohort (None: as declared).
         cohort_priors: priors of single per-cohort columns (``k0[llama]``).
+        pooled: per-cohort parameters given a population prior (needs two or more cohorts).
     """
 
     def __init__(self, cohorts: list[Cohort], priors: tuple, quadrature: int, fit_points: int,
-                 seed: int = 0, fixed: tuple = (), per_cohort=None, cohort_priors=()):  # fmt: skip
+                 seed: int = 0, fixed: tuple = (), per_cohort=None, cohort_priors=(),
+                 pooled: tuple[str, ...] = ()):  # fmt: skip
         self.cohorts = cohorts
         if per_cohort is None:
             per_cohort = tuple(p.name for p in priors if p.per_cohort)
+        held = dict(fixed)
+        check_pooled(pooled, per_cohort, held, cohort_priors, cohorts, priors)
         self.names, self.column_priors, self.columns_of = _columns(
             cohorts, priors, set(per_cohort), {p.name: p for p in cohort_priors}
         )
-        held = dict(fixed)
-        self.full = np.array([p.mean for p in self.column_priors], dtype=np.float64)
+        self.names, self.column_priors, coordinate_priors, self.pools = pool_columns(
+            self.names, self.column_priors, pooled, priors, [c.name for c in cohorts]
+        )
+        self.full = np.array([p.mean for p in coordinate_priors], dtype=np.float64)
         for k, name in enumerate(self.names):
             base = name.split("[")[0]
             if base in held:
                 self.full[k] = held[base]
         self.free = [k for k, n in enumerate(self.names) if n.split("[")[0] not in held]
-        self.priors = tuple(self.column_priors[k] for k in self.free)
+        #: the prior of each free coordinate of the sampler (eta_c's for a pooled column)
+        self.priors = tuple(coordinate_priors[k] for k in self.free)
+        #: the prior of each free column as reported (a pooled column's marginal prior)
+        self.reported_priors = tuple(self.column_priors[k] for k in self.free)
         self.integrations = [
             Integration.build(c.world.timeline.attributes.shape[1], quadrature, fit_points, seed)
             for c in cohorts
@@ -155,7 +181,17 @@ class LogPosterior:
         q = 1.0 / (1.0 + np.exp(-np.asarray(y, dtype=np.float64)))
         x = self.full.copy()
         x[self.free] = [p.from_unit(q[k]) for k, p in enumerate(self.priors)]
+        for mean, sd, own, _, _ in self.pools:
+            x[own] = x[mean] + x[sd] * x[own]
         return x
+
+    def population_log_normaliser(self, x: np.ndarray) -> float:
+        """-sum over pooled cohort columns of log P(population normal inside the bounds)."""
+        return population_log_normaliser(self.pools, x)
+
+    def outside(self, x: np.ndarray) -> bool:
+        """Whether a pooled cohort column of ``x`` lies outside its parameter's bounds."""
+        return outside(self.pools, x)
 
     def cohort_theta(self, x: np.ndarray, c: int) -> np.ndarray:
         """Cohort c's parameter vector [P] from posterior columns ``x`` (or rows [n, columns])."""
@@ -186,8 +222,13 @@ class LogPosterior:
         y = np.asarray(y, dtype=np.float64)
         if not np.all(np.isfinite(y)) or np.any(np.abs(y) > 30):
             return -math.inf
-        value = self.log_likelihood(self.theta(y))
-        return value + log_jacobian(y) if np.isfinite(value) else -math.inf
+        x = self.theta(y)
+        if self.outside(x):
+            return -math.inf
+        value = self.log_likelihood(x)
+        if not np.isfinite(value):
+            return -math.inf
+        return value + log_jacobian(y) + self.population_log_normaliser(x)
 
 
 def _columns(cohorts: list[Cohort], priors: tuple, per_cohort: set, overrides: dict):
@@ -287,7 +328,7 @@ def sample_posterior(
     started = time.perf_counter()
     target = LogPosterior(cohorts, settings.priors, settings.quadrature, settings.fit_points,
                           settings.seed, settings.fixed, settings.per_cohort,
-                          settings.cohort_priors)  # fmt: skip
+                          settings.cohort_priors, settings.pooled)  # fmt: skip
     dims = len(target.priors)
     _check_settings(settings, dims)
     counter = _Counter(target)
@@ -325,11 +366,17 @@ def sample_posterior(
     ys = chains.y[settings.burn :: settings.thin]  # [kept steps, walkers, dims]
     thetas = np.array([[target.theta(y) for y in row] for row in ys])
     tau = _autocorrelation_times(chains.y[settings.burn :])
-    diagnostics = chain_diagnostics(tau, thetas[:, :, target.free], target.priors, settings)
+    diagnostics = chain_diagnostics(tau, thetas[:, :, target.free], target.reported_priors,
+                                    settings)  # fmt: skip
     draws = thetas.reshape(-1, thetas.shape[-1])
     months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
     cheap = chains.log_prob[settings.burn :: settings.thin].reshape(-1)
-    cheap = cheap - np.array([log_jacobian(y) for y in ys.reshape(-1, dims)])
+    cheap = cheap - np.array(
+        [
+            log_jacobian(y) + target.population_log_normaliser(target.theta(y))
+            for y in ys.reshape(-1, dims)
+        ]
+    )  # the log-likelihood alone
     best = int(np.argmax(cheap))
     best_panels = [
         at_months(c.world, c.panel, m) for c, m in zip(cohorts, months[best], strict=True)
@@ -343,7 +390,7 @@ def sample_posterior(
     accurate_target = LogPosterior(
         cohorts, settings.priors, settings.final_quadrature, fit_points,
         settings.seed + REWEIGHTING_SEED, settings.fixed, settings.per_cohort,
-        settings.cohort_priors,
+        settings.cohort_priors, settings.pooled,
     )  # fmt: skip
     accurate = np.array([
         accurate_target.log_likelihood(t, [at_months(c.world, c.panel, m)
@@ -506,7 +553,7 @@ def integration_sd(
     values = [
         LogPosterior(
             cohorts, settings.priors, quadrature, fit_points, settings.seed + 7919 * (k + 1),
-            settings.fixed, settings.per_cohort, settings.cohort_priors,
+            settings.fixed, settings.per_cohort, settings.cohort_priors, settings.pooled,
         ).log_likelihood(theta, panels)
         for k in range(scrambles)
     ]  # fmt: skip

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.config.scenario import Scenario, cohort_view
 from sim.inference.abc.targets import anchor_target, load_targets
-from sim.inference.diagnostics import contraction
+from sim.inference.diagnostics import contraction, weighted_quantile
 from sim.inference.joint import JointChecks
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.paths import PROJECT_ROOT
@@ -63,6 +63,55 @@ def write_joint(
     return written
 
 
+def cohort_difference_lines(result, names: list[str]) -> list[str]:
+    """How much the worlds' per-cohort parameters differ, and their population if pooled.
+
+    Per per-cohort parameter: each world's posterior mean and 90% interval, the posterior
+    probability that the first world's value exceeds the second's, and, where the parameter was
+    pooled, the posterior of the population's mean and standard deviation beside the sd's prior
+    interval (how far the data moved the spread).
+    """
+    weights = result.weights
+    columns = list(result.names)
+
+    def summary(values) -> str:
+        mean = float(weights @ values)
+        lo, hi = (weighted_quantile(values, weights, q) for q in (0.05, 0.95))
+        return f"{mean:.2f} ({lo:.2f} to {hi:.2f})"
+
+    lines = []
+    for p in PARAMETER_NAMES:
+        own = [f"{p}[{n}]" for n in names]
+        if not all(c in columns for c in own):
+            continue
+        values = {n: result.theta[:, columns.index(f"{p}[{n}]")] for n in names}
+        lines += [
+            f"## How much the cohorts differ: {p}",
+            "Posterior mean (90% interval), re-weighted draws.",
+            "",
+            "| column | posterior |",
+            "|---|---|",
+            *[f"| {p}[{n}] | {summary(values[n])} |" for n in names],
+        ]
+        mean_column, sd_column = f"{p}.population_mean", f"{p}.population_sd"
+        if mean_column in columns:
+            prior = result.priors[columns.index(sd_column)]
+            prior_lo, prior_hi = prior.from_unit(np.array([0.05, 0.95]))  # on its bounds
+            lines += [
+                f"| {mean_column} | {summary(result.theta[:, columns.index(mean_column)])} |",
+                f"| {sd_column} | {summary(result.theta[:, columns.index(sd_column)])} "
+                f"(prior 90%: {prior_lo:.2f} to {prior_hi:.2f}) |",
+            ]
+        first, second = names[0], names[1]
+        above = float(weights @ (values[first] > values[second]))
+        lines += [
+            "",
+            f"P({p}[{first}] > {p}[{second}]) = {above:.2f} in the posterior.",
+            "",
+        ]
+    return lines
+
+
 def _loo_figures(loo, out: Path) -> list[Path]:
     written = []
     for scenario, fitted_on, res in loo:
@@ -92,7 +141,14 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
         "One posterior for the observed histories of every world: the likelihood is the product "
         "of the worlds' (`sim.likelihood`), the behavioural weights are shared, and "
         f"{', '.join(n for n in result.names if '[' in n) or 'nothing'} "
-        "are calibrated per world (a lab's hold on its people is the lab's). Sampled as for one "
+        "are calibrated per world (a lab's hold on its people is the lab's)"
+        + (
+            f", partially pooled: drawn from a population whose mean and spread are calibrated "
+            f"too ({', '.join(s.pooled)})"
+            if s.pooled
+            else ""
+        )
+        + ". Sampled as for one "
         "world (`sim.posterior`: differential evolution within Gibbs, every uncertain month a "
         "latent variable of each walker, so the likelihood is exact; each world's folder says "
         f"when the model places its uncertain moves): {s.walkers} walkers x {s.steps} steps, "
@@ -126,6 +182,7 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
             for k, p in enumerate(PARAMETER_NAMES)
         ],
         "",
+        *cohort_difference_lines(result, names),
         "## Posterior predictive checks, each world with its own parameter vector",
     ]
     for sc in scenarios:

@@ -100,6 +100,12 @@ def write_run_files(scenario, run, out: Path, seed: int, engine: str, trajectori
         "drawn_from_prior": (
             list(scenario.posterior().from_prior) if scenario.params_from == "posterior" else []
         ),
+        # ... and those drawn from a pooled posterior's population instead
+        "drawn_from_population": (
+            list(scenario.posterior().from_population)
+            if scenario.params_from == "posterior"
+            else []
+        ),
         **provenance(),
         "files": [p.name for p in written],
     }

@@ -122,8 +122,8 @@ def test_sweep_base_values_take_the_prior_mean_of_a_drawn_parameter(tmp_path):
     "params, expected",
     [
         ('per_cohort = "lama"', "no cohort 'lama' (did you mean 'llama'?)"),
-        ("per_cohort = 3", 'expected "prior" or a cohort\'s name'),
-        ('per_cohort = ""', 'expected "prior" or a cohort\'s name'),
+        ("per_cohort = 3", 'expected "prior", "population" or a cohort\'s name'),
+        ('per_cohort = ""', 'expected "prior", "population" or a cohort\'s name'),
     ],
 )
 def test_a_bad_per_cohort_choice_names_the_file_and_key(tmp_path, params, expected):
