@@ -72,6 +72,13 @@ def register(sub) -> None:
              "another study is never guessed)",
     )  # fmt: skip
     cmd.add_argument(
+        "--compute-alone", action="store_true",
+        help="with --worlds: sample the posterior of each world alone that --alone does not "
+             "give (same priors, seed and sampler settings; written to OUT/alone/WORLD/), so "
+             "the report's 'alone' columns and leave-one-cohort-out checks are complete; "
+             "costs one more calibration per such world",
+    )  # fmt: skip
+    cmd.add_argument(
         "--per-cohort", default=None, metavar="NAMES",
         help="with --worlds: the parameters calibrated once per world, comma-separated "
              "(default: those declared per cohort in sim/params.py, k0)",
@@ -186,7 +193,8 @@ def calibrate_command(args) -> int:
     if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):
         raise InputError("--sampler laplace applies to a single world's likelihood "
                          "(--method likelihood, without --worlds)", key="--sampler")  # fmt: skip
-    for option, value in (("--per-cohort", args.per_cohort), ("--pool", args.pool)):
+    for option, value in (("--per-cohort", args.per_cohort), ("--pool", args.pool),
+                          ("--compute-alone", args.compute_alone or None)):  # fmt: skip
         if args.worlds is None and value is not None:
             raise InputError(
                 f"{option} applies to a joint calibration only: give --worlds A,B too",
@@ -344,7 +352,12 @@ def _alone(args, names: list[str]) -> dict[str, Path]:
 
 def _calibrate_joint(args) -> int:
     """``sim calibrate --method likelihood --worlds A,B``: one posterior for several worlds."""
-    from sim.inference.joint import check_fixed_agree, joint_checks, parse_worlds
+    from sim.inference.joint import (
+        check_fixed_agree,
+        joint_checks,
+        parse_worlds,
+        posteriors_alone,
+    )
     from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
     from sim.likelihood import observed_panel
     from sim.reports.joint import write_joint
@@ -375,7 +388,15 @@ def _calibrate_joint(args) -> int:
     )  # fmt: skip
     out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / "joint")
     result = sample_posterior(cohorts, settings, progress=None if args.quiet else print)
-    checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, alone)
+    computed = {}
+    if args.compute_alone:
+        from sim.reports.joint import ALONE_FOLDER
+
+        missing = [c for c in cohorts if c.name not in alone]
+        computed = posteriors_alone(missing, settings, out / ALONE_FOLDER,
+                                    progress=None if args.quiet else print)  # fmt: skip
+    checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, alone,
+                          computed)  # fmt: skip
     written = replace_folder(
         out, lambda folder: write_joint(result, checks, scenarios, targets, folder), kind="joint"
     )

@@ -29,7 +29,7 @@ leave-one-cohort-out checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +174,28 @@ def single_posteriors(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
     return {name: load_posterior(path, name) for name, path in paths.items()}
 
 
+def posteriors_alone(cohorts, settings, folder: Path, progress=None) -> dict:
+    """Each cohort's posterior fitted to it alone, sampled as the joint one was.
+
+    The joint run's settings (priors, seed, walkers, steps, integration), without what only a
+    joint calibration has (per-cohort columns, their priors, pooling). Returns, per cohort, the
+    file it is to be written to (``folder/NAME/posterior.parquet``) and its draws, as
+    :func:`joint_checks` takes them (``computed``).
+    """
+    import dataclasses
+
+    from sim.inference.posterior import sample_posterior
+
+    single = dataclasses.replace(settings, per_cohort=None, cohort_priors=(), pooled=())
+    computed = {}
+    for cohort in cohorts:
+        if progress:
+            progress(f"sampling {cohort.name} alone (--compute-alone)")
+        frame = sample_posterior([cohort], single).to_df()
+        computed[cohort.name] = (folder / cohort.name / "posterior.parquet", frame)
+    return computed
+
+
 def check_fixed_agree(scenarios: list[Scenario]) -> None:
     """Refuse worlds whose baselines hold a shared parameter at different values.
 
@@ -202,11 +224,14 @@ class JointChecks:
     loo: list[tuple[Scenario, str, dict]]  # (world predicted, world fitted on, leave_one_out's)
     alone: dict[str, Path]  # per world with one: the file of its posterior fitted alone
     alone_draws: dict[str, pd.DataFrame]  # and its draws
+    #: the posteriors alone this run computed (``--compute-alone``), to be written by the report
+    computed: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def joint_checks(
     result: LikelihoodResult, scenarios: list[Scenario], targets: dict, seed: int,
     replicates: int, alone: dict[str, Path] | None = None,
+    computed: dict[str, tuple[Path, pd.DataFrame]] | None = None,
 ) -> JointChecks:  # fmt: skip
     """Each world's predictive check under the joint posterior, and the leave-one-out checks.
 
@@ -218,9 +243,13 @@ def joint_checks(
         replicates: histories simulated per check.
         alone: per world, the file of its posterior fitted alone (under the same prior set),
             which the other worlds are predicted from; a world without one predicts nothing.
+        computed: per world, a posterior alone computed by this run: (the file it will be
+            written to, its draws).
     """
     alone = dict(alone or {})
     alone_draws = single_posteriors(alone)
+    for name, (path, frame) in (computed or {}).items():
+        alone[name], alone_draws[name] = path, frame
     views, checks = {}, {}
     for s in scenarios:
         view = result.for_cohort(s.world.name)
@@ -238,4 +267,5 @@ def joint_checks(
                     fitted, s, replicates, seed, result.settings.priors, targets[s.world.name]
                 )
                 loo.append((s, other.world.name, prediction))
-    return JointChecks(views, checks, loo, alone, alone_draws)
+    return JointChecks(views, checks, loo, alone, alone_draws,
+                       {name: frame for name, (_, frame) in (computed or {}).items()})  # fmt: skip

@@ -49,6 +49,8 @@ def write_joint(
         name = s.world.name
         written += write_calibration(checks.views[name], checks.checks[name], s.world, out / name)
     written += _loo_figures(checks.loo, out)
+    for name, frame in checks.computed.items():  # posteriors alone that this run computed
+        written.append(write_frame(out / ALONE_FOLDER / name / "posterior.parquet", frame))
     stats = {name: check.stats for name, check in checks.checks.items()}
     written.append(write_text(
         out / "report.md",
@@ -172,7 +174,7 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
         "is its full-information posterior under the same prior set; a per-world parameter of "
         "the joint posterior is read for its world.",
         "",
-        *_alone_lines(scenarios, checks.alone),
+        *_alone_lines(scenarios, checks.alone, checks.computed),
         "| parameter | " + " | ".join(contraction) + " |",
         "|---|" + "---|" * len(contraction),
         *[
@@ -211,7 +213,7 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
             "Not computed for "
             + "; ".join(f"{w} from {fitted_on}" for w, fitted_on in missing)
             + f": no posterior of {', '.join(absent)} fitted alone was given "
-            "(`--alone WORLD=FOLDER`).",
+            "(`--alone WORLD=FOLDER`, or `--compute-alone`).",
             "",
         ]
     for scenario, fitted_on, res in loo:
@@ -226,13 +228,20 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
     return "\n".join(lines)
 
 
-def _alone_lines(scenarios, alone: dict[str, Path]) -> list[str]:
+#: The subfolder of a joint calibration's output where the posteriors alone it computed go.
+ALONE_FOLDER = "alone"
+
+
+def _alone_lines(scenarios, alone: dict[str, Path], computed=()) -> list[str]:
     """Where each world's posterior fitted alone was read from, or that none was given."""
     lines = []
     for sc in scenarios:
         name = sc.world.name
         path = alone.get(name)
         where = f"`{_shown(path)}`" if path else "none given (`--alone WORLD=FOLDER`)"
+        if name in computed:
+            where = (f"computed by this run (`{ALONE_FOLDER}/{name}/posterior.parquet`: the same "
+                     "priors, seed and sampler settings, `--compute-alone`)")  # fmt: skip
         lines.append(f"- {name} alone: {where}")
     return [*lines, ""]
 

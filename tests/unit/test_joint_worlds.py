@@ -141,3 +141,43 @@ def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
     assert (out / "loo-alpha-from-beta.png").exists()
     assert all((out / n / "report.md").exists() for n in ("alpha", "beta", "gamma"))
     assert json.loads((out / "manifest.json").read_text())["alone"] == {"beta": str(alone)}
+
+
+def test_the_posteriors_alone_a_run_computes_complete_the_report(tmp_path):
+    """--compute-alone: each world without a posterior alone gets one, sampled with the joint
+    run's settings; the report's 'alone' columns and every leave-one-cohort-out pair are filled,
+    and the files are written inside the joint output folder."""
+    from sim.inference.abc.targets import load_targets
+    from sim.inference.joint import joint_checks, parse_worlds, posteriors_alone
+    from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+    from sim.likelihood import observed_panel
+    from sim.reports.joint import ALONE_FOLDER, write_joint
+
+    folders = [_world(tmp_path, n) for n in ("alpha", "beta")]
+    scenarios = parse_worlds(",".join(map(str, folders)))
+    cohorts = [
+        Cohort(s.world.name, s.world.compile(s.world.calendar.observed_until),
+               observed_panel(s.world))
+        for s in scenarios
+    ]  # fmt: skip
+    settings = LikelihoodSettings(
+        walkers=28, steps=10, burn=2, thin=2, quadrature=4, fit_points=1, final_quadrature=4,
+        final_fit_points=1, seed=3, max_integration_sd=1e9,
+    )  # fmt: skip
+    result = sample_posterior(cohorts, settings)
+    out = tmp_path / "joint"
+    computed = posteriors_alone(cohorts, settings, out / ALONE_FOLDER)
+    assert sorted(computed) == ["alpha", "beta"]
+    # the same as sampling the world alone with the same settings
+    alone_alpha = sample_posterior(cohorts[:1], settings).to_df()
+    pd.testing.assert_frame_equal(computed["alpha"][1], alone_alpha)
+    targets = {s.world.name: load_targets(s.world) for s in scenarios}
+    checks = joint_checks(result, scenarios, targets, 3, 30, {}, computed)
+    assert sorted((s.world.name, f) for s, f, _ in checks.loo) == [("alpha", "beta"),
+                                                                   ("beta", "alpha")]
+    write_joint(result, checks, scenarios, targets, out)
+    report = (out / "report.md").read_text()
+    assert "- alpha alone: computed by this run (`alone/alpha/posterior.parquet`" in report
+    assert "Not computed" not in report
+    written = pd.read_parquet(out / ALONE_FOLDER / "beta" / "posterior.parquet")
+    pd.testing.assert_frame_equal(written, computed["beta"][1])
