@@ -96,16 +96,12 @@ def test_the_default_posteriors_alone_are_read_only_for_the_default_run(tmp_path
     assert _alone(given, names) == {"llama": tmp_path / "posterior.parquet"}
 
 
-def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
-    """Three world folders, one posterior alone given: every section is filled where it can
-    be, and the leave-one-cohort-out pairs without a posterior alone are named."""
-    from sim.inference.abc.targets import load_targets
-    from sim.inference.joint import joint_checks, parse_worlds
-    from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
+def _tiny_joint(folders):
+    """The worlds' scenarios, their cohorts and sampler settings small enough for a unit test."""
+    from sim.inference.joint import parse_worlds
+    from sim.inference.posterior import Cohort, LikelihoodSettings
     from sim.likelihood import observed_panel
-    from sim.reports.joint import write_joint
 
-    folders = [_world(tmp_path, n) for n in ("alpha", "beta", "gamma")]
     scenarios = parse_worlds(",".join(map(str, folders)))
     cohorts = [
         Cohort(s.world.name, s.world.compile(s.world.calendar.observed_until),
@@ -116,6 +112,19 @@ def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
         walkers=28, steps=10, burn=2, thin=2, quadrature=4, fit_points=1, final_quadrature=4,
         final_fit_points=1, seed=3, max_integration_sd=1e9,
     )  # fmt: skip
+    return scenarios, cohorts, settings
+
+
+def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
+    """Three world folders, one posterior alone given: every section is filled where it can
+    be, and the leave-one-cohort-out pairs without a posterior alone are named."""
+    from sim.inference.abc.targets import load_targets
+    from sim.inference.joint import joint_checks
+    from sim.inference.posterior import sample_posterior
+    from sim.reports.joint import write_joint
+
+    folders = [_world(tmp_path, n) for n in ("alpha", "beta", "gamma")]
+    scenarios, cohorts, settings = _tiny_joint(folders)
     result = sample_posterior(cohorts, settings)
     assert [n for n in result.names if "[" in n] == ["k0[alpha]", "k0[beta]", "k0[gamma]"]
     alone = tmp_path / "beta-alone.parquet"
@@ -148,22 +157,12 @@ def test_the_posteriors_alone_a_run_computes_complete_the_report(tmp_path):
     run's settings; the report's 'alone' columns and every leave-one-cohort-out pair are filled,
     and the files are written inside the joint output folder."""
     from sim.inference.abc.targets import load_targets
-    from sim.inference.joint import joint_checks, parse_worlds, posteriors_alone
-    from sim.inference.posterior import Cohort, LikelihoodSettings, sample_posterior
-    from sim.likelihood import observed_panel
+    from sim.inference.joint import joint_checks, posteriors_alone
+    from sim.inference.posterior import sample_posterior
     from sim.reports.joint import ALONE_FOLDER, write_joint
 
     folders = [_world(tmp_path, n) for n in ("alpha", "beta")]
-    scenarios = parse_worlds(",".join(map(str, folders)))
-    cohorts = [
-        Cohort(s.world.name, s.world.compile(s.world.calendar.observed_until),
-               observed_panel(s.world))
-        for s in scenarios
-    ]  # fmt: skip
-    settings = LikelihoodSettings(
-        walkers=28, steps=10, burn=2, thin=2, quadrature=4, fit_points=1, final_quadrature=4,
-        final_fit_points=1, seed=3, max_integration_sd=1e9,
-    )  # fmt: skip
+    scenarios, cohorts, settings = _tiny_joint(folders)
     result = sample_posterior(cohorts, settings)
     out = tmp_path / "joint"
     computed = posteriors_alone(cohorts, settings, out / ALONE_FOLDER)
@@ -173,8 +172,10 @@ def test_the_posteriors_alone_a_run_computes_complete_the_report(tmp_path):
     pd.testing.assert_frame_equal(computed["alpha"][1], alone_alpha)
     targets = {s.world.name: load_targets(s.world) for s in scenarios}
     checks = joint_checks(result, scenarios, targets, 3, 30, {}, computed)
-    assert sorted((s.world.name, f) for s, f, _ in checks.loo) == [("alpha", "beta"),
-                                                                   ("beta", "alpha")]
+    assert sorted((s.world.name, f) for s, f, _ in checks.loo) == [
+        ("alpha", "beta"),
+        ("beta", "alpha"),
+    ]
     write_joint(result, checks, scenarios, targets, out)
     report = (out / "report.md").read_text()
     assert "- alpha alone: computed by this run (`alone/alpha/posterior.parquet`" in report
