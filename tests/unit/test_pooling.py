@@ -17,7 +17,7 @@ from sim.config.scenario import load_scenario
 from sim.errors import InputError
 from sim.inference.posterior import LogPosterior
 from sim.kernel.behavior import PARAMETER_NAMES
-from tests.conftest import REPO, cli, run_sim
+from tests.conftest import REPO, cli
 from tests.unit.test_joint import _cohorts
 
 K0 = PARAMETER_NAMES.index("k0")
@@ -129,7 +129,7 @@ def test_pooling_needs_two_cohorts():
     ],
 )
 def test_calibrate_pool_bad_input_exits_2(tmp_path, args, message):
-    done = run_sim("calibrate", "--method", "likelihood", *args, "--out", tmp_path / "j",
+    done = cli("calibrate", "--method", "likelihood", *args, "--out", tmp_path / "j",
                    "--steps", 40, "--burn", 8, "--walkers", 32)  # fmt: skip
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert not (tmp_path / "j").exists()
