@@ -16,7 +16,7 @@ from sim.inference.abc.targets import (
 from sim.inference.priors import load_priors
 from sim.results import Trajectories
 from sim.world import load_world
-from tests.conftest import REPO, bare_world, llama_variant, run_sim
+from tests.conftest import REPO, bare_world, cli, llama_variant
 
 LLAMA = REPO / "sim" / "data" / "llama"
 
@@ -122,7 +122,7 @@ def test_a_world_with_bad_observed_data_exits_2_without_writing(tmp_path):
         tmp_path, lambda text: text.replace(",Meta,Anthropic,", ",Meta,Antropic,")
     )
     out = tmp_path / "cal"
-    done = run_sim("calibrate", "--scenario", scenario, "--out", out)
+    done = cli("calibrate", "--scenario", scenario, "--out", out)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "observed.csv" in done.stderr and "'Antropic' is not in labs.csv" in done.stderr
@@ -131,7 +131,7 @@ def test_a_world_with_bad_observed_data_exits_2_without_writing(tmp_path):
 
 def test_a_world_without_observed_history_cannot_be_calibrated(tmp_path):
     scenario = llama_variant(tmp_path, None)
-    done = run_sim("calibrate", "--scenario", scenario, "--out", tmp_path / "cal")
+    done = cli("calibrate", "--scenario", scenario, "--out", tmp_path / "cal")
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
 
 
@@ -157,7 +157,7 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
         'tolerance = 2\nwhy = "loose, for speed"\n'
     )
     out = tmp_path / "cal"
-    done = run_sim(
+    done = cli(
         "calibrate", "--targets", targets, "--out", out, "--population", 200, "--batch", 5000,
         "--quiet",
     )  # fmt: skip
@@ -173,7 +173,7 @@ def test_calibrate_writes_the_posterior_report_and_figures(tmp_path):
 
 @pytest.mark.parametrize("option", ["--population", "--predictive-replicates"])
 def test_a_non_positive_count_exits_2(tmp_path, option):
-    done = run_sim("calibrate", option, 0, "--out", tmp_path / "c")
+    done = cli("calibrate", option, 0, "--out", tmp_path / "c")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"{option} must be a positive number" in done.stderr
     assert not (tmp_path / "c").exists()

@@ -8,7 +8,7 @@ from sim.config.params import PARAMETER_SPACE
 from sim.config.scenario import cohort_view
 from sim.inference.posterior import Cohort, LogPosterior
 from sim.kernel.behavior import PARAMETER_NAMES
-from tests.conftest import run_sim
+from tests.conftest import cli
 
 
 def _cohorts():
@@ -62,28 +62,28 @@ def test_a_scenario_reads_its_worlds_columns_of_a_joint_posterior():
 
 
 def test_a_single_world_is_not_a_joint_calibration(tmp_path):
-    done = run_sim(
+    done = cli(
         "calibrate", "--method", "likelihood", "--worlds", "llama", "--out", tmp_path / "j"
     )
     assert done.returncode == 2 and "at least two different worlds" in done.stderr, done.stderr
 
 
 def test_an_unknown_world_is_named(tmp_path):
-    done = run_sim(
+    done = cli(
         "calibrate", "--method", "likelihood", "--worlds", "llama,nowhere", "--out", tmp_path / "j"
     )
     assert done.returncode == 2 and "'nowhere'" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_joint_abc_is_refused(tmp_path):
-    done = run_sim("calibrate", "--worlds", "llama,openai-founders", "--out", tmp_path / "j")
+    done = cli("calibrate", "--worlds", "llama,openai-founders", "--out", tmp_path / "j")
     assert done.returncode == 2 and "--method likelihood" in done.stderr, done.stderr
 
 
 def test_a_per_cohort_prior_naming_an_unknown_cohort_is_refused(tmp_path):
     priors = tmp_path / "p.toml"
     priors.write_text('["k0[antropic]"]\nmean = 5.0\nsd = 1.0\n')
-    done = run_sim(
+    done = cli(
         "calibrate",
         "--method",
         "likelihood",
@@ -102,14 +102,14 @@ def test_a_per_cohort_prior_naming_an_unknown_cohort_is_refused(tmp_path):
 def test_a_per_cohort_prior_outside_a_joint_calibration_is_refused(tmp_path):
     priors = tmp_path / "p.toml"
     priors.write_text('["k0[llama]"]\nmean = 5.0\nsd = 1.0\n')
-    done = run_sim(
+    done = cli(
         "calibrate", "--method", "likelihood", "--priors", priors, "--out", tmp_path / "j"
     )
     assert done.returncode == 2 and "only to a joint calibration" in done.stderr, done.stderr
 
 
 def test_an_unknown_per_cohort_parameter_is_refused(tmp_path):
-    done = run_sim(
+    done = cli(
         "calibrate",
         "--method",
         "likelihood",
@@ -133,7 +133,7 @@ def test_worlds_whose_parameter_spaces_disagree_are_refused(tmp_path):
     b.write_text(
         f'description = "b"\nextends = "{REPO / "scenarios" / "openai-founders" / "baseline.toml"}"\n[params]\nlam = 0.8\n'
     )
-    done = run_sim(
+    done = cli(
         "calibrate", "--method", "likelihood", "--worlds", f"{a},{b}", "--out", tmp_path / "j"
     )
     assert done.returncode == 2 and "parameter spaces disagree" in done.stderr, done.stderr
