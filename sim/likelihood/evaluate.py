@@ -95,7 +95,7 @@ class Integration:
     ``fit_points`` x 2^(k - 1) points, at most ``max(fit_points, most_points)``: the number
     depends on the observed history only, never on theta, so the likelihood stays smooth in
     theta. Prefixes of one Sobol sequence of a power-of-2 length are themselves balanced point
-    sets. (Measured on the OpenAI co-founders at their posterior mean, 8 scrambles at 64 points:
+    sets. (Measured on a shipped cohort of 11 at its posterior mean, 8 scrambles at 64 points:
     the log-likelihood's standard deviation 0.13 with every researcher at 64 points, 0.07 with
     this allocation, 0.005 with everyone at 4,096.)
     """
@@ -193,7 +193,7 @@ def tilted_fits(
     and the researcher's own fixed terms (home city, founder), without the colleagues' pull and
     the other fits. Where the share is small the shift is the exponential tilt n_j * sigma_match
     / lam; where a term already fills the share (a founder's own lab: the largest source of the
-    integration's error on the LLaMA cohort while that lab was tilted fully) it is close to 0.
+    integration's error on a shipped cohort while that lab was tilted fully) it is close to 0.
     Newton's method from the exponential tilt (the function is monotone) gives a shift smooth
     in theta, so the likelihood stays a smooth function of it. Moves back to the start lab have
     no fit there and no shift.

@@ -19,7 +19,7 @@ from sim.errors import InputError
 from sim.kernel.streams import replicate_seeds
 from sim.results import observed_readings, statistic_values
 from sim.world import load_world
-from tests.conftest import REPO, run_sim
+from tests.conftest import REPO, cli
 from tests.unit.test_engines import _check_invariants
 
 EXAMPLE = REPO / "examples" / "acme"
@@ -100,14 +100,14 @@ def test_invariants_and_engine_identity_on_another_calendar(acme, mobile_theta):
 def test_run_compare_and_calibrate_name_the_worlds_own_lab_and_months(tmp_path):
     base, counterfactual = write_scenarios(tmp_path)
     out = tmp_path / "out"
-    done = run_sim("run", base, "--out", out / "run")
+    done = cli("run", base, "--out", out / "run")
     assert done.returncode == 0, done.stderr
     summary = pd.read_csv(out / "run" / "summary.csv")
     assert "still at Acme" not in " ".join(summary["label"])  # no label of another world
     assert "at Acme in 2011-12" in set(summary["label"])
     assert "P(2 <= at Acme in 2011-12 <= 4)" in set(summary["label"])
     assert pd.read_csv(out / "run" / "retention.csv")["month"].iloc[0] == "2009-01"
-    done = run_sim("compare", base, counterfactual, "--out", out / "cmp")
+    done = cli("compare", base, counterfactual, "--out", out / "cmp")
     assert done.returncode == 0, done.stderr
     report = (out / "cmp" / "report.md").read_text()
     assert "at Acme in 2011-12" in report and "simulated from 2009-01 to 2013-12" in report
@@ -115,7 +115,7 @@ def test_run_compare_and_calibrate_name_the_worlds_own_lab_and_months(tmp_path):
     table = pd.read_csv(out / "cmp" / "comparison.csv")
     spin = table[(table.scenario == "no-spinout") & (table.statistic == "at_spinout_2011_12")]
     assert spin["estimate"].item() == 0.0
-    done = run_sim(
+    done = cli(
         "calibrate", "--scenario", base, "--out", out / "cal", "--population", 100,
         "--batch", 4000, "--predictive-replicates", 500, "--quiet",
     )  # fmt: skip
@@ -157,7 +157,7 @@ def test_bad_world_declarations_exit_2_from_the_command_line(tmp_path):
     base, _ = write_scenarios(tmp_path)
     toml = tmp_path / "worlds" / "acme" / "world.toml"
     toml.write_text(WORLD_TOML.replace('month = "2010-06"', 'month = "2008-06"'))
-    done = run_sim("run", base, "--out", tmp_path / "out")
+    done = cli("run", base, "--out", tmp_path / "out")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "world.toml" in done.stderr and "statistic[2].month" in done.stderr
     assert not (tmp_path / "out").exists()

@@ -14,7 +14,7 @@ from sim.config.scenario import load_scenario
 from sim.engines.run import run_scenario
 from sim.engines.simulate import simulate
 from sim.likelihood import observed_panel
-from tests.conftest import llama_variant, run_sim
+from tests.conftest import cli, llama_variant
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +83,10 @@ def test_the_two_engines_agree_on_a_forecast():
 def test_a_forecast_needs_an_observed_history(tmp_path):
     scenario = llama_variant(tmp_path, None, '[params]\nfrom = "prior-mean"\n')
     out = tmp_path / "run"
-    done = run_sim("run", scenario, "--from-observed", "--replicates", "5", "--out", out)
+    done = cli("run", scenario, "--from-observed", "--replicates", "5", "--out", out)
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
-    done = run_sim(
+    done = cli(
         "calibrate", "--method", "likelihood", "--scenario", scenario, "--out", tmp_path / "c"
     )
     assert done.returncode == 2 and "no observed history" in done.stderr, done.stderr
@@ -97,7 +97,7 @@ def test_a_forecast_horizon_must_pass_the_last_observed_month(tmp_path):
     scenario.write_text(
         'description = "short"\nextends = "baseline"\nhorizon = "2025-05"\nfrom_observed = true\n'
     )
-    done = run_sim("run", scenario, "--replicates", "5", "--out", tmp_path / "run")
+    done = cli("run", scenario, "--replicates", "5", "--out", tmp_path / "run")
     assert done.returncode == 2 and "must end after the last observed month" in done.stderr, (
         done.stderr
     )
@@ -116,7 +116,7 @@ def test_a_history_the_world_makes_impossible_names_the_row(tmp_path, command):
         'from_observed = true\n[params]\nfrom = "prior-mean"\n',
     )
     out = tmp_path / "out"
-    done = run_sim(*command, scenario, "--out", out)
+    done = cli(*command, scenario, "--out", out)
     assert done.returncode == 2, done.stderr
     assert (
         "observed.csv" in done.stderr
@@ -150,7 +150,7 @@ def test_a_forecast_run_records_each_researchers_effective_sample_size(tmp_path)
     import pandas as pd
 
     out = tmp_path / "forecast"
-    done = run_sim("run", "forecast/baseline", "--replicates", "40", "--out", out)
+    done = cli("run", "forecast/baseline", "--replicates", "40", "--out", out)
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "forecast_ess.csv")
     world = load_scenario("forecast/baseline").world

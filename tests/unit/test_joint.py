@@ -62,9 +62,7 @@ def test_a_scenario_reads_its_worlds_columns_of_a_joint_posterior():
 
 
 def test_a_single_world_is_not_a_joint_calibration(tmp_path):
-    done = cli(
-        "calibrate", "--method", "likelihood", "--worlds", "llama", "--out", tmp_path / "j"
-    )
+    done = cli("calibrate", "--method", "likelihood", "--worlds", "llama", "--out", tmp_path / "j")
     assert done.returncode == 2 and "at least two different worlds" in done.stderr, done.stderr
 
 
@@ -102,9 +100,7 @@ def test_a_per_cohort_prior_naming_an_unknown_cohort_is_refused(tmp_path):
 def test_a_per_cohort_prior_outside_a_joint_calibration_is_refused(tmp_path):
     priors = tmp_path / "p.toml"
     priors.write_text('["k0[llama]"]\nmean = 5.0\nsd = 1.0\n')
-    done = cli(
-        "calibrate", "--method", "likelihood", "--priors", priors, "--out", tmp_path / "j"
-    )
+    done = cli("calibrate", "--method", "likelihood", "--priors", priors, "--out", tmp_path / "j")
     assert done.returncode == 2 and "only to a joint calibration" in done.stderr, done.stderr
 
 

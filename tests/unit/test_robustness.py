@@ -10,7 +10,7 @@ import pandas as pd
 
 from sim.config.params import sample_prior
 from sim.kernel.behavior import PARAMETER_NAMES
-from tests.conftest import run_sim
+from tests.conftest import cli
 
 
 def _posterior(path, columns, rng):
@@ -33,7 +33,7 @@ def test_every_counterfactual_under_every_available_posterior(tmp_path):
         calibrations / "joint" / "posterior.parquet", ["k0[llama]", "k0[openai-founders]"], rng
     )
     out = tmp_path / "out"
-    done = run_sim("robustness", "--calibrations", calibrations, "--replicates", "12", "--out", out)
+    done = cli("robustness", "--calibrations", calibrations, "--replicates", "12", "--out", out)
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "effects.csv")
     done_rows = table.dropna(subset=["scenario"])
@@ -48,9 +48,7 @@ def test_every_counterfactual_under_every_available_posterior(tmp_path):
     missing = table[table.scenario.isna()]
     assert ((missing.setting == "openai-founders alone") | (missing.priors != "declared")).all()
     assert (done_rows.low <= done_rows.effect).all() and (done_rows.effect <= done_rows.high).all()
-    again = run_sim(
-        "robustness", "--calibrations", calibrations, "--replicates", "12", "--out", out
-    )
+    again = cli("robustness", "--calibrations", calibrations, "--replicates", "12", "--out", out)
     assert again.returncode == 0, again.stderr  # its own earlier result is replaced
     text = (out / "robustness.md").read_text()
     assert "| culture-kept |" in text and "survives" in text and " - " in text
@@ -58,7 +56,7 @@ def test_every_counterfactual_under_every_available_posterior(tmp_path):
 
 def test_no_posterior_at_all_exits_2(tmp_path):
     (tmp_path / "calibration").mkdir()
-    done = run_sim(
+    done = cli(
         "robustness",
         "--calibrations",
         tmp_path / "calibration",

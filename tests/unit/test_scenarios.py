@@ -20,7 +20,7 @@ from sim.engines.run import run_scenario
 from sim.errors import InputError
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.results import destination_herfindahl, difference_curve, largest_group
-from tests.conftest import MOBILE, REPO, run_sim
+from tests.conftest import MOBILE, REPO, cli
 
 SCENARIOS = REPO / "scenarios"
 COUNTERFACTUALS = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "baseline")
@@ -229,7 +229,7 @@ BAD_SCENARIOS = {
 def test_a_malformed_scenario_exits_2_with_one_message(tmp_path, case):
     body, expected = BAD_SCENARIOS[case]
     path = write_scenario(tmp_path, "bad", body)
-    done = run_sim("run", path, "--replicates", 3, "--out", tmp_path / "out")
+    done = cli("run", path, "--replicates", 3, "--out", tmp_path / "out")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert str(path) in done.stderr
@@ -240,7 +240,7 @@ def test_a_malformed_scenario_exits_2_with_one_message(tmp_path, case):
 def test_cyclic_extends_exits_2(tmp_path):
     (tmp_path / "a.toml").write_text('extends = "b"\ndescription = "a"\n')
     (tmp_path / "b.toml").write_text('extends = "a"\ndescription = "b"\n')
-    done = run_sim("run", tmp_path / "a.toml", "--replicates", 3, "--out", tmp_path / "out")
+    done = cli("run", tmp_path / "a.toml", "--replicates", 3, "--out", tmp_path / "out")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "cyclic extends" in done.stderr and "a.toml -> " in done.stderr
@@ -254,7 +254,7 @@ def test_a_failed_run_or_comparison_keeps_the_files_already_in_the_folder(tmp_pa
         (out / name).write_text(text)
     bad = write_scenario(tmp_path, "bad", "[params]\nb_peer = 99.0")  # outside [0, 20]
     for args in (("run", bad), ("compare", "baseline", bad), ("compare", "baseline", "nonesuch")):
-        done = run_sim(*args, "--replicates", 3, "--out", out)
+        done = cli(*args, "--replicates", 3, "--out", out)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == kept
 
@@ -317,7 +317,7 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
         'description = "a lab with a missing attribute"\nextends = "baseline"\n[world]\n'
         'add_labs = [{ name = "X", attributes = { openness = 0.9 } }]\n'
     )
-    done = run_sim("run", bad, "--replicates", 2, "--out", tmp_path / "o")
+    done = cli("run", bad, "--replicates", 2, "--out", tmp_path / "o")
     assert (
         done.returncode == 2
         and "world.add_labs[0].attributes" in done.stderr
