@@ -50,7 +50,7 @@ import pandas as pd
 
 from sim.config.params import PARAMETER_SPACE
 from sim.errors import InputError
-from sim.inference.posterior import Cohort, LikelihoodResult, LogPosterior, log_jacobian
+from sim.inference.posterior import Cohort, LikelihoodResult, LogPosterior
 from sim.likelihood import FIT_POINTS, QUADRATURE, subsample
 
 #: Pareto k-hat above which the importance weights are not trusted (Vehtari et al. 2024).
@@ -308,8 +308,7 @@ def laplace_posterior(
         progress(f"evaluated {settings.draws} proposals")
     weights, khat = importance_weights(log_p, log_q)
     theta = np.array([target.theta(y) for y in ys])
-    jacobians = np.array([log_jacobian(y) + target.population_log_normaliser(x)
-                          for y, x in zip(ys, theta, strict=True)])  # fmt: skip
+    priors = np.array([target.log_prior_terms(y, x) for y, x in zip(ys, theta, strict=True)])
     sd_laplace = np.sqrt(np.diag(fit.covariance))
     rows = []
     for k, p in enumerate(target.reported_priors):
@@ -322,7 +321,8 @@ def laplace_posterior(
             "posterior_sd": float(np.sqrt(weights @ (column - mean) ** 2)),
         })  # fmt: skip
     return LikelihoodResult(
-        theta=theta, weights=weights, log_likelihood=log_p - jacobians,
+        theta=theta, weights=weights,
+        log_likelihood=np.where(np.isfinite(priors), log_p - priors, -np.inf),
         diagnostics=pd.DataFrame(rows), acceptance=math.nan,
         evaluations=fit.evaluations + settings.draws, seconds=time.perf_counter() - started,
         settings=settings, names=tuple(target.names), priors=target.column_priors,

@@ -193,6 +193,17 @@ class LogPosterior:
         """Whether a pooled cohort column of ``x`` lies outside its parameter's bounds."""
         return outside(self.pools, x)
 
+    def log_prior_terms(self, y: np.ndarray, x: np.ndarray) -> float:
+        """What the target adds to the log-likelihood at y (columns x): the prior, mapped.
+
+        The logistic density of y (:func:`log_jacobian`: every coordinate's prior) and, for
+        pooled parameters, the population's truncation (-inf outside the bounds). Every
+        evaluation of the target goes through it, the augmented walkers' included.
+        """
+        if self.outside(x):
+            return -math.inf
+        return log_jacobian(y) + self.population_log_normaliser(x)
+
     def cohort_theta(self, x: np.ndarray, c: int) -> np.ndarray:
         """Cohort c's parameter vector [P] from posterior columns ``x`` (or rows [n, columns])."""
         return np.asarray(x)[..., self.columns_of[c]]
@@ -223,12 +234,11 @@ class LogPosterior:
         if not np.all(np.isfinite(y)) or np.any(np.abs(y) > 30):
             return -math.inf
         x = self.theta(y)
-        if self.outside(x):
+        prior = self.log_prior_terms(y, x)
+        if not np.isfinite(prior):
             return -math.inf
         value = self.log_likelihood(x)
-        if not np.isfinite(value):
-            return -math.inf
-        return value + log_jacobian(y) + self.population_log_normaliser(x)
+        return value + prior if np.isfinite(value) else -math.inf
 
 
 def _columns(cohorts: list[Cohort], priors: tuple, per_cohort: set, overrides: dict):
@@ -372,10 +382,7 @@ def sample_posterior(
     months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
     cheap = chains.log_prob[settings.burn :: settings.thin].reshape(-1)
     cheap = cheap - np.array(
-        [
-            log_jacobian(y) + target.population_log_normaliser(target.theta(y))
-            for y in ys.reshape(-1, dims)
-        ]
+        [target.log_prior_terms(y, target.theta(y)) for y in ys.reshape(-1, dims)]
     )  # the log-likelihood alone
     best = int(np.argmax(cheap))
     best_panels = [
@@ -475,12 +482,16 @@ class _AugmentedWalker:
             self.pending = []
             return -math.inf
         x = self.target.theta(y)
+        prior = self.target.log_prior_terms(y, x)
+        if not np.isfinite(prior):
+            self.pending = []
+            return -math.inf
         self.pending = [
             self.target.cohort_log_likelihood(x, c, state.complete)
             for c, state in enumerate(self.states)
         ]
         total = sum(self.pending)
-        return total + log_jacobian(y) if np.isfinite(total) else -math.inf
+        return total + prior if np.isfinite(total) else -math.inf
 
     def accept(self) -> None:
         for state, value in zip(self.states, self.pending, strict=True):
@@ -498,7 +509,8 @@ class _AugmentedWalker:
             self.target.evaluations += tried
             made, accepted = made + tried, accepted + took
         total = sum(state.log_l for state in self.states)
-        return (total + log_jacobian(y) if np.isfinite(total) else -math.inf), made, accepted
+        value = total + self.target.log_prior_terms(y, x)
+        return (value if np.isfinite(value) else -math.inf), made, accepted
 
     def record(self) -> list[np.ndarray]:
         return [state.months.copy() for state in self.states]

@@ -203,3 +203,30 @@ def test_population_from_an_unpooled_posterior_names_the_file_and_key(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "params.per_cohort" in done.stderr and "--pool" in done.stderr
     assert str(joint) in done.stderr
+
+
+def test_every_evaluation_of_a_pooled_target_carries_the_population_terms():
+    """The augmented walkers evaluate the target themselves (with their months): the prior terms
+    (the coordinates' prior and the population's truncation) are the same as the target's, and
+    a pooled value outside the bounds has density zero there too."""
+    from sim.inference.posterior import _AugmentedWalker, log_jacobian
+    from sim.likelihood import LatentMonths
+
+    cohorts = _cohorts()
+    target = LogPosterior(cohorts, PARAMETER_SPACE, 4, 1, pooled=("k0",))
+    latents = [LatentMonths.of(c.world, c.panel) for c in cohorts]
+    rng = np.random.default_rng(5)
+    walker = _AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents], 1)
+    free = list(target.free)
+    y = np.zeros(len(free))
+    y[free.index(len(target.names) - 1)] = 1.0
+    x = target.theta(y)
+    value = walker.log_prob(y)
+    likelihood = sum(walker.pending)
+    assert target.population_log_normaliser(x) > 0.0  # the bounds cut something
+    assert value == pytest.approx(likelihood + log_jacobian(y)
+                                  + target.population_log_normaliser(x), abs=1e-9)  # fmt: skip
+    y[free.index(len(target.names) - 1)] = 8.0
+    y[free.index(target.names.index("k0[llama]"))] = 8.0
+    assert walker.log_prob(y) == -math.inf
+    assert walker.update(y, rng)[0] == -math.inf
