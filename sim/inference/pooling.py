@@ -47,8 +47,6 @@ def marginal_prior(declared, population):
     sd's second moment (scale^2 for a half-normal), so the variance adds up; used for the
     contraction a report shows, not for sampling.
     """
-    import dataclasses
-
     return dataclasses.replace(declared, sd=math.sqrt(declared.sd**2 + population.sd**2))
 
 

@@ -194,7 +194,7 @@ def tilted_fits(
     the other fits. Where the share is small the shift is the exponential tilt n_j * sigma_match
     / lam; where a term already fills the share (a founder's own lab: the largest source of the
     integration's error on a shipped cohort while that lab was tilted fully) it is close to 0.
-    Newton's method from the exponential tilt (the function is monotone) gives a shift smooth
+    Bisection to float precision (the root is bracketed) gives the root itself, smooth
     in theta, so the likelihood stays a smooth function of it. Moves back to the start lab have
     no fit there and no shift.
 
@@ -217,8 +217,9 @@ def tilted_fits(
     return fits, log_ratio
 
 
-#: Newton steps of :func:`tilt_shifts` (each at least halves the error; 12 reach float precision).
-TILT_STEPS = 12
+#: Bisection steps of :func:`tilt_shifts`: the bracket [0, n * sigma_match / lam] shrinks to
+#: 2^-60 of its width, below float precision, so the shift is the root (smooth in theta).
+TILT_STEPS = 60
 
 
 def tilt_shifts(
@@ -265,12 +266,16 @@ def tilt_shifts(
     cell = rows * n_labs + labs
     cells, which = np.unique(cell, return_inverse=True)
     counts = np.bincount(which)
-    z = counts * scale  # the exponential tilt: where the shares are small, the answer
+    # g(z) = z - f(z) rises (g' >= 1) from g(0) <= 0 to g(n * scale) >= 0: the root is
+    # bracketed, and bisection halves the bracket each step (Newton's steps stalled on steep
+    # shares: on prior draws, 12 of them left the shift up to 1.8 from the root)
+    low, high = np.zeros(len(cells)), counts * scale
     for _ in range(TILT_STEPS):
+        z = 0.5 * (low + high)
         share = expit(rest + scale * z[which])  # s_jk(z)
-        f = scale * np.bincount(which, weights=1.0 - share, minlength=len(cells))
-        slope = scale**2 * np.bincount(which, weights=share * (1.0 - share), minlength=len(cells))
-        z = z - (z - f) / (1.0 + slope)
+        g = z - scale * np.bincount(which, weights=1.0 - share, minlength=len(cells))
+        low, high = np.where(g < 0.0, z, low), np.where(g < 0.0, high, z)
+    z = 0.5 * (low + high)
     shift.reshape(-1)[cells] = z
     return shift
 
