@@ -16,6 +16,7 @@ a former colleague works (Glitz & Vejlin; Saygin et al. 2021).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import truncnorm
 
 from sim.errors import InputError, suggest
-from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.behavior import FOUNDING_NAMES, PARAMETER_NAMES
 
 #: Below this prior mass between the bounds, quantiles are mapped in log space (from_unit).
 TAIL_MASS = 1e-6
@@ -45,6 +46,15 @@ class Parameter:
     #: for a per-cohort parameter: the scale of the half-normal prior of its population's
     #: standard deviation when cohorts are partially pooled (``sim calibrate --pool``); 0: none
     population_scale: float = 0.0
+
+    @property
+    def held(self) -> bool:
+        """Whether the prior is a point (low == high): the parameter is held, never drawn."""
+        return self.low == self.high
+
+    def at(self, value: float) -> Parameter:
+        """This parameter held at ``value``: a point prior, drawn as that value."""
+        return dataclasses.replace(self, low=value, high=value, mean=value, sd=math.inf)
 
     def prior_cdf_bounds(self) -> tuple[float, float]:
         """Standard-normal CDF at the bounds (the truncation of the prior)."""
@@ -124,6 +134,28 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
     Parameter("lam", 0.2, 1.0, 0.6, _INF,
               "nest parameter: 1 is plain logit; lower makes labs closer substitutes "
               "(McFadden 1978)"),
+    # the founding alternative (sim.kernel.behavior): used only where founding is a choice
+    Parameter("found_base", -10.0, 4.0, -1.0, 2.0,
+              "what founding a lab adds to a founder's utility of it, beyond joining it once it "
+              "exists (whose pull is b_founder), in a neutral funding climate: raising money and "
+              "hiring make founding costlier than joining [I]; wide, because no founding hazard "
+              "of frontier-AI researchers was found (spin-out reviews: Klepper 2009; Agarwal "
+              "et al. 2004)"),
+    Parameter("found_climate", 0.0, 6.0, 1.5, 1.5,
+              "weight on the funding climate (0 cold .. 1 hot, 0.5 neutral): entrepreneurial "
+              "spawning rises with the supply of venture capital (Gompers, Lerner & Scharfstein "
+              "2005); at the mean a hot climate (0.75) against a cold one (0.25) doubles the "
+              "odds of founding, exp(1.5 x 0.5) ~ 2.1 [I]; sign fixed positive"),
+    Parameter("found_seniority", -2.0, 2.0, 0.0, 0.5,
+              "per log-year since joining the start lab: employees' know-how makes spin-outs "
+              "(Franco & Filson 2006; Hellmann 2007), but seniority also raises what leaving "
+              "costs; centred at 0, and 2 x 0.5 x log(16/4) ~ 1.4 in log odds between 3 and 15 "
+              "years at the 95% [I]"),
+    Parameter("found_peer", 0.0, 15.0, 3.0, 3.0,
+              "pull towards founding of the colleagues who have founded (tie-weighted share): "
+              "spin-outs cluster in their parents' teams (Agarwal et al. 2016; Shah, Agarwal & "
+              "Echambadi 2019, reference/literature.md); at the mean one founding colleague of "
+              "about eight (share 0.12) raises the odds of founding by exp(0.37) ~ 1.4 [I]"),
 )  # fmt: skip
 assert tuple(p.name for p in PARAMETER_SPACE) == PARAMETER_NAMES, (
     "declare parameters in kernel order"
@@ -186,11 +218,36 @@ def check_theta(theta: np.ndarray, *, source: str | None = None) -> None:
             )
 
 
+def prior_space(founding: bool, space=None) -> tuple[Parameter, ...]:
+    """The prior of a calibration or run: ``space`` (default PARAMETER_SPACE) with the founding
+    parameters held at their prior means unless ``founding`` (a world where founding is a choice).
+
+    A parameter a world's model never reads is held rather than drawn, so it is neither
+    calibrated nor reported, needs no posterior column, and a world without founding draws what
+    it drew before the founding parameters existed.
+    """
+    space = tuple(space or PARAMETER_SPACE)
+    if founding:
+        return space
+    means = prior_means()
+    return tuple(p.at(means[p.name]) if p.name in FOUNDING_NAMES and not p.held else p
+                 for p in space)  # fmt: skip
+
+
 def sample_prior(n: int, rng: np.random.Generator, space=None) -> np.ndarray:
-    """``n`` independent draws from the joint prior (default: PARAMETER_SPACE), as [n, P]."""
-    space = space or PARAMETER_SPACE
-    q = rng.random((n, len(space)))
-    return np.column_stack([p.from_unit(q[:, k]) for k, p in enumerate(space)])
+    """``n`` independent draws from the joint prior, as [n, P].
+
+    The default space is :func:`prior_space` of a world where founding is not a choice. Held
+    parameters (:attr:`Parameter.held`) take their value and use no random number: the others'
+    draws are the same whatever is held.
+    """
+    space = space or prior_space(False)
+    drawn = [k for k, p in enumerate(space) if not p.held]
+    q = rng.random((n, len(drawn)))
+    out = np.column_stack([np.full(n, p.low) for p in space]) if space else np.empty((n, 0))
+    for column, k in enumerate(drawn):
+        out[:, k] = space[k].from_unit(q[:, column])
+    return out
 
 
 def log_prior(theta: np.ndarray, space=None) -> np.ndarray:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim.config.params import PARAMETER_SPACE, check_theta, sample_prior
 from sim.errors import InputError, suggest
-from sim.kernel.behavior import PARAMETER_NAMES
+from sim.kernel.behavior import FOUNDING_NAMES, PARAMETER_NAMES
 
 #: The ``[params]`` key that chooses the per-cohort columns.
 PER_COHORT_KEY = "per_cohort"
@@ -112,7 +112,23 @@ def load_posterior(path: Path, world: str | None = None) -> pd.DataFrame:
     frame = read_posterior(path)
     if world is not None:
         frame = cohort_view(frame, world)
-    return _checked(frame, path, PARAMETER_NAMES)
+    return _checked(with_held_founding(frame), path, PARAMETER_NAMES)
+
+
+def with_held_founding(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a column at its prior mean for each founding parameter it lacks.
+
+    A posterior fitted where founding is given holds those parameters (they change nothing
+    there: :func:`sim.config.params.prior_space`), and a file written before they existed has
+    no column for them; either way they take their held value.
+    """
+    from sim.config.params import prior_means
+
+    missing = [n for n in FOUNDING_NAMES if n not in frame.columns]
+    if not missing:
+        return frame
+    means = prior_means()
+    return frame.assign(**{n: means[n] for n in missing})
 
 
 def _checked(frame: pd.DataFrame, path: Path, needed, hint: str = "") -> pd.DataFrame:
@@ -282,8 +298,19 @@ def posterior_for_world(
             )  # fmt: skip
         frame = cohort_view(raw, per_cohort)
         from_prior, from_population = [], []
+    if not getattr(world, "founding_chosen", False):  # the founding parameters change nothing
+        frame = with_held_founding(frame)
     drawn = set(from_prior) | set(from_population)
     needed = [n for n in PARAMETER_NAMES if n not in fixed and n not in drawn]
+    lacking = [n for n in FOUNDING_NAMES if n in needed and n not in frame]
+    if lacking:
+        raise InputError(
+            f"the posterior {path} has no columns for the founding parameters "
+            f"({', '.join(lacking)}): it was fitted where founding is given, and this world "
+            "founds its labs by choice (world.toml founding = \"chosen\"); calibrate on this "
+            "world, or fix them in the scenario's [params]",
+            source=source, key="params",
+        )  # fmt: skip
     hint = ""
     if any(n in per_world for n in needed) or cohorts:
         hint = f" (per-cohort columns of this file: {', '.join(cohorts) or 'none'}; {choose})"

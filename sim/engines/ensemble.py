@@ -5,7 +5,9 @@ split between them), each replicate with its own parameter vector and its own ke
 decision is the same compiled :func:`sim.kernel.behavior.decide` the Mesa model calls, and the month
 is scheduled as in :class:`sim.engines.mesa_model.ExodusModel`: merges (and relocations) at the
 start of the month, decisions from the state at the start of the month, moves applied together at
-its end, tenure reset on a move and advanced by a twelfth of a year otherwise.
+its end, tenure reset on a move and advanced by a twelfth of a year otherwise. Where founding is
+a choice, a move to a potential lab not yet founded founds it, and it opens to everyone the month
+after (:func:`sim.kernel.behavior.open_labs_into`).
 
 Random numbers are computed where they are used (:mod:`sim.kernel.streams`), by the same compiled
 functions the Mesa model calls, so replicate r here and a Mesa run keyed by replicate r's seed
@@ -35,7 +37,10 @@ from sim.kernel.behavior import (
     decide,
     fixed_utilities,
     fixed_utility_row,
+    founding_factor,
     month_weights,
+    open_labs_into,
+    potential_weights_into,
     tie_factors_into,
 )
 from sim.kernel.streams import choice_uniform, replicate_normals
@@ -49,13 +54,17 @@ DEFAULT_BUDGET = 256 * 2**20
 def _simulate_batch(
     theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
     merge_into, tie_indptr, tie_indices, tie_weights, tied_indptr, tied_indices, home, founder,
-    glue, contagion, unmoved, relocation_month, relocation_researcher, relocation_home, prefix,
-    latent_u, latent_fits, out,
+    glue, contagion, unmoved, relocation_month, relocation_researcher, relocation_home, potential,
+    climate, barred, prefix, latent_u, latent_fits, out,
 ):  # fmt: skip
     n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
     n_forced = prefix.shape[0]  # months forced to the prefix (0: none)
     keyed = latent_u.shape[0] == 0  # no latent terms given: the keyed normals
+    may_found = np.zeros(n_people, dtype=np.bool_)  # founders of a potential lab
+    for i in range(n_people):
+        for j in range(n_labs):
+            may_found[i] = may_found[i] or (potential[j] and founder[i, j] > 0.0)
     for r in prange(n_reps):
         seed = seeds[r]
         # one view per replicate: a slice per call would touch the shared array's reference
@@ -87,6 +96,15 @@ def _simulate_batch(
         cached_weights = np.empty((n_people, n_labs))
         state = np.full(n_people, STALE, dtype=np.int8)
         relocated = 0  # the relocations applied so far (they come in month order)
+        # founding by choice: which potential labs this replicate has founded, who has founded
+        # one, and the month's labs (sim.kernel.behavior.open_labs_into)
+        founded_run = np.zeros(n_labs, dtype=np.bool_)
+        has_founded = np.zeros(n_people, dtype=np.bool_)
+        open_now = np.empty(n_labs, dtype=np.bool_)
+        unfounded = np.zeros(n_labs, dtype=np.bool_)
+        potential_w = np.zeros(n_labs)
+        any_unfounded = False
+        founding_now = False
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
@@ -101,8 +119,12 @@ def _simulate_batch(
                 )  # fmt: skip
                 state[i] = STALE
                 relocated += 1
-            if changed[t]:  # the labs look as last month otherwise: same shared terms
-                shift = month_weights(th, attributes[t], exists[t], base, base_weights)
+            if changed[t] or founding_now:  # else the labs look as last month: same terms
+                any_unfounded = open_labs_into(exists[t], potential, founded_run, open_now,
+                                               unfounded)  # fmt: skip
+                shift = month_weights(th, attributes[t], open_now, base, base_weights)
+                potential_weights_into(th, base, shift, unfounded, potential_w)
+                founding_now = False
                 for i in range(n_people):
                     state[i] = min(state[i], WEIGHTS_CURRENT)
             if t < n_forced:  # an observed month: no decisions, no uniforms
@@ -111,14 +133,27 @@ def _simulate_batch(
             else:
                 colleagues = colleague_positions(labs, unmoved, t, contagion)
                 for i in range(n_people):
+                    factor = 0.0
+                    if any_unfounded and may_found[i]:
+                        factor = founding_factor(
+                            th, i, labs[i], start_tenure[i] + t / 12.0, climate[t], barred[t],
+                            founder[i], unfounded, contagion, tie_indptr, tie_indices,
+                            tie_weights, has_founded,
+                        )  # fmt: skip
                     chosen[i] = decide(
                         th, i, labs, colleagues, glue, tenure[i], restlessness[i], base,
                         base_weights, shift, fixed_utility, fixed_weight, tie_indptr, tie_indices,
                         tie_weights, tie_factors, choice_uniform(seed, t, researcher_keys[i]),
                         probabilities, peer, cached_iv, cached_peer, cached_weights, state,
+                        founder[i], potential_w, factor,
                     )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
+                    if potential[chosen[i]] and not founded_run[chosen[i]]:
+                        founded_run[chosen[i]] = True  # a founding: the lab opens next month
+                        founding_now = True
+                    if founder[i, chosen[i]] > 0.0 and chosen[i] != start_labs[i]:
+                        has_founded[i] = True
                     labs[i] = chosen[i]
                     tenure[i] = 0.0
                     state[i] = STALE  # a move changes the mover's and their colleagues' terms
@@ -259,6 +294,7 @@ def _run(
         tl.attributes, tl.exists, tl.changed, tl.merge_into, world.tie_indptr, world.tie_indices,
         world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder,
         world.glue, world.contagion, world.unmoved_positions, world.relocation_month,
-        world.relocation_researcher, world.relocation_home, prefix, latent_u, latent_fits, out,
+        world.relocation_researcher, world.relocation_home, world.potential, world.climate,
+        world.barred, prefix, latent_u, latent_fits, out,
     )  # fmt: skip
     return out

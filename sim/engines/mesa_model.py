@@ -37,7 +37,10 @@ from sim.kernel.behavior import (
     decide,
     fixed_utilities,
     fixed_utility_row,
+    founding_factor,
     month_weights,
+    open_labs_into,
+    potential_weights_into,
     tie_factors_into,
 )
 from sim.kernel.streams import choice_uniform, replicate_normals
@@ -55,10 +58,14 @@ class Lab(mesa.Agent):
         self.exists = False
 
     def apply_events(self, month: int) -> None:
-        """Take this month's attributes and existence from the compiled timeline."""
+        """Take this month's attributes from the compiled timeline, and whether it exists.
+
+        A potential lab exists once a founder has founded it in this run (the model's
+        ``open_now``, from :func:`sim.kernel.behavior.open_labs_into`).
+        """
         timeline = self.model.world.timeline
         self.attributes = timeline.attributes[month, self.code]
-        self.exists = bool(timeline.exists[month, self.code])
+        self.exists = bool(self.model.open_now[self.code])
 
 
 class Researcher(mesa.Agent):
@@ -84,18 +91,36 @@ class Researcher(mesa.Agent):
             self.next_lab = int(m.prefix[m.month, self.index])
             return
         w = m.world
+        factor = 0.0
+        if m.any_unfounded:
+            factor = founding_factor(
+                m.theta, self.index, self.lab, w.start_tenure[self.index] + m.month / 12.0,
+                w.climate[m.month], w.barred[m.month], w.founder[self.index], m.unfounded,
+                w.contagion, w.tie_indptr, w.tie_indices, w.tie_weights, m.has_founded,
+            )  # fmt: skip
         self.next_lab = decide(
             m.theta, self.index, m.labs_at_start, m.colleague_labs, w.glue, self.tenure,
             self.restlessness, m.base, m.base_weights, m.shift, m.fixed_utility, m.fixed_weight,
             w.tie_indptr, w.tie_indices, w.tie_weights, m.tie_factors,
             choice_uniform(m.seed, m.month, self.key), m.scratch[0], m.scratch[1], m.cached_iv,
-            m.cached_peer, m.cached_weights, m.cache_state,
+            m.cached_peer, m.cached_weights, m.cache_state, w.founder[self.index],
+            m.potential_weights, factor,
         )  # fmt: skip
 
     def advance(self) -> None:
-        """Apply the decision: move (tenure restarts) or stay (tenure grows a month)."""
+        """Apply the decision: move (tenure restarts) or stay (tenure grows a month).
+
+        A move to a potential lab not yet founded founds it; a move to a lab one founds flags
+        the mover as having founded (their colleagues' pull towards founding).
+        """
+        m, w = self.model, self.model.world
         if self.next_lab != self.lab:
-            self.lab = int(self.next_lab)
+            j = int(self.next_lab)
+            if w.potential[j] and not m.founded_run[j]:
+                m.founded_run[j] = True
+            if w.founder[self.index, j] > 0.0 and j != w.start_labs[self.index]:
+                m.has_founded[self.index] = True
+            self.lab = j
             self.tenure = 0.0
         else:
             self.tenure += 1.0 / 12.0
@@ -169,6 +194,13 @@ class ExodusModel(mesa.Model):
         self.match = match
         self.tie_factors = np.empty(world.tie_weights.shape[0])
         tie_factors_into(self.theta, world.tie_weights, self.tie_factors)
+        # founding by choice: the potential labs founded in this run, who has founded one
+        self.founded_run = np.zeros(n_labs, dtype=bool)
+        self.has_founded = np.zeros(world.n_researchers, dtype=bool)
+        self.open_now = np.zeros(n_labs, dtype=bool)
+        self.unfounded = np.zeros(n_labs, dtype=bool)
+        self.potential_weights = np.zeros(n_labs)
+        self.any_unfounded = False
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
         for i, name in enumerate(world.world.researchers):
             Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])
@@ -184,6 +216,10 @@ class ExodusModel(mesa.Model):
     def step(self) -> None:
         """Advance one month (see the module docstring for the order)."""
         t = self.month
+        self.any_unfounded = open_labs_into(
+            self.world.timeline.exists[t], self.world.potential, self.founded_run, self.open_now,
+            self.unfounded,
+        )  # fmt: skip
         for lab in self.labs:
             lab.apply_events(t)
         merge_into = self.world.timeline.merge_into[t]
@@ -203,6 +239,9 @@ class ExodusModel(mesa.Model):
             np.array([lab.exists for lab in self.labs]),
             self.base,
             self.base_weights,
+        )
+        potential_weights_into(
+            self.theta, self.base, self.shift, self.unfounded, self.potential_weights
         )
         self.labs_at_start = np.array([r.lab for r in self.researchers], dtype=np.int64)
         self.colleague_labs = colleague_positions(

@@ -36,6 +36,26 @@ option is a discrete-time competing-risks hazard model (Allison 1982). Everythin
 log-sum-exp shifts, so huge utilities give no NaN, and labs that do not exist this month get
 probability exactly 0.
 
+**Founding** (only in a world where founding is a choice, :attr:`sim.world.World.founding_chosen`).
+A lab whose founders include cohort members is *potential*: it does not exist until one of its
+founders chooses to found it. Until then each of its founders has it in their move nest with the
+utility any lab has (what it will offer, their home and founder terms, their fit) plus the
+founding term::
+
+    F_it = found_base + found_climate*(climate_t - 0.5) + found_seniority*log(1 + seniority_it)
+         + found_peer*founded_it
+
+``climate_t`` is the world's funding climate in [0, 1] (events change it; 0.5 is neutral),
+``seniority_it`` the years since i joined the start lab (tenure at the start plus the months
+since: moves do not reset it) and ``founded_it`` the tie-weighted share of i's colleagues who have
+moved to a lab they found (0 with contagion off: nobody has moved). So the gap between what the
+current lab offers and what the new lab would (openness, culture, pace, pay as equity) enters as
+for any move, through V_ij - V_stay. Choosing it founds the lab: from the next month it exists for
+everyone, and its other founders join it as an ordinary move that their founder term pulls. A
+non-compete bars the alternative to the researchers of a lab for some months
+(:func:`founding_factor`). Entrepreneurial spawning (Gompers, Lerner & Scharfstein 2005),
+spin-outs (Klepper 2009; Agarwal et al. 2004).
+
 The functions are compiled with numba; :func:`move_probabilities` is the numpy-facing form that
 broadcasts over any leading batch dimensions. For speed, :func:`decide` factors exp(V_ij / lam) into
 a term shared by everyone in the month (:func:`month_weights`), a term fixed for the run
@@ -68,12 +88,21 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "sigma_u",
     "sigma_match",
     "lam",
+    "found_base",
+    "found_climate",
+    "found_seniority",
+    "found_peer",
 )
 #: The lab attributes, in the order of the last axis of an attribute array.
 ATTRIBUTE_NAMES: tuple[str, ...] = ("openness", "culture", "pace", "pay")
 
 (B_OPEN, B_CULTURE, B_PACE, B_PAY, B_PEER, B_HOME, B_FOUNDER, K0, K_TENURE, SIGMA_U, SIGMA_MATCH,
- LAM) = range(len(PARAMETER_NAMES))  # fmt: skip
+ LAM, FOUND_BASE, FOUND_CLIMATE, FOUND_SENIORITY, FOUND_PEER) = range(len(PARAMETER_NAMES))  # fmt: skip
+#: The parameters of the founding alternative: they matter only in a world where founding is a
+#: choice (``World.founding_chosen``), and are held at their prior means elsewhere.
+FOUNDING_NAMES: tuple[str, ...] = PARAMETER_NAMES[FOUND_BASE:]
+#: The funding climate's neutral level: ``found_base`` is the founding term at it.
+NEUTRAL_CLIMATE = 0.5
 N_ATTRIBUTES = len(ATTRIBUTE_NAMES)
 
 
@@ -314,6 +343,93 @@ def move_weights(current, base_weights, personal, out):
 
 
 @njit(cache=True, inline="always")
+def founding_utility(theta, climate, seniority_years, founded_share):
+    """F_it, what founding a lab adds to its utility for a founder (module docstring)."""
+    return (
+        theta[FOUND_BASE]
+        + theta[FOUND_CLIMATE] * (climate - NEUTRAL_CLIMATE)
+        + theta[FOUND_SENIORITY] * math.log1p(seniority_years)
+        + theta[FOUND_PEER] * founded_share
+    )
+
+
+@njit(cache=True)
+def founded_share(researcher, tie_indptr, tie_indices, tie_weights, founded):
+    """The tie-weighted share of a researcher's colleagues flagged in ``founded`` (bool [N])."""
+    share = 0.0
+    for e in range(tie_indptr[researcher], tie_indptr[researcher + 1]):
+        if founded[tie_indices[e]]:
+            share += tie_weights[e]
+    return share
+
+
+@njit(cache=True)
+def open_labs_into(exists, potential, founded, open_now, unfounded):
+    """A month's labs under founding by choice: which exist, and which may still be founded.
+
+    ``open_now[j]``: lab j exists this month (``exists[j]`` from the timeline, and founded if
+    potential); ``unfounded[j]``: lab j is potential, not founded yet and not removed or merged
+    away (``exists[j]``), so its founders may found it. Returns whether any lab is unfounded.
+    """
+    any_unfounded = False
+    for j in range(exists.shape[0]):
+        open_now[j] = exists[j] and (founded[j] or not potential[j])
+        unfounded[j] = exists[j] and potential[j] and not founded[j]
+        any_unfounded = any_unfounded or unfounded[j]
+    return any_unfounded
+
+
+@njit(cache=True)
+def potential_weights_into(theta, base, shift, unfounded, out):
+    """``out[j]`` = exp(base_j / lam - shift) for each lab that may be founded, else 0.
+
+    The shared factor of founding lab j, on the scale of :func:`month_weights`' (``base`` and
+    ``shift`` are its outputs for the labs that exist).
+    """
+    lam = theta[LAM]
+    for j in range(out.shape[0]):
+        out[j] = math.exp(base[j] / lam - shift) if unfounded[j] else 0.0
+
+
+@njit(cache=True)
+def founding_factor(theta, researcher, current, seniority_years, climate, barred, founder_row,
+                    unfounded, contagion, tie_indptr, tie_indices, tie_weights, founded):  # fmt: skip
+    """exp(F_it / lam) for a researcher who may found a lab this month, else 0.
+
+    A researcher may found a lab that is ``unfounded`` and lists them as a founder
+    (``founder_row`` [L] > 0), unless the lab they are at bars founding this month
+    (``barred`` [L], a non-compete). ``founded`` [N] flags who has moved to a lab they found;
+    with contagion off the colleagues count where they would be had nobody moved, so none has.
+    """
+    may = False
+    for j in range(founder_row.shape[0]):
+        if unfounded[j] and founder_row[j] > 0.0 and j != current:
+            may = True
+    if not may or barred[current]:
+        return 0.0
+    share = founded_share(researcher, tie_indptr, tie_indices, tie_weights, founded) if contagion \
+        else 0.0
+    return math.exp(founding_utility(theta, climate, seniority_years, share) / theta[LAM])
+
+
+@njit(cache=True)
+def add_founding_weights(current, founder_row, potential, personal, factor, out):
+    """Add the founding alternatives to :func:`move_weights`' ``out``; return what they add.
+
+    ``out[j] += potential[j] * personal[j] * factor`` at each lab the researcher may found
+    (``founder_row[j] > 0``; ``potential`` is 0 at labs that may not be founded): an unfounded
+    lab holds no colleagues, so its personal factor is the fixed one.
+    """
+    added = 0.0
+    for j in range(out.shape[0]):
+        if j != current and founder_row[j] > 0.0 and potential[j] > 0.0:
+            w = potential[j] * personal[j] * factor
+            out[j] += w
+            added += w
+    return added
+
+
+@njit(cache=True, inline="always")
 def decide(
     theta,
     researcher,
@@ -338,6 +454,9 @@ def decide(
     cached_peer,
     cached_weights,
     cache_state,
+    founder_row,
+    potential,
+    found_factor,
 ):
     """One researcher's choice for one month: the lab they end the month at.
 
@@ -377,6 +496,12 @@ def decide(
             a researcher to STALE when they or a colleague move, and everyone down to
             WEIGHTS_CURRENT when the month terms change; a caller that sets everyone to STALE
             every month recomputes everything. Either way the result is the same, bit for bit.
+        founder_row: float array [L], the researcher's row of the founder matrix.
+        potential: float array [L], this month's shared factors of the labs that may be founded
+            (:func:`potential_weights_into`; 0 elsewhere).
+        found_factor: exp(F_it / lam) where the researcher may found a lab this month
+            (:func:`founding_factor`), else 0. It changes every month (seniority, climate), so
+            a researcher with the option has their IV formed every month.
     """
     lam = theta[LAM]
     current = labs[researcher]
@@ -387,10 +512,14 @@ def decide(
             tie_weights, tie_factors, peer, personal,
         )  # fmt: skip
         cached_peer[researcher] = glue * peer[current]
-    if cache_state[researcher] != ALL_CURRENT:
+    if cache_state[researcher] != ALL_CURRENT or found_factor > 0.0:
         total = move_weights(current, base_weights, personal, probabilities)
+        if found_factor > 0.0:
+            total += add_founding_weights(
+                current, founder_row, potential, personal, found_factor, probabilities
+            )
         cached_iv[researcher] = inclusive_value(shift, total)
-        cache_state[researcher] = ALL_CURRENT
+        cache_state[researcher] = ALL_CURRENT if found_factor == 0.0 else WEIGHTS_CURRENT
     v_stay = stay_utility(
         theta, base[current], cached_peer[researcher], fixed_utility[researcher, current],
         tenure_years, restlessness,
@@ -399,6 +528,10 @@ def decide(
     if uniform < 1.0 - p_move:  # the common case: stay, without forming the move probabilities
         return current
     total = move_weights(current, base_weights, personal, probabilities)
+    if found_factor > 0.0:
+        total += add_founding_weights(
+            current, founder_row, potential, personal, found_factor, probabilities
+        )
     fill_probabilities(probabilities, total, p_move, current, probabilities)
     return choose(probabilities, current, uniform)
 

@@ -62,8 +62,10 @@ from sim.kernel.behavior import (
     inclusive_value,
     month_weights,
     move_logit,
+    founding_factor,
     move_weights,
     personal_weights,
+    potential_weights_into,
     stay_utility,
     tie_factors_into,
 )
@@ -308,24 +310,53 @@ def conditional_log_likelihoods(
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     if members is None:
         members = np.arange(panel.n_researchers)
+    arrived, founded_by = founding_history(world, panel)
     return _log_likelihoods(
         theta, panel.n_months, panel.chain, panel.to, panel.earliest, panel.latest,
-        panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes, tl.exists,
-        tl.merge_into, world.tie_indptr, world.tie_indices, world.tie_weights, world.home,
-        world.founder, world.glue, world.contagion, world.unmoved_positions,
-        world.relocation_month, world.relocation_researcher, world.relocation_home,
+        panel.start_of_month, world.start_labs, world.start_tenure, tl.attributes,
+        tl.exists & ~world.potential, tl.merge_into, world.tie_indptr, world.tie_indices,
+        world.tie_weights, world.home, world.founder, world.glue, world.contagion,
+        world.unmoved_positions, world.relocation_month, world.relocation_researcher,
+        world.relocation_home, world.potential, tl.exists & world.potential, world.climate,
+        world.barred, arrived, founded_by,
         np.ascontiguousarray(np.broadcast_to(np.atleast_2d(z), (panel.n_researchers, z.shape[-1])),
                              dtype=np.float64),
         np.ascontiguousarray(fits, dtype=np.float64), np.asarray(members, dtype=np.int64),
     )  # fmt: skip
 
 
+def founding_history(world: CompiledWorld, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """What the panel says about foundings, as the likelihood reads it (founding by choice).
+
+    ``arrived[t, j]`` (int [T, L]): how many researchers have been at potential lab j at the
+    start of some month up to t, so j has been founded before month t if anyone but the
+    researcher being evaluated is counted; ``founded_by[t, c]`` (bool [T, N]): colleague c has
+    moved to a lab they found by the start of month t (the kernel's ``has_founded``). Both are
+    empty of meaning, and cheap, in a world where founding is given.
+    """
+    positions = panel.start_of_month
+    n_months, n_people = positions.shape
+    arrived = np.zeros((n_months, world.potential.shape[0]), dtype=np.int64)
+    founded_by = np.zeros((n_months, n_people), dtype=np.bool_)
+    if not world.founding:
+        return arrived, founded_by
+    for j in np.flatnonzero(world.potential):
+        arrived[:, j] = np.logical_or.accumulate(positions == j, axis=0).sum(axis=1)
+    starts = world.start_labs if world.colleague_start_labs is None else world.colleague_start_labs
+    founder = world.founder if world.colleague_founder is None else world.colleague_founder
+    moved_to_own = (positions != starts[None, :]) & (
+        founder[np.arange(n_people)[None, :], positions] > 0.0
+    )
+    founded_by[:] = np.logical_or.accumulate(moved_to_own, axis=0)
+    return arrived, founded_by
+
+
 @njit(cache=True, parallel=True)
 def _log_likelihoods(
     theta, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
     attributes, exists, merge_into, tie_indptr, tie_indices, tie_weights, home, founder, glue,
-    contagion, unmoved, relocation_month, relocation_researcher, relocation_home, z, fits,
-    members,
+    contagion, unmoved, relocation_month, relocation_researcher, relocation_home, potential,
+    available, climate, barred, arrived, founded_by, z, fits, members,
 ):  # fmt: skip
     n_people = chain.shape[0] - 1
     n_members = members.shape[0]
@@ -336,8 +367,11 @@ def _log_likelihoods(
     base = np.empty((n_months, n_labs))
     base_weights = np.empty((n_months, n_labs))
     shift = np.empty(n_months)
+    # founding by choice: the potential labs' factors on the months' scale (0 elsewhere)
+    potential_w = np.zeros((n_months, n_labs))
     for t in range(n_months):
         shift[t] = month_weights(theta, attributes[t], exists[t], base[t], base_weights[t])
+        potential_weights_into(theta, base[t], shift[t], available[t], potential_w[t])
     tie_factors = np.empty(tie_weights.shape[0])
     tie_factors_into(theta, tie_weights, tie_factors)
     exp_u = np.empty((n_people, n_nodes))  # each researcher's restlessness nodes, exp(u)
@@ -356,7 +390,8 @@ def _log_likelihoods(
             theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs,
             start_tenure, merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home,
             founder, glue, contagion, unmoved, relocation_month, relocation_researcher,
-            relocation_home, fits[row, lo:hi], base, base_weights, shift, exp_u[i],
+            relocation_home, fits[row, lo:hi], base, base_weights, shift, exp_u[i], potential,
+            potential_w, climate, barred, arrived, founded_by,
         )  # fmt: skip
     return out
 
@@ -366,7 +401,7 @@ def _researcher(
     theta, i, n_months, chain, to, earliest, latest, start_of_month, start_labs, start_tenure,
     merge_into, tie_indptr, tie_indices, tie_weights, tie_factors, home, founder, glue, contagion,
     unmoved, relocation_month, relocation_researcher, relocation_home, fit_normals, base,
-    base_weights, shift, exp_u,
+    base_weights, shift, exp_u, potential, potential_w, climate, barred, arrived, founded_by,
 ):  # fmt: skip
     """Log-likelihood of researcher i's history per fit point and restlessness node [M, Q].
 
@@ -425,6 +460,17 @@ def _researcher(
     share = np.empty(n_points)
     p_stay = np.empty(n_nodes)
     lam = theta[LAM]
+    # founding by choice: the first month the researcher's own (imputed) positions are at each
+    # potential lab, so a lab counts as founded by others where anyone else has been there
+    founding = False
+    own_first = np.full(n_labs, n_months, dtype=np.int64)
+    for j in range(n_labs):
+        if potential[j]:
+            founding = True
+            for t in range(n_months):
+                if start_of_month[t, i] == j:
+                    own_first[j] = t
+                    break
     for t in range(n_months):
         for k in range(n_moves + 1):
             if merge_into[t, state_lab[k]] >= 0:
@@ -453,6 +499,13 @@ def _researcher(
                 tie_indptr, tie_indices, tie_weights, tie_factors, peer, pull,
             )  # fmt: skip
             move_weights(current, base_weights[t], pull, shared)
+            if founding:
+                _founding_terms(
+                    theta, i, t, k, current, first, to, start_labs, start_tenure, founder,
+                    potential, potential_w[t], climate[t], barred[t], arrived[t], own_first,
+                    founded_by[t], contagion, tie_indptr, tie_indices, tie_weights, pull,
+                    shared,
+                )  # fmt: skip
             has_next = k < n_moves
             can_move = has_next and earliest[first + k] <= t <= latest[first + k]
             must_have_moved = has_next and t >= latest[first + k]
@@ -513,3 +566,40 @@ def _researcher(
                     total_q += alpha[s, m, q]
             result[m, q] = math.log(total_q) + log_scale[m] if total_q > 0.0 else -math.inf
     return result
+
+
+@njit(cache=True)
+def _founding_terms(
+    theta, i, t, k, current, first, to, start_labs, start_tenure, founder, potential,
+    potential_w, climate, barred, arrived, own_first, founded_by, contagion, tie_indptr,
+    tie_indices, tie_weights, pull, shared,
+):  # fmt: skip
+    """Set ``shared[j]`` at the potential labs for researcher i in month t after k moves.
+
+    A potential lab is open (founded) if anyone else has been there by the start of month t, or
+    the researcher has moved there before (one of their first k moves); then it is a lab like
+    any other. If not, and i is among its founders and not barred, it is i's founding
+    alternative: its weight carries exp(F_it / lam) (:func:`~sim.kernel.behavior.founding_factor`,
+    with the seniority the engines use). Otherwise it cannot be chosen (0).
+    """
+    unfounded = np.zeros(potential.shape[0], dtype=np.bool_)
+    for j in range(potential.shape[0]):
+        if not potential[j] or j == current:
+            continue
+        others = arrived[j] - (1 if own_first[j] <= t else 0)
+        mine = False
+        for kk in range(k):
+            mine = mine or to[first + kk] == j
+        if others > 0 or mine:
+            shared[j] = potential_w[j] * pull[j]
+        else:
+            shared[j] = 0.0
+            unfounded[j] = potential_w[j] > 0.0
+    factor = founding_factor(
+        theta, i, current, start_tenure[i] + t / 12.0, climate, barred, founder[i], unfounded,
+        contagion, tie_indptr, tie_indices, tie_weights, founded_by,
+    )  # fmt: skip
+    if factor > 0.0:
+        for j in range(potential.shape[0]):
+            if unfounded[j] and founder[i, j] > 0.0:
+                shared[j] = potential_w[j] * pull[j] * factor

@@ -220,6 +220,7 @@ def subsample(
         relocation_researcher=position[world.relocation_researcher[moved]],
         relocation_home=world.relocation_home[moved],
         colleague_start_labs=world.start_labs,
+        colleague_founder=world.founder,
     )  # fmt: skip
     moves = [np.arange(panel.chain[i], panel.chain[i + 1]) for i in idx]
     chosen = np.concatenate(moves or [np.zeros(0, dtype=np.int64)]).astype(np.int64)

@@ -19,6 +19,7 @@ from sim.errors import InputError, suggest
 from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates, number, split_list
 from sim.world.files import read_table, read_toml
+from sim.world.founding import read_founding
 from sim.world.observed import load_observed
 from sim.world.relocations import Relocation
 from sim.world.statistics import check_statistics
@@ -103,6 +104,8 @@ def load_world(where: str | Path) -> World:
         folder=str(folder),
         # a shipped world's name is the library's (k0[llama]); a folder's only if world.toml says
         name_declared=declared["name_declared"] or packaged,
+        founding_chosen=declared["founding_chosen"],
+        funding_climate=declared["funding_climate"],
     )
     world = world.replace(statistics=check_statistics(declared["statistics"], world))
     if (folder / "observed.csv").exists():
@@ -111,7 +114,7 @@ def load_world(where: str | Path) -> World:
 
 
 _WORLD_KEYS = ("name", "title", "description", "start", "observed_until", "focal_lab", "horizon",
-               "statistic")  # fmt: skip
+               "statistic", "founding", "funding_climate")  # fmt: skip
 
 
 def read_world_toml(path: Path) -> dict:
@@ -164,6 +167,7 @@ def read_world_toml(path: Path) -> dict:
         "description": raw.get("description", ""),
         "focal_lab": raw.get("focal_lab", ""),
         "statistics": [(str(path), k, entry) for k, entry in enumerate(statistics)],
+        **read_founding(raw, path),
     }
 
 

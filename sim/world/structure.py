@@ -41,6 +41,13 @@ from scipy import sparse
 from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates
+from sim.world.founding import (
+    check_founding,
+    check_founding_event,
+    compile_founding,
+    is_founding_event,
+    potential_labs,
+)
 from sim.world.relocations import check_relocations, compile_relocations, home_row
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline
 
@@ -110,6 +117,11 @@ class World:
     peer_contagion: bool = True
     #: dated changes of a researcher's city (sim.world.relocations.Relocation)
     relocations: tuple = ()
+    #: founding by choice (world.toml ``founding = "chosen"``; sim.world.founding): labs whose
+    #: founders are cohort members exist only once one of them founds it
+    founding_chosen: bool = False
+    #: the funding climate at the start, in [0, 1] (0.5 neutral); events change it
+    funding_climate: float = 0.5
 
     def __post_init__(self):
         if not isinstance(self.calendar, Calendar):
@@ -196,12 +208,18 @@ class World:
             raise InputError("attribute values must lie in [0, 1]", source=f"{src}/attributes.csv")
         for row, event in enumerate(self.events, start=2):
             where = getattr(event, "origin", "") or f"{src}/events.csv"
-            _check_event(event, self, where, event.key or f"row {row} (id {event.id!r})")
+            key = event.key or f"row {row} (id {event.id!r})"
+            if is_founding_event(event):
+                month_index(event.month, self.calendar, where, _column(key, "month"))
+                check_founding_event(event, self, where, key)
+            else:
+                _check_event(event, self, where, key)
         no_duplicates(tuple(e.id for e in self.events), f"{src}/events.csv", "id")
         self._check_merges()
         if self.ties is not None and self.ties.shape != (len(self.researchers),) * 2:
             raise InputError("ties must be an N x N matrix over the cohort", source=src)
         check_relocations(self.relocations, self.researchers, self.calendar, src)
+        check_founding(self)
 
     def _check_merges(self) -> None:
         """A lab merges away at most once, and never into a lab gone by that month.
@@ -309,10 +327,13 @@ class World:
                 lab_index.get(e.into, -1),
             )
             for e in self.events
-            if self.calendar.index(e.month) < n_months
+            if self.calendar.index(e.month) < n_months and not is_founding_event(e)
         ]
+        potential = potential_labs(self)
         founded = np.array([founding_month(f, self.calendar) for f in self.founded], np.int64)
+        founded[potential] = 0  # available from the start; founded in a run by a choice
         timeline = compile_timeline(self.attributes, founded, events, n_months)
+        climate, barred = compile_founding(self, n_months)
         n, n_labs = len(self.researchers), len(self.labs)
         home = np.zeros((n, n_labs))
         founder = np.zeros((n, n_labs))
@@ -346,6 +367,9 @@ class World:
             relocation_month=moved[0],
             relocation_researcher=moved[1],
             relocation_home=moved[2],
+            potential=potential,
+            climate=climate,
+            barred=barred,
         )
 
 
@@ -381,6 +405,27 @@ class CompiledWorld:
     #: where the colleagues the ties point at start (None: ``start_labs``); a likelihood
     #: subsample (sim.likelihood.subsample) keeps the whole cohort's here
     colleague_start_labs: np.ndarray | None = None
+    #: the founder rows of those colleagues (None: ``founder``), for the same reason
+    colleague_founder: np.ndarray | None = None
+    #: founding by choice (sim.world.founding): the potential labs bool [L], the funding climate
+    #: float [T] and the non-competes bool [T, L] (None: no potential lab, neutral, none)
+    potential: np.ndarray | None = None
+    climate: np.ndarray | None = None
+    barred: np.ndarray | None = None
+
+    def __post_init__(self):
+        n_months, n_labs = self.timeline.exists.shape
+        if self.potential is None:
+            object.__setattr__(self, "potential", np.zeros(n_labs, dtype=bool))
+        if self.climate is None:
+            object.__setattr__(self, "climate", np.full(n_months, 0.5))
+        if self.barred is None:
+            object.__setattr__(self, "barred", np.zeros((n_months, n_labs), dtype=bool))
+
+    @property
+    def founding(self) -> bool:
+        """Whether some lab of this world is founded by a choice in the run."""
+        return bool(self.potential.any())
 
     @property
     def n_months(self) -> int:
