@@ -221,7 +221,8 @@ def calibrate_command(args) -> int:
     out = check_out_folder(args.out if args.out is not None else CALIBRATION_DIR / world.name)
     settings = CalibrationSettings(
         population=args.population, seed=args.seed, batch=args.batch,
-        max_simulations=args.max_simulations, priors=load_priors(args.priors),
+        max_simulations=args.max_simulations,
+        priors=load_priors(args.priors, founding=world.founding_chosen),
         final_tolerance=args.final_tolerance,
     )  # fmt: skip
     result = abc_smc(
@@ -255,7 +256,7 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
     out = check_out_folder(args.out if args.out is not None else default)
     settings = LikelihoodSettings(
         walkers=args.walkers, steps=args.steps, burn=args.burn, seed=args.seed,
-        priors=load_priors(args.priors),
+        priors=load_priors(args.priors, founding=world.founding_chosen),
     )  # fmt: skip
     cohort = Cohort(world.name, world.compile(world.calendar.observed_until), observed_panel(world))
     if args.sampler == "laplace":
@@ -366,7 +367,9 @@ def _calibrate_joint(args) -> int:
     check_fixed_agree(scenarios)
     names = [s.world.name for s in scenarios]
     alone = _alone(args, names)
-    priors = load_priors(args.priors, joint=True)
+    priors = load_priors(
+        args.priors, joint=True, founding=any(s.world.founding_chosen for s in scenarios)
+    )
     per_cohort = _per_cohort(args)
     declared = per_cohort if per_cohort is not None else tuple(
         p.name for p in priors if p.per_cohort)  # fmt: skip

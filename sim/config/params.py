@@ -219,8 +219,10 @@ def check_theta(theta: np.ndarray, *, source: str | None = None) -> None:
 
 
 def prior_space(founding: bool, space=None) -> tuple[Parameter, ...]:
-    """The prior of a calibration or run: ``space`` (default PARAMETER_SPACE) with the founding
-    parameters held at their prior means unless ``founding`` (a world where founding is a choice).
+    """The prior of a calibration or run: ``space`` with the founding parameters held, or not.
+
+    ``space`` defaults to PARAMETER_SPACE; the founding parameters are held at their prior means
+    unless ``founding`` (a world where founding is a choice).
 
     A parameter a world's model never reads is held rather than drawn, so it is neither
     calibrated nor reported, needs no posterior column, and a world without founding draws what
@@ -241,7 +243,7 @@ def sample_prior(n: int, rng: np.random.Generator, space=None) -> np.ndarray:
     parameters (:attr:`Parameter.held`) take their value and use no random number: the others'
     draws are the same whatever is held.
     """
-    space = space or prior_space(False)
+    space = space or DEFAULT_PRIORS
     drawn = [k for k, p in enumerate(space) if not p.held]
     q = rng.random((n, len(drawn)))
     out = np.column_stack([np.full(n, p.low) for p in space]) if space else np.empty((n, 0))
@@ -260,6 +262,11 @@ def prior_means() -> dict[str, float]:
     """Each parameter's prior mean, by quadrature on its truncated prior (a neutral default)."""
     q = (np.arange(2000) + 0.5) / 2000
     return {p.name: float(p.from_unit(q).mean()) for p in PARAMETER_SPACE}
+
+
+#: The prior of a world where founding is given: every parameter's, the founding ones held at
+#: their prior means (:func:`prior_space`); the default of the samplers' settings.
+DEFAULT_PRIORS: tuple[Parameter, ...] = prior_space(False)
 
 
 def problem(names: list[str] | None = None) -> dict:

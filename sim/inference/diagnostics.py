@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config.params import PARAMETER_SPACE, sample_prior
+from sim.config.params import DEFAULT_PRIORS, sample_prior
 from sim.kernel.behavior import PARAMETER_NAMES
 
 
@@ -65,7 +65,8 @@ def identifiability(result, threshold: float = 0.3) -> pd.DataFrame:
     """Per parameter: prior and posterior mean/sd, 90% interval, contraction 1 - var_post/var_prior.
 
     A parameter is called identified by the observed histories when its contraction exceeds
-    ``threshold``; below it, the posterior mostly repeats the prior.
+    ``threshold``; below it, the posterior mostly repeats the prior. Held parameters (a point
+    prior: :func:`sim.config.params.prior_space`) are not calibrated and have no row.
 
     Args:
         result: a :class:`~sim.inference.abc.smc.CalibrationResult` or a
@@ -77,6 +78,8 @@ def identifiability(result, threshold: float = 0.3) -> pd.DataFrame:
     rows = []
     w = result.weights
     for k, p in enumerate(result.settings.priors):
+        if p.held:
+            continue
         x = result.theta[:, k]
         mean = float(np.sum(w * x))
         var = float(np.sum(w * (x - mean) ** 2))
@@ -90,18 +93,20 @@ def identifiability(result, threshold: float = 0.3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def contraction(frame: pd.DataFrame, priors: tuple = PARAMETER_SPACE) -> np.ndarray:
-    """Each parameter's contraction, 1 - posterior variance / prior variance, from draws.
+def contraction(frame: pd.DataFrame, priors: tuple = DEFAULT_PRIORS) -> pd.Series:
+    """Each calibrated parameter's contraction, 1 - posterior variance / prior variance.
 
-    ``frame`` has a column per parameter (in :data:`PARAMETER_NAMES` order) and optionally a
-    ``weight``; the prior variance is that of 200,000 draws from ``priors`` (seed 0), as in
-    :func:`identifiability`.
+    ``frame`` has a column per parameter and optionally a ``weight``; the prior variance is that
+    of 200,000 draws from ``priors`` (seed 0), as in :func:`identifiability`. Indexed by the
+    parameters ``priors`` draws (held ones have no prior variance and are left out).
     """
     w = frame["weight"].to_numpy() if "weight" in frame else np.ones(len(frame))
     w = w / w.sum()
-    x = frame[list(PARAMETER_NAMES)].to_numpy()
-    prior = sample_prior(200_000, np.random.default_rng(0), priors)
-    return 1.0 - (w @ (x - w @ x) ** 2) / prior.var(axis=0)
+    drawn = [k for k, p in enumerate(priors) if not p.held]
+    x = frame[[PARAMETER_NAMES[k] for k in drawn]].to_numpy()
+    prior = sample_prior(200_000, np.random.default_rng(0), priors)[:, drawn]
+    values = 1.0 - (w @ (x - w @ x) ** 2) / prior.var(axis=0)
+    return pd.Series(values, index=[PARAMETER_NAMES[k] for k in drawn])
 
 
 def uncertain_months(world, months: np.ndarray, weights: np.ndarray) -> pd.DataFrame:

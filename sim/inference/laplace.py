@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.config.params import PARAMETER_SPACE
+from sim.config.params import DEFAULT_PRIORS
 from sim.errors import InputError
 from sim.inference.posterior import Cohort, LikelihoodResult, LogPosterior
 from sim.likelihood import FIT_POINTS, QUADRATURE, subsample
@@ -77,7 +77,7 @@ class LaplaceSettings:
     quadrature: int = QUADRATURE
     fit_points: int = FIT_POINTS
     seed: int = 20230224
-    priors: tuple = PARAMETER_SPACE
+    priors: tuple = DEFAULT_PRIORS
     fixed: tuple[tuple[str, float], ...] = ()
     per_cohort: tuple[str, ...] | None = None
     cohort_priors: tuple = ()

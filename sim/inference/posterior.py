@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.config.params import PARAMETER_SPACE
+from sim.config.params import DEFAULT_PRIORS
 from sim.errors import InputError
 from sim.inference.diagnostics import chain_diagnostics
 from sim.inference.pooling import check_pooled, outside, pool_columns, population_log_normaliser
@@ -87,7 +87,7 @@ class LikelihoodSettings:
     final_quadrature: int = QUADRATURE  # ... and in the re-weighting
     final_fit_points: int = 2 * FIT_POINTS
     seed: int = 20230224
-    priors: tuple = PARAMETER_SPACE
+    priors: tuple = DEFAULT_PRIORS
     fixed: tuple[tuple[str, float], ...] = ()  # parameters held at a value, not sampled
     per_cohort: tuple[str, ...] | None = None  # calibrated per cohort (None: as declared)
     cohort_priors: tuple = ()  # priors of single per-cohort columns, e.g. "k0[llama]"
@@ -153,6 +153,7 @@ class LogPosterior:
         if per_cohort is None:
             per_cohort = tuple(p.name for p in priors if p.per_cohort)
         held = dict(fixed)
+        held.update({p.name: p.low for p in priors if p.held and p.name not in held})
         check_pooled(pooled, per_cohort, held, cohort_priors, cohorts, priors)
         self.names, self.column_priors, self.columns_of = _columns(
             cohorts, priors, set(per_cohort), {p.name: p for p in cohort_priors}
@@ -276,7 +277,7 @@ class LikelihoodResult:
     settings: LikelihoodSettings = field(default_factory=LikelihoodSettings)
     targets: list = field(default_factory=list)  # read by the predictive check, not fitted
     names: tuple[str, ...] = PARAMETER_NAMES  # the columns of theta
-    priors: tuple = PARAMETER_SPACE  # the prior of each column
+    priors: tuple = DEFAULT_PRIORS  # the prior of each column
     cohorts: tuple[str, ...] = ()
     #: the log-likelihood's Monte Carlo standard deviation at the draw of highest posterior
     #: density, over independent scrambles of the fit points: {"chains": ..., "re-weighting": ...}

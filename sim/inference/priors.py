@@ -13,13 +13,13 @@ import dataclasses
 import math
 from pathlib import Path
 
-from sim.config.params import PARAMETER_SPACE, parameter
+from sim.config.params import PARAMETER_SPACE, parameter, prior_space
 from sim.errors import InputError, suggest
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.world import read_toml
 
 
-def load_priors(path: str | Path | None, *, joint: bool = False) -> tuple:
+def load_priors(path: str | Path | None, *, joint: bool = False, founding: bool = False) -> tuple:
     """The declared priors, with the overrides of a TOML file (one table per parameter).
 
     Each table may set ``mean``, ``sd`` (a number, or ``"inf"`` for a uniform prior), ``low`` and
@@ -27,10 +27,12 @@ def load_priors(path: str | Path | None, *, joint: bool = False) -> tuple:
     The texts ``source`` (the publication) and ``why`` (the arithmetic from its figure to the
     prior) document a table; they become the parameter's justification. A table named
     ``"k0[llama]"`` sets one cohort's prior of a per-cohort parameter: only in a joint
-    calibration (``joint``; read by :func:`load_cohort_priors`), an error otherwise.
+    calibration (``joint``; read by :func:`load_cohort_priors`), an error otherwise. The founding
+    parameters are held at their prior means unless ``founding`` (a calibration on a world where
+    founding is a choice: :func:`sim.config.params.prior_space`).
     """
     if path is None:
-        return PARAMETER_SPACE
+        return prior_space(founding)
     path = Path(path)
     raw = read_toml(path)
     space = {p.name: p for p in PARAMETER_SPACE}
@@ -43,7 +45,7 @@ def load_priors(path: str | Path | None, *, joint: bool = False) -> tuple:
                 )  # fmt: skip
             continue
         space[name] = _overridden(parameter(name, source=str(path)), table, path, name)
-    return tuple(space[n] for n in PARAMETER_NAMES)
+    return prior_space(founding, tuple(space[n] for n in PARAMETER_NAMES))
 
 
 def load_cohort_priors(

@@ -97,7 +97,8 @@ PARAMETER_NAMES: tuple[str, ...] = (
 ATTRIBUTE_NAMES: tuple[str, ...] = ("openness", "culture", "pace", "pay")
 
 (B_OPEN, B_CULTURE, B_PACE, B_PAY, B_PEER, B_HOME, B_FOUNDER, K0, K_TENURE, SIGMA_U, SIGMA_MATCH,
- LAM, FOUND_BASE, FOUND_CLIMATE, FOUND_SENIORITY, FOUND_PEER) = range(len(PARAMETER_NAMES))  # fmt: skip
+ LAM, FOUND_BASE, FOUND_CLIMATE, FOUND_SENIORITY,
+ FOUND_PEER) = range(len(PARAMETER_NAMES))  # fmt: skip
 #: The parameters of the founding alternative: they matter only in a world where founding is a
 #: choice (``World.founding_chosen``), and are held at their prior means elsewhere.
 FOUNDING_NAMES: tuple[str, ...] = PARAMETER_NAMES[FOUND_BASE:]
@@ -393,7 +394,8 @@ def potential_weights_into(theta, base, shift, unfounded, out):
 
 @njit(cache=True)
 def founding_factor(theta, researcher, current, seniority_years, climate, barred, founder_row,
-                    unfounded, contagion, tie_indptr, tie_indices, tie_weights, founded):  # fmt: skip
+                    unfounded, contagion, tie_indptr, tie_indices, tie_weights,
+                    founded):  # fmt: skip
     """exp(F_it / lam) for a researcher who may found a lab this month, else 0.
 
     A researcher may found a lab that is ``unfounded`` and lists them as a founder
@@ -407,8 +409,11 @@ def founding_factor(theta, researcher, current, seniority_years, climate, barred
             may = True
     if not may or barred[current]:
         return 0.0
-    share = founded_share(researcher, tie_indptr, tie_indices, tie_weights, founded) if contagion \
+    share = (
+        founded_share(researcher, tie_indptr, tie_indices, tie_weights, founded)
+        if contagion
         else 0.0
+    )
     return math.exp(founding_utility(theta, climate, seniority_years, share) / theta[LAM])
 
 

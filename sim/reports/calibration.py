@@ -209,9 +209,9 @@ def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]
         "|---|---|" + "---|" * len(columns),
         *[
             f"| {r.parameter} | {r.contraction:.2f} | "
-            + " | ".join(f"{values[k]:.2f}" for values in columns.values())
+            + " | ".join(f"{values[r.parameter]:.2f}" for values in columns.values())
             + " |"
-            for k, r in enumerate(table.itertuples())
+            for r in table.itertuples()
         ],
         "",
     ]

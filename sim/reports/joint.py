@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sim.config.scenario import Scenario, cohort_view
 from sim.inference.abc.targets import anchor_target, load_targets
@@ -179,9 +180,9 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
         "|---|" + "---|" * len(contraction),
         *[
             f"| {p} | "
-            + " | ".join("" if np.isnan(v[k]) else f"{v[k]:.2f}" for v in contraction.values())
+            + " | ".join("" if np.isnan(v[p]) else f"{v[p]:.2f}" for v in contraction.values())
             + " |"
-            for k, p in enumerate(PARAMETER_NAMES)
+            for p in next(iter(contraction.values())).index
         ],
         "",
         *cohort_difference_lines(result, names),
@@ -254,14 +255,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _contraction_columns(result, scenarios, alone: dict) -> dict[str, np.ndarray]:
+def _contraction_columns(result, scenarios, alone: dict) -> dict[str, pd.Series]:
+    """Contraction per calibrated parameter (the index), each world alone and in the joint."""
     priors = result.settings.priors
     out = {}
     for sc in scenarios:
         frame = alone.get(sc.world.name)
         out[f"{sc.world.name} alone"] = (
             contraction(frame, priors) if frame is not None
-            else np.full(len(PARAMETER_NAMES), np.nan)
+            else pd.Series(np.nan, index=[p.name for p in priors if not p.held])
         )  # fmt: skip
     for sc in scenarios:
         out[f"joint, {sc.world.name}"] = contraction(

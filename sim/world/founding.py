@@ -41,7 +41,7 @@ DEFAULT_CLIMATE = 0.5
 
 
 def potential_labs(world) -> np.ndarray:
-    """bool [L]: the labs founded by a cohort member's choice (all False unless chosen).
+    """Bool [L]: the labs founded by a cohort member's choice (all False unless chosen).
 
     A lab is potential where founding is chosen, its founders include cohort members and it
     does not exist at the start (a lab removed by a scenario is never founded, and stays so).

@@ -261,8 +261,7 @@ def test_the_shipped_cohorts_integrate_to_a_small_monte_carlo_error(cohort):
     for everyone, 1.14 and 1.20. With 8 scrambles an sd is estimated within about 27% (one
     standard error), so 0.5 is about three standard errors above the larger measurement.
     """
-    import pandas as pd
-
+    from sim.config.posterior_file import load_posterior
     from sim.kernel.behavior import PARAMETER_NAMES
     from sim.likelihood import observed_panel
     from sim.paths import CALIBRATION_DIR, PROJECT_ROOT
@@ -271,7 +270,7 @@ def test_the_shipped_cohorts_integrate_to_a_small_monte_carlo_error(cohort):
     world = load_world(PROJECT_ROOT / "sim" / "data" / cohort)
     compiled = world.compile(world.calendar.observed_until)
     panel = observed_panel(world)
-    draws = pd.read_parquet(CALIBRATION_DIR / cohort / "likelihood" / "posterior.parquet")
+    draws = load_posterior(CALIBRATION_DIR / cohort / "likelihood" / "posterior.parquet")
     weights = draws["weight"].to_numpy()
     theta = np.array([weights @ draws[n].to_numpy() / weights.sum() for n in PARAMETER_NAMES])
     n_labs = compiled.timeline.attributes.shape[1]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sim.config.params import prior_means
 from sim.kernel.behavior import (
     B_PEER,
+    LAM,
     choose,
     decide,
     fixed_utilities,
@@ -77,7 +78,7 @@ def _decide_distribution(
     decide(
         theta, i, labs, colleague_labs, glue, tenure, 0.0, base, weights, shift, fixed_u, fixed_w,
         indptr, indices, ties, factors, 1.0, p, peer, np.empty(n), np.empty(n),
-        np.empty((n, n_labs)), np.zeros(n, np.int8),
+        np.empty((n, n_labs)), np.zeros(n, np.int8), founder[i], np.zeros(n_labs), 0.0,
     )  # fmt: skip
     v = np.array(
         [
@@ -107,8 +108,74 @@ def test_decide_forms_the_same_distribution_as_move_probabilities():
         p, v = _decide_distribution(theta, attributes, exists, labs, home, founder)
         v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
         assert p.sum() == pytest.approx(1.0, abs=1e-12)
-        expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
+        expected = move_probabilities(v, 1, exists, v_stay, theta[LAM])
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_the_founding_alternative_is_the_lab_with_the_founding_term_added():
+    """decide() with unfounded potential labs: a founder's distribution is the nested logit in
+    which each lab they may found exists and has F_it (founding_utility, at the founded share of
+    their colleagues) added to its utility; a lab they did not found stays out; a non-compete at
+    their own lab takes every founding alternative out."""
+    from sim.kernel.behavior import (
+        founding_factor,
+        founding_utility,
+        open_labs_into,
+        potential_weights_into,
+        stay_premium,
+    )
+
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        theta = THETA.copy()
+        theta[4:7] = rng.uniform(0, 5, 3)
+        theta[-4:] = [rng.uniform(-3, 3), rng.uniform(0, 4), rng.uniform(-1, 1), rng.uniform(0, 8)]
+        n, n_labs = 5, 6
+        attributes = rng.random((n_labs, 4))
+        potential = np.array([False, False, True, True, False, True])
+        founded = np.array([False, False, False, True, False, False])  # lab 3 founded already
+        labs = rng.integers(0, 2, n)
+        labs[0] = 1
+        home = (rng.random((n, n_labs)) < 0.3).astype(float)
+        founder = np.zeros((n, n_labs))
+        founder[0, [2, 3]] = 1.0  # researcher 0 founds 2 (unfounded) and 3 (founded); not 5
+        founder[1, 5] = 1.0
+        has_founded = rng.random(n) < 0.5
+        exists = np.ones(n_labs, bool)
+        open_now, unfounded = np.empty(n_labs, bool), np.empty(n_labs, bool)
+        assert open_labs_into(exists, potential, founded, open_now, unfounded)
+        assert open_now.tolist() == [True, True, False, True, True, False]
+        indptr, indices, ties = tie_rows(None, n)
+        base, weights, p, peer, pot = (np.empty(n_labs) for _ in range(5))
+        shift = month_weights(theta, attributes, open_now, base, weights)
+        potential_weights_into(theta, base, shift, unfounded, pot)
+        fixed_u, fixed_w = np.empty(home.shape), np.empty(home.shape)
+        match = rng.standard_normal(home.shape)
+        fixed_utilities(theta, home, founder, match, np.zeros(n, np.int64), fixed_u, fixed_w)
+        factors = np.empty(len(ties))
+        tie_factors_into(theta, ties, factors)
+        seniority, climate = 3.5, rng.random()
+        for barred_here in (False, True):
+            barred = np.zeros(n_labs, bool)
+            barred[1] = barred_here
+            factor = founding_factor(theta, 0, 1, seniority, climate, barred, founder[0],
+                                     unfounded, True, indptr, indices, ties, has_founded)  # fmt: skip
+            decide(
+                theta, 0, labs, labs, 1.0, 2.0, 0.0, base, weights, shift, fixed_u, fixed_w,
+                indptr, indices, ties, factors, 1.0, p, peer, np.empty(n), np.empty(n),
+                np.empty((n, n_labs)), np.zeros(n, np.int8), founder[0], pot, factor,
+            )  # fmt: skip
+            share = sum(ties[e] for e in range(indptr[0], indptr[1]) if has_founded[indices[e]])
+            v = np.array([lab_base_utility(theta, attributes[j]) + theta[B_PEER] * peer[j]
+                          + fixed_u[0, j] for j in range(n_labs)])  # fmt: skip
+            choosable = open_now.copy()
+            if not barred_here:
+                v[2] += founding_utility(theta, climate, seniority, share)
+                choosable[2] = True
+            v_stay = v[1] + stay_premium(theta, 2.0, 0.0)
+            expected = move_probabilities(v, 1, choosable, v_stay, theta[LAM])
+            np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
+            assert p[5] == 0.0 and (p[2] > 0.0) != barred_here
 
 
 def _random_case(seed):
@@ -135,7 +202,7 @@ def test_glue_off_takes_the_own_labs_peer_term_out_of_staying_only():
         p, v = _decide_distribution(theta, attributes, exists, labs, home, founder, glue=0.0)
         own_peer = np.mean(labs[1:] == 1)  # everyone tied, weight 1/4 each
         v_stay = v[1] - theta[B_PEER] * own_peer + stay_premium(theta, 2.0, 0.0)
-        expected = move_probabilities(v, 1, exists, v_stay, theta[-1])
+        expected = move_probabilities(v, 1, exists, v_stay, theta[LAM])
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
         glued, _ = _decide_distribution(theta, attributes, exists, labs, home, founder)
         assert p[1] < glued[1]  # b_peer > 0: the glue held the researcher
@@ -151,7 +218,7 @@ def test_contagion_off_counts_the_colleagues_where_they_would_be_had_none_moved(
             theta, attributes, exists, labs, home, founder, colleague_labs=unmoved
         )
         # V counts the colleagues at `unmoved` (the helper's V): decide must match it
-        expected = move_probabilities(v, 1, exists, v[1] + stay_premium(theta, 2.0, 0.0), theta[-1])
+        expected = move_probabilities(v, 1, exists, v[1] + stay_premium(theta, 2.0, 0.0), theta[LAM])
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
 
 

@@ -5,6 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
+from sim.config.params import prior_means
 from sim.errors import InputError
 from sim.inference.abc.smc import CalibrationSettings, abc_smc, calibration_world
 from sim.inference.abc.targets import (
@@ -14,6 +15,7 @@ from sim.inference.abc.targets import (
     load_targets,
 )
 from sim.inference.priors import load_priors
+from sim.kernel.behavior import FOUNDING_NAMES, PARAMETER_NAMES
 from sim.results import Trajectories
 from sim.world import load_world
 from tests.conftest import REPO, bare_world, cli, llama_variant
@@ -144,7 +146,11 @@ def test_same_seed_same_posterior_and_every_particle_meets_the_targets(llama):
     np.testing.assert_array_equal(a.theta, b.theta)
     np.testing.assert_array_equal(a.weights, b.weights)
     assert a.generations[-1].tolerance == 0
-    assert a.theta.shape == (100, 12)
+    assert a.theta.shape == (100, len(PARAMETER_NAMES))
+    # founding is given in this world: its parameters are held at their prior means, not drawn
+    means = prior_means()
+    for name in FOUNDING_NAMES:
+        assert (a.theta[:, PARAMETER_NAMES.index(name)] == means[name]).all(), name
     assert abs(a.weights.sum() - 1) < 1e-12
 
 

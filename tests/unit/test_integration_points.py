@@ -63,14 +63,14 @@ def test_a_subset_of_researchers_gets_the_rows_of_the_whole_computation():
 
 def _nest_share(world, theta, researcher, lab, left, month, z):
     """Lab's share of the move nest at fit normal z, from the kernel's own probabilities."""
-    from sim.kernel.behavior import B_FOUNDER, B_HOME, SIGMA_MATCH, move_probabilities_into
+    from sim.kernel.behavior import B_FOUNDER, B_HOME, LAM, SIGMA_MATCH, move_probabilities_into
 
     tl = world.timeline
     utility = tl.attributes[month] @ theta[:4] + theta[B_HOME] * world.home[researcher]
     utility = utility + theta[B_FOUNDER] * world.founder[researcher]
     utility[lab] += theta[SIGMA_MATCH] * z
     out = np.empty(len(utility))
-    move_probabilities_into(utility, left, tl.exists[month], -50.0, theta[-1], out)
+    move_probabilities_into(utility, left, tl.exists[month], -50.0, theta[LAM], out)
     return out[lab] / (1.0 - out[left])
 
 

@@ -42,7 +42,7 @@ def _table_rows() -> dict[str, list[str]]:
 
 
 def test_loads_through_load_priors_within_the_declared_bounds():
-    space = load_priors(PRIORS)
+    space = load_priors(PRIORS, founding=True)  # every parameter, the founding ones included
     assert tuple(p.name for p in space) == PARAMETER_NAMES
     raw = _raw()
     assert raw, "the file sets no parameter"

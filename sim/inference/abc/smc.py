@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.config.params import PARAMETER_SPACE, log_prior, sample_prior
+from sim.config.params import DEFAULT_PRIORS, log_prior, sample_prior
 from sim.config.scenario import load_scenario
 from sim.engines.simulate import simulate
 from sim.errors import InputError
@@ -52,7 +52,7 @@ class CalibrationSettings:
     max_refinements: int = 1  # extra generations at tolerance 0, at most
     final_tolerance: int = 0  # stop at this distance (0: every target met exactly)
     seed: int = 20230224
-    priors: tuple = PARAMETER_SPACE  # the prior set (sim.inference.priors.load_priors)
+    priors: tuple = DEFAULT_PRIORS  # the prior set (sim.inference.priors.load_priors)
 
 
 @dataclass
@@ -147,6 +147,7 @@ def abc_smc(
     # generation 0: rejection from the prior
     start = time.perf_counter()
     theta0 = sample_prior(settings.batch, rng, settings.priors)
+    drawn = [k for k, p in enumerate(settings.priors) if not p.held]  # perturbed, the rest held
     d0 = run(theta0, 0, 0)
     accepted = d0 <= settings.final_tolerance
     if accepted.sum() >= n:  # plain rejection ABC suffices
@@ -181,14 +182,15 @@ def abc_smc(
             tolerance - 1, int(np.floor(weighted_quantile(dist, weights, settings.quantile)))
         )
         tolerance = max(tolerance, final)
-        cov = 2.0 * np.cov(theta, rowvar=False, aweights=weights)
+        cov = 2.0 * np.cov(theta[:, drawn], rowvar=False, aweights=weights)
         chol = np.linalg.cholesky(cov + 1e-12 * np.eye(cov.shape[0]))
         new_theta, new_dist, simulated, batch = [], [], 0, 0
         got = 0
         while got < n:
             size = settings.batch
             parents = rng.choice(n, size=size, p=weights)
-            proposals = theta[parents] + rng.standard_normal((size, theta.shape[1])) @ chol.T
+            proposals = theta[parents].copy()  # held parameters keep their value
+            proposals[:, drawn] += rng.standard_normal((size, len(drawn))) @ chol.T
             inside = np.isfinite(log_prior(proposals, settings.priors))
             proposals = proposals[inside]
             d = run(proposals, generation, batch)
@@ -200,7 +202,7 @@ def abc_smc(
             got += int(ok.sum())
         theta_new = np.concatenate(new_theta)[:n]
         dist = np.concatenate(new_dist)[:n]
-        weights = _importance_weights(theta_new, theta, weights, chol, settings.priors)
+        weights = _importance_weights(theta_new, theta, weights, chol, settings.priors, drawn)
         theta = theta_new
         result.generations.append(Generation(tolerance, simulated, n, time.perf_counter() - start))
         _tell(progress, result.generations[-1])
@@ -208,10 +210,13 @@ def abc_smc(
     return result
 
 
-def _importance_weights(new, old, old_weights, chol, priors) -> np.ndarray:
-    """prior(theta) / sum_j w_j N(theta; theta_j, cov), normalised (Beaumont et al. 2009)."""
+def _importance_weights(new, old, old_weights, chol, priors, drawn) -> np.ndarray:
+    """prior(theta) / sum_j w_j N(theta; theta_j, cov), normalised (Beaumont et al. 2009).
+
+    The kernel acts on the ``drawn`` columns (the held ones never move).
+    """
     inv = np.linalg.inv(chol)
-    z_new, z_old = new @ inv.T, old @ inv.T
+    z_new, z_old = new[:, drawn] @ inv.T, old[:, drawn] @ inv.T
     sq = (z_new**2).sum(1)[:, None] + (z_old**2).sum(1)[None, :] - 2.0 * z_new @ z_old.T
     log_kernel = -0.5 * np.maximum(sq, 0.0)
     peak = log_kernel.max(axis=1, keepdims=True)
