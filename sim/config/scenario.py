@@ -17,6 +17,8 @@ seed. A counterfactual is a small file that ``extends`` the baseline and changes
     change_events = [{ id = "acme_cuts", value = 0.0 }]
     attributes = { Acme = { culture = 0.8 } }    # starting attributes
     founded = { Rival = "2032-06" }               # founding months
+    founding = "chosen"               # a lab the cohort founds exists once founded
+    funding_climate = 0.4             # the funding climate at the start (0.5 neutral)
 
     [[world.add_labs]]
     name = "Second spin-out"
@@ -98,7 +100,7 @@ class EventSpec(StrictModel):
 
     id: str
     month: str
-    kind: Literal["set", "shift", "merge"]
+    kind: Literal["set", "shift", "merge", "bar_founding"]
     lab: str
     attribute: str = ""
     value: float | None = None
@@ -145,6 +147,10 @@ class WorldSpec(StrictModel):
     attributes: dict[str, dict[str, float]] = Field(default_factory=dict)
     founded: dict[str, str] = Field(default_factory=dict)
     peer: PeerSpec = Field(default_factory=PeerSpec)
+    #: how labs come to exist (sim.world.founding): "given" or "chosen"; None: the world's
+    founding: Literal["given", "chosen"] | None = None
+    #: the funding climate at the start, in [0, 1]; None: the world's
+    funding_climate: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class ScenarioSpec(StrictModel):
@@ -465,9 +471,12 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                 )
             world.month(month, key=f"world.founded.{lab}", source=where)
             founded[world.labs.index(lab)] = month
+        founding = {} if w.founding is None else {"founding_chosen": w.founding == "chosen"}
+        if w.funding_climate is not None:
+            founding["funding_climate"] = w.funding_climate
         return world.replace(
             events=tuple(events), attributes=attributes, founded=tuple(founded),
-            peer_glue=w.peer.glue, peer_contagion=w.peer.contagion,
+            peer_glue=w.peer.glue, peer_contagion=w.peer.contagion, **founding,
         )  # fmt: skip
     except InputError as exc:
         if exc.source is None:
