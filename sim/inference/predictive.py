@@ -87,16 +87,42 @@ def curve_months(targets: list) -> list[str]:
     return months
 
 
+def founding_column(lab: str) -> str:
+    """The column of the month a potential lab is founded in (``founded@LAB``)."""
+    return f"founded@{lab}"
+
+
+def founding_months(traj) -> pd.DataFrame:
+    """Per replicate, the month index each potential lab is founded in (-1: not in the run).
+
+    A potential lab (founding by choice: :mod:`sim.world.founding`) is founded in the month its
+    first researcher moves there: the first month anyone ends at it. Empty where founding is
+    given.
+    """
+    from sim.world.founding import potential_labs
+
+    out = {}
+    for j in np.flatnonzero(potential_labs(traj.world)):
+        there = (traj.labs == j).any(axis=2)  # [R, T]
+        out[founding_column(traj.world.labs[j])] = np.where(
+            there.any(axis=1), np.argmax(there, axis=1), -1
+        )
+    return pd.DataFrame(out, index=range(traj.labs.shape[0]))
+
+
 def predictive_statistics(traj, targets: list) -> pd.DataFrame:
     """Per replicate: every summary of the world, and the focal count at each curve month.
 
     The summaries are :func:`~sim.results.replicate_summaries`'; each month of a ``[[curve]]``
-    target adds a column :func:`curve_column`.
+    target adds a column :func:`curve_column`, and each potential lab the month it is founded
+    in (:func:`founding_months`).
     """
     stats = replicate_summaries(traj)
     at_focal = traj.at_focal()
     for month in curve_months(targets):
         stats[curve_column(month)] = at_focal[:, traj.world.calendar.index(month)]
+    for column, months in founding_months(traj).items():
+        stats[column] = months.to_numpy()
     return stats
 
 

@@ -187,6 +187,7 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, o
         "![posterior predictive](ppc.png)",
         "",
         *p_value_lines(result.targets, stats, world),
+        *founding_lines(stats, world),
         *_yardstick(result.targets, stats, world, refs),
         "## Pairs",
         "",
@@ -194,6 +195,55 @@ def _report(result, table, stats, prior_stats, prov, world: World, refs: dict, o
         "",
     ]
     return "\n".join(lines)
+
+
+def founding_lines(stats: pd.DataFrame, world: World) -> list[str]:
+    """Where founding is a choice: how often, and when, the replicates found each potential lab.
+
+    Read against the observed founding: the month of labs.csv and the interval of the first
+    founder's move in the observed history. Months are counted within the simulated window
+    (from the world's start through the last observed month).
+    """
+    from sim.inference.predictive import founding_column
+
+    labs = [lab for lab in world.labs if founding_column(lab) in stats]
+    if not labs:
+        return []
+    calendar = world.calendar
+    last = calendar.observed_months - 1
+    lines = [
+        "## Foundings",
+        "Founding is a choice in this world: each potential lab exists only once one of its "
+        "founders in the cohort founds it. Share of the replicates that found it by the last "
+        f"observed month ({calendar.observed_until}), and the month they found it in (median and "
+        "90% interval, among those that do), beside the observed founding.",
+        "",
+        "| lab | observed founding | first founder's move (observed) | founded by then | month "
+        "(median) | 90% interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lab in labs:
+        months = stats[founding_column(lab)].to_numpy()
+        inside = months[(months >= 0) & (months <= last)]
+        founders = set(world.founders[world.labs.index(lab)])
+        moves = [
+            m for i, name in enumerate(world.researchers) if name in founders
+            for m in (world.observed.moves_of(i) if world.observed else ()) if m.to == lab
+        ]  # fmt: skip
+        first = min(moves, key=lambda m: m.earliest) if moves else None
+        move = ("none" if first is None else calendar.label(first.earliest) if
+                first.earliest == first.latest else
+                f"{calendar.label(first.earliest)} .. {calendar.label(first.latest)}")  # fmt: skip
+        if inside.size:
+            q05, q50, q95 = (calendar.label(int(q)) for q in
+                             np.quantile(inside, [0.05, 0.5, 0.95], method="lower"))  # fmt: skip
+        else:
+            q05 = q50 = q95 = "-"
+        lines.append(
+            f"| {lab} | {world.founded[world.labs.index(lab)] or '-'} | {move} | "
+            f"{inside.size / len(months):.2f} | {q50} | {q05} .. {q95} |"
+        )
+    return [*lines, ""]
 
 
 def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]:

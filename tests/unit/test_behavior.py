@@ -218,7 +218,9 @@ def test_contagion_off_counts_the_colleagues_where_they_would_be_had_none_moved(
             theta, attributes, exists, labs, home, founder, colleague_labs=unmoved
         )
         # V counts the colleagues at `unmoved` (the helper's V): decide must match it
-        expected = move_probabilities(v, 1, exists, v[1] + stay_premium(theta, 2.0, 0.0), theta[LAM])
+        expected = move_probabilities(
+            v, 1, exists, v[1] + stay_premium(theta, 2.0, 0.0), theta[LAM]
+        )
         np.testing.assert_allclose(p, expected, rtol=1e-12, atol=1e-15)
 
 

@@ -19,6 +19,7 @@ def _check_invariants(world, traj):
     # lab lifetimes straight from the data (founding month, merge month), not from the timeline
     parse_month = world.world.calendar.index
     first = np.array([parse_month(f) if f else 0 for f in world.world.founded])
+    first[world.potential] = 0  # founded by a choice: any month, by its founders (below)
     last = np.full(len(first), n_months)
     for e in world.world.events:
         if e.kind == "merge":
@@ -26,6 +27,11 @@ def _check_invariants(world, traj):
     t_index = np.arange(n_months)[None, :, None]
     assert (first[labs] <= t_index).all(), "someone is at a lab before it is founded"
     assert (t_index < last[labs]).all(), "someone is at a lab after it was merged away"
+    for j in np.flatnonzero(world.potential):  # the first to be at a potential lab founded it
+        there = labs == j
+        for r in np.flatnonzero(there.any(axis=(1, 2))):
+            t = np.argmax(there[r].any(axis=1))
+            assert (world.founder[there[r, t], j] > 0).all(), "a non-founder founded a lab"
 
 
 def _mobile_worlds(llama):
@@ -33,7 +39,23 @@ def _mobile_worlds(llama):
         "llama": llama.compile("2026-12"),
         "merge": merge_world().compile("2024-12"),
         "small": make_world(n_people=5, labs=("A", "B", "C", "D"), seed=11).compile("2024-06"),
+        "founding": llama.replace(founding_chosen=True).compile("2026-12"),
+        "founding, climate and a non-compete": founding_world().compile("2024-06"),
     }
+
+
+def founding_world():
+    """Five researchers; C is founded by a choice of p0 or p1, D of p2; a cooling climate and a
+    non-compete at A in the first four months."""
+    events = (
+        Event(id="cool", month="2023-05", kind="shift", lab="*", attribute="funding_climate",
+              value=-0.3),
+        Event(id="nc", month="2023-02", kind="bar_founding", lab="A", value=4),
+    )  # fmt: skip
+    return make_world(
+        n_people=5, labs=("A", "B", "C", "D"), founded=("", "", "2023-06", "2023-09"),
+        founders=((), (), ("p0", "p1"), ("p2",)), events=events, seed=11,
+    ).replace(founding_chosen=True)  # fmt: skip
 
 
 def test_invariants_hold_and_moves_happen(llama, mobile_theta):
@@ -65,10 +87,15 @@ def test_mesa_and_ensemble_agree_move_for_move(llama, mobile_theta):
         # per-replicate parameters: jitter the mobile vector inside the bounds
         theta = np.tile(mobile_theta, (200, 1))
         theta[:, :4] += rng.uniform(0, 1, (200, 4))
+        theta[:, -4] = rng.uniform(-2, 2, 200)  # found_base: foundings early and late
+        theta[:, -1] = rng.uniform(0, 8, 200)  # found_peer
         ens = simulate(world, theta, seeds, engine="ensemble")
         mesa = simulate(world, theta, seeds, engine="mesa")
         np.testing.assert_array_equal(ens.labs, mesa.labs, err_msg=name)
         assert (np.diff(ens.labs.astype(int), axis=1) != 0).sum() > 200
+        if world.founding:  # foundings happened, by choice, in some replicates and not others
+            founded = (ens.labs[..., None] == np.flatnonzero(world.potential)).any(axis=(1, 2))
+            assert founded.any(axis=0).all() and not founded.all(axis=0).all(), name
 
 
 def test_merge_moves_everyone_and_keeps_them_there_until_they_choose():

@@ -13,7 +13,10 @@ Default causes (:func:`default_causes`): one group per attribute of the focal la
 shift events on that attribute, and every ``*`` event on it); one group per other lab that is
 founded within the window or has events (its founding and its events; a merge goes to the lab
 founded within the window among its two labs, else to the lab that merges away, and is dropped
-from any coalition in which either lab never exists); the peer contagion; the peer glue. A
+from any coalition in which either lab never exists); the peer contagion; the peer glue. Where
+founding is a choice (:mod:`sim.world.founding`), the potential labs' foundings are not facts of
+the data but choices: they form one cause of their own, ``founding`` (off: nobody can found
+them, and they never exist), and each potential lab's group holds only its events. A
 groups file
 (:func:`load_causes`) declares others::
 
@@ -59,6 +62,8 @@ from sim.world import (
 PEER_PARTS = ("contagion", "glue")
 #: The names of the default groups of the two parts.
 PEER_GROUPS = {"contagion": "peer contagion", "glue": "peer glue"}
+#: The default cause of a world where founding is a choice: the founding alternative itself.
+FOUNDING_GROUP = "founding"
 #: The name of the sum of the groups (reserved: no group may take it).
 TOTAL = "total"
 
@@ -140,10 +145,12 @@ class Causes:
         """The first month index at which the group changes anything (peer parts: 0)."""
         calendar = self.world.calendar
         months = [calendar.index(e.month) for e in self.world.events if e.id in set(group.events)]
+        potential = set(potential_in(self.world))
         months += [
+            0 if x in potential else  # founded by a choice: from the first month on
             founding_month(self.world.founded[self.world.labs.index(x)], calendar)
             for x in group.labs
-        ]
+        ]  # fmt: skip
         if group.peer:
             months.append(0)
         return min(months, default=10**9)
@@ -156,6 +163,13 @@ def founded_in_window(world: World) -> tuple[str, ...]:
         for lab, f in zip(world.labs, world.founded, strict=True)
         if f and f != NEVER and founding_month(f, world.calendar) > 0
     )
+
+
+def potential_in(world: World) -> tuple[str, ...]:
+    """The labs founded by a cohort member's choice (founding chosen: sim.world.founding)."""
+    from sim.world.founding import potential_labs
+
+    return tuple(lab for lab, p in zip(world.labs, potential_labs(world), strict=True) if p)
 
 
 def _merge_owner(event: Event, candidates, world: World) -> str | None:
@@ -196,7 +210,9 @@ def default_causes(world: World) -> Causes:
                     how=f"{focal}'s events on {attribute} (and * events on it)",
                 )
             )
-    window = founded_in_window(world)
+    potential = potential_in(world)
+    # a lab founded by a choice is not a fact of the data: its founding goes to the choice
+    window = tuple(lab for lab in founded_in_window(world) if lab not in potential)
     others = [lab for lab in world.existing_labs if lab != focal]
     owner = {}
     for e in world.events:
@@ -221,6 +237,14 @@ def default_causes(world: World) -> Causes:
             if part
         )
         groups.append(Group(name, events=events, labs=founding, how=how))
+    if potential:
+        name = FOUNDING_GROUP if FOUNDING_GROUP not in taken else f"{FOUNDING_GROUP} (choice)"
+        taken.add(name)
+        groups.append(Group(
+            name, labs=potential,
+            how=f"the founding alternative: the cohort's founders may found {', '.join(potential)} "
+            "(off: they cannot, and those labs never exist)",
+        ))  # fmt: skip
     hows = {
         "contagion": "the colleagues' moves pulling one after them (b_peer, peer shares that "
         "follow the moves)",
