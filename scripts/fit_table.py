@@ -40,6 +40,8 @@ POSTERIORS = [
     ("ABC", "llama", "baseline", "calibration/llama/posterior.parquet"),
     ("likelihood alone", "llama", "baseline", "calibration/llama/likelihood/posterior.parquet"),
     ("joint", "llama", "baseline", "calibration/joint/posterior.parquet"),
+    ("likelihood alone, founding chosen", "llama", "scenarios/founding/baseline.toml",
+     "calibration/llama/founding/posterior.parquet"),
     ("ABC", "openai-founders", "scenarios/openai-founders/baseline.toml",
      "calibration/openai-founders/posterior.parquet"),
     ("likelihood alone", "openai-founders", "scenarios/openai-founders/baseline.toml",

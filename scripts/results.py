@@ -44,6 +44,7 @@ PAGES = (
     "docs/how-to/calibrate.md",
     "docs/how-to/cohort.md",
     "docs/how-to/sweep.md",
+    "docs/ODD.md",
 )
 MARKER = re.compile(r"<!-- results:([a-z0-9-]+) -->\n(.*?)<!-- /results:\1 -->", re.S)
 OPENAI = "scenarios/openai-founders/baseline.toml"
@@ -56,6 +57,27 @@ POSTERIORS = [
     ("joint, LLaMA's columns", "joint/llama"),
     ("joint, OpenAI's columns", "joint/openai-founders"),
 ]
+
+
+def parameters() -> str:
+    """The declared parameter space: bounds, prior, prior mean and justification, per parameter."""
+    import math
+
+    from sim.config.params import PARAMETER_SPACE, prior_means
+
+    means = prior_means()
+    rows = []
+    for p in PARAMETER_SPACE:
+        prior = (f"Uniform({p.low:g}, {p.high:g})" if math.isinf(p.sd)
+                 else f"N({p.mean:g}, {p.sd:g}²) truncated")  # fmt: skip
+        rows.append(f"| `{p.name}` | [{p.low:g}, {p.high:g}] | {prior} | {means[p.name]:.2f} | "
+                    f"{p.why} |")  # fmt: skip
+    return "\n".join([
+        "| parameter | bounds | prior | prior mean | justification (from "
+        "`sim/config/params.py`) |",
+        "|---|---|---|---|---|",
+        *rows,
+    ])  # fmt: skip
 
 
 def contraction() -> str:
@@ -451,6 +473,7 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
     "acme-calibrate": _acme("calibrated"),
     "acme-compare": _acme("compared"),
     "laplace-vs-ensemble": laplace_vs_ensemble,
+    "parameters": parameters,
 }
 #: Fragments cheap enough for the default test tier.
 CHEAP = (
@@ -465,6 +488,7 @@ CHEAP = (
     "calibrate-llama-run",
     "calibrate-llama-identified",
     "laplace-vs-ensemble",
+    "parameters",
 )
 
 

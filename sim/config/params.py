@@ -155,7 +155,7 @@ PARAMETER_SPACE: tuple[Parameter, ...] = (
               "pull towards founding of the colleagues who have founded (tie-weighted share): "
               "spin-outs cluster in their parents' teams (Agarwal et al. 2016; Shah, Agarwal & "
               "Echambadi 2019, reference/literature.md); at the mean one founding colleague of "
-              "about eight (share 0.12) raises the odds of founding by exp(0.37) ~ 1.4 [I]"),
+              "about eight (share 0.12) raises the odds of founding by exp(0.36) ~ 1.4 [I]"),
 )  # fmt: skip
 assert tuple(p.name for p in PARAMETER_SPACE) == PARAMETER_NAMES, (
     "declare parameters in kernel order"
