@@ -9,7 +9,7 @@ REPLICATES ?= 2000
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then command -v $$c; break; fi; done)
 
-.PHONY: run test venv lint bench calibrate calibrate-likelihood calibrate-founding robustness sobol clean app docs results
+.PHONY: run test venv lint bench calibrate calibrate-likelihood calibrate-pooled calibrate-founding robustness sobol clean app docs results
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
@@ -54,6 +54,14 @@ calibrate-likelihood: venv
 			--alone openai-founders=calibration/openai-founders/likelihood$$suffix \
 			--out calibration/joint$$suffix --quiet || exit 1; \
 	done
+
+# The joint posterior with k0 partially pooled across the cohorts (a population whose mean and
+# spread are calibrated too), beside the unpooled one (calibration/joint-pooled/).
+calibrate-pooled: venv
+	$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders --pool k0 \
+		--alone llama=calibration/llama/likelihood \
+		--alone openai-founders=calibration/openai-founders/likelihood \
+		--out calibration/joint-pooled --quiet
 
 # Founding as a choice (scenarios/founding/): the LLaMA world's likelihood posterior with its
 # potential labs founded by the founders' choice (calibration/llama/founding/).
