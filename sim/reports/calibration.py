@@ -251,6 +251,11 @@ def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]
     if not others:
         return []
     columns = {label: contraction(frame, priors) for label, frame in others.items()}
+
+    def cell(label: str, name: str) -> str:  # "held": the other calibration never drew it
+        held = name in others[label] and others[label][name].nunique() == 1
+        return "held" if held else f"{columns[label][name]:.2f}"
+
     return [
         "### Contraction beside the world's other calibration",
         "Both against the same prior; the other posterior is read from its committed file.",
@@ -259,7 +264,7 @@ def _side_by_side(table: pd.DataFrame, others: dict, priors: tuple) -> list[str]
         "|---|---|" + "---|" * len(columns),
         *[
             f"| {r.parameter} | {r.contraction:.2f} | "
-            + " | ".join(f"{values[r.parameter]:.2f}" for values in columns.values())
+            + " | ".join(cell(label, r.parameter) for label in columns)
             + " |"
             for r in table.itertuples()
         ],
