@@ -174,7 +174,7 @@ def ParameterLevers(reference, settings, set_settings):
             f"No posterior yet for this world ({reference.scenario.posterior_path().name} "
             "missing: run sim calibrate); the prior means are used."
         )
-    for lever in parameter_levers():
+    for lever in parameter_levers(reference.scenario.world.founding_chosen):
         name = lever["name"]
         fixed = settings.param(name)
         solara.Checkbox(

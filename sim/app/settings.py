@@ -21,7 +21,7 @@ import numpy as np
 from sim.app.reference import Reference
 from sim.config.params import PARAMETER_SPACE, parameter, prior_means
 from sim.errors import InputError
-from sim.kernel.behavior import ATTRIBUTE_NAMES, PARAMETER_NAMES
+from sim.kernel.behavior import ATTRIBUTE_NAMES, FOUNDING_NAMES, PARAMETER_NAMES
 
 #: Replicates the page starts with, and the most it accepts.
 DEFAULT_REPLICATES = 1000
@@ -266,8 +266,12 @@ def describe_edits(settings: Settings, reference: Reference) -> list[str]:
 
 
 # --------------------------------------------------------------------------- parameters
-def parameter_levers() -> list[dict]:
-    """Each parameter's slider: name, bounds, a step and its prior mean (the start value)."""
+def parameter_levers(founding: bool = False) -> list[dict]:
+    """Each parameter's slider: name, bounds, a step and its prior mean (the start value).
+
+    The founding parameters only where the world's founding is a choice (``founding``):
+    elsewhere they change nothing (:func:`sim.config.params.prior_space`).
+    """
     means = prior_means()
     return [
         {
@@ -279,6 +283,7 @@ def parameter_levers() -> list[dict]:
             "why": p.why,
         }
         for p in PARAMETER_SPACE
+        if founding or p.name not in FOUNDING_NAMES
     ]
 
 

@@ -7,13 +7,15 @@ A world is a folder that declares itself (the shipped ones are ``sim/data/llama/
   a joint posterior's per-cohort columns, ``k0[NAME]``), title, calendar (``start``,
   ``observed_until``, default ``horizon``), the ``focal_lab`` whose retention is studied, and
   the declared ``[[statistic]]`` tables (:mod:`sim.world.statistics`) that summaries,
-  comparisons and calibration targets read;
+  comparisons and calibration targets read; ``founding`` (``"given"`` or ``"chosen"``) and
+  ``funding_climate`` (:mod:`sim.world.founding`);
 * ``cohort.csv``: name, city (blank: unknown), start_lab, tenure_years (years at the start lab at
   month 0; blank: unknown);
 * ``labs.csv``: name, cities (``;``-separated, ``*`` = everywhere), founded (``YYYY-MM``, blank:
   exists at the start), founders (cohort names, ``;``-separated);
 * ``attributes.csv``: lab, attribute, value in [0, 1]: each lab's starting attributes;
-* ``events.csv``: id, month, kind (set | shift | merge), lab (or ``*``), attribute, value, into;
+* ``events.csv``: id, month, kind (set | shift | merge | bar_founding), lab (or ``*``), attribute
+  (or ``funding_climate`` with lab ``*``), value, into;
 * ``ties.csv`` (optional): a, b, weight; without it every pair is tied with weight 1;
 * ``relocations.csv`` (optional): name, month, city: a researcher's city from a month on, while
   they stay at their lab (:mod:`sim.world.relocations`);
