@@ -4,7 +4,9 @@ One row per move: researcher ``name`` went from lab ``from`` to lab ``to`` at th
 month in ``earliest`` .. ``latest`` (the first month at ``to``). The destination may be founded
 inside the interval: the move is then read from its founding month (no earlier month is possible),
 so a founder's move to the lab they founded that month is one row, not a detour through another
-lab. A researcher's rows are in
+lab. The founding months of ``labs.csv`` are read so whether the world's founding is given or
+chosen (:mod:`sim.world.founding`): where it is chosen, the first founder's move is the founding
+choice, and the observed founding month dates it. A researcher's rows are in
 chronological order and chain (each ``from`` is where the previous move, or a merge event since,
 left them); returns to the focal lab are moves like any other. A row with every move column blank
 documents a researcher who stayed at their start lab through ``observed_until``. Leaves of absence
@@ -125,7 +127,10 @@ def load_observed(path: str | Path, world: World) -> Observed:
         )  # fmt: skip
     table = read_table(path, _COLUMNS)
     index = {name: i for i, name in enumerate(world.researchers)}
-    timeline = world.compile(calendar.observed_until).timeline
+    # the labs.csv founding months are observations too, whether founding is given or chosen: a
+    # move to a lab founded inside its interval is read from the observed founding month (where
+    # founding is chosen, that move is the founding choice, and its month is what was observed)
+    timeline = world.replace(founding_chosen=False).compile(calendar.observed_until).timeline
     codes = {lab: j for j, lab in enumerate(world.labs)}
     where = {i: (codes[lab], -1) for i, lab in enumerate(world.start_labs)}  # (lab, last latest)
     seen: set[int] = set()
