@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.explain import TOTAL, Explanation
+from sim.analysis.explain.causes import potential_in
 from sim.results import provenance, replace_folder, save_figure, write_frame, write_json, write_text
 from sim.world import Event
 
@@ -180,10 +181,15 @@ def report(
         else (f"the groups file `{ex.causes.source}`")
     )
     lines += [f"The groups come from {source}.", ""]
+    potential = set(potential_in(world))
     for group, active in zip(ex.causes.groups, ex.active, strict=True):
         parts = []
         for lab in group.labs:
-            parts.append(f"the founding of {lab} in {world.founded[world.labs.index(lab)]}")
+            if lab in potential:  # founding chosen: a founder's choice, in any month
+                parts.append(f"the founding of {lab} by its founders' choice (observed "
+                             f"{world.founded[world.labs.index(lab)]})")  # fmt: skip
+            else:
+                parts.append(f"the founding of {lab} in {world.founded[world.labs.index(lab)]}")
         if group.events:
             parts.append("events " + ", ".join(_event_line(by_id[e]) for e in group.events))
         if "contagion" in group.peer:
