@@ -1,6 +1,7 @@
 """Founding as a choice: the world format, the held parameters, the predictive's founding months
 and the founding cause of ``sim explain`` (the kernel, engines and likelihood are tested in
-test_behavior.py, test_engines.py and tests/statistical/test_founding.py; the recovery in test_founding_recovery.py)."""
+test_behavior.py, test_engines.py and tests/statistical/test_founding.py; the recovery of the
+founding weights in tests/statistical/test_founding_recovery.py)."""
 
 import shutil
 
