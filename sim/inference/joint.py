@@ -54,9 +54,14 @@ from sim.results import retention_curve
 
 
 def baseline_of(world_name: str) -> Scenario:
-    """The shipped baseline scenario of a world: ``scenarios/**/baseline.toml`` naming it."""
+    """The shipped baseline scenario of a world: ``scenarios/**/baseline.toml`` naming it.
+
+    Where several do (a variant's folder such as ``scenarios/founding/`` has its own), the one
+    nearest the top of ``scenarios/`` is the world's baseline (then the first by path).
+    """
     found = []
-    for path in sorted(SCENARIO_DIR.rglob("baseline.toml")):
+    paths = sorted(SCENARIO_DIR.rglob("baseline.toml"), key=lambda p: (len(p.parts), str(p)))
+    for path in paths:
         scenario = load_scenario(path)
         if scenario.world.name == world_name:
             found.append(scenario)
