@@ -41,6 +41,7 @@ from sim.kernel.behavior import (
     month_weights,
     open_labs_into,
     potential_weights_into,
+    record_move,
     tie_factors_into,
 )
 from sim.kernel.streams import choice_uniform, replicate_normals
@@ -149,11 +150,9 @@ def _simulate_batch(
                     )  # fmt: skip
             for i in range(n_people):
                 if chosen[i] != labs[i]:
-                    if potential[chosen[i]] and not founded_run[chosen[i]]:
-                        founded_run[chosen[i]] = True  # a founding: the lab opens next month
-                        founding_now = True
-                    if founder[i, chosen[i]] > 0.0 and chosen[i] != start_labs[i]:
-                        has_founded[i] = True
+                    if record_move(i, chosen[i], start_labs[i], potential, founder[i],
+                                   founded_run, has_founded):  # fmt: skip
+                        founding_now = True  # the lab opens next month: new month terms
                     labs[i] = chosen[i]
                     tenure[i] = 0.0
                     state[i] = STALE  # a move changes the mover's and their colleagues' terms

@@ -41,6 +41,7 @@ from sim.kernel.behavior import (
     month_weights,
     open_labs_into,
     potential_weights_into,
+    record_move,
     tie_factors_into,
 )
 from sim.kernel.streams import choice_uniform, replicate_normals
@@ -116,10 +117,10 @@ class Researcher(mesa.Agent):
         m, w = self.model, self.model.world
         if self.next_lab != self.lab:
             j = int(self.next_lab)
-            if w.potential[j] and not m.founded_run[j]:
-                m.founded_run[j] = True
-            if w.founder[self.index, j] > 0.0 and j != w.start_labs[self.index]:
-                m.has_founded[self.index] = True
+            record_move(
+                self.index, j, w.start_labs[self.index], w.potential, w.founder[self.index],
+                m.founded_run, m.has_founded,
+            )  # fmt: skip
             self.lab = j
             self.tenure = 0.0
         else:

@@ -418,6 +418,23 @@ def founding_factor(theta, researcher, current, seniority_years, climate, barred
 
 
 @njit(cache=True)
+def record_move(researcher, lab, start_lab, potential, founder_row, founded, has_founded):
+    """Note what a move to ``lab`` does to founding; return whether it founded the lab.
+
+    A move to a potential lab not founded yet founds it (``founded[lab]``: it opens to everyone
+    the next month); a move to a lab one founds, other than one's start lab, flags the mover in
+    ``has_founded`` (their colleagues' pull towards founding). Both engines call it for every
+    move, forced or chosen, so they keep the same founding state.
+    """
+    if founder_row[lab] > 0.0 and lab != start_lab:
+        has_founded[researcher] = True
+    if potential[lab] and not founded[lab]:
+        founded[lab] = True
+        return True
+    return False
+
+
+@njit(cache=True)
 def add_founding_weights(current, founder_row, potential, personal, factor, out):
     """Add the founding alternatives to :func:`move_weights`' ``out``; return what they add.
 

@@ -438,6 +438,7 @@ def _researcher(
     # potential lab, so a lab counts as founded by others where anyone else has been there
     founding = False
     own_first = np.full(n_labs, n_months, dtype=np.int64)
+    unfounded = np.zeros(n_labs, dtype=np.bool_)  # scratch of founding_terms
     for j in range(n_labs):
         if potential[j]:
             founding = True
@@ -478,7 +479,7 @@ def _researcher(
                     theta, i, t, k, current, first, to, start_labs, start_tenure, founder,
                     potential, potential_w[t], climate[t], barred[t], arrived[t], own_first,
                     founded_by[t], contagion, tie_indptr, tie_indices, tie_weights, pull,
-                    shared,
+                    shared, unfounded,
                 )  # fmt: skip
             has_next = k < n_moves
             can_move = has_next and earliest[first + k] <= t <= latest[first + k]

@@ -24,7 +24,8 @@ def founding_history(world: CompiledWorld, panel: Panel) -> tuple[np.ndarray, np
     ``arrived[t, j]`` (int [T, L]): how many researchers have been at potential lab j at the
     start of some month up to t, so j has been founded before month t if anyone but the
     researcher being evaluated is counted; ``founded_by[t, c]`` (bool [T, N]): colleague c has
-    moved to a lab they found by the start of month t (the kernel's ``has_founded``). Both are
+    moved to a lab they found by the start of month t (the engines' ``has_founded``, by the rule
+    of :func:`sim.kernel.behavior.record_move`, read off the panel's positions). Both are
     empty of meaning, and cheap, in a world where founding is given.
     """
     positions = panel.start_of_month
@@ -48,7 +49,7 @@ def founding_history(world: CompiledWorld, panel: Panel) -> tuple[np.ndarray, np
 def founding_terms(
     theta, i, t, k, current, first, to, start_labs, start_tenure, founder, potential,
     potential_w, climate, barred, arrived, own_first, founded_by, contagion, tie_indptr,
-    tie_indices, tie_weights, pull, shared,
+    tie_indices, tie_weights, pull, shared, unfounded,
 ):  # fmt: skip
     """Set ``shared[j]`` at the potential labs for researcher i in month t after k moves.
 
@@ -56,10 +57,11 @@ def founding_terms(
     the researcher has moved there before (one of their first k moves); then it is a lab like
     any other. If not, and i is among its founders and not barred, it is i's founding
     alternative: its weight carries exp(F_it / lam) (:func:`~sim.kernel.behavior.founding_factor`,
-    with the seniority the engines use). Otherwise it cannot be chosen (0).
+    with the seniority the engines use). Otherwise it cannot be chosen (0). ``unfounded`` [L] is
+    scratch, overwritten.
     """
-    unfounded = np.zeros(potential.shape[0], dtype=np.bool_)
     for j in range(potential.shape[0]):
+        unfounded[j] = False
         if not potential[j] or j == current:
             continue
         others = arrived[j] - (1 if own_first[j] <= t else 0)

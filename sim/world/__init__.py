@@ -10,6 +10,7 @@ above import its names from here.
 """
 
 from sim.world.files import StrictModel, explain_validation_error, read_toml
+from sim.world.founding import NEVER
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
 from sim.world.relocations import Relocation
@@ -23,7 +24,6 @@ from sim.world.statistics import (
     simulated,
 )
 from sim.world.structure import (
-    NEVER,
     CompiledWorld,
     Event,
     World,

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from sim.errors import InputError
+from sim.kernel.behavior import NEUTRAL_CLIMATE
 
 #: The world attribute of the funding climate (events with lab ``*``).
 FUNDING_CLIMATE = "funding_climate"
@@ -36,8 +37,11 @@ FUNDING_CLIMATE = "funding_climate"
 BAR_FOUNDING = "bar_founding"
 #: How a world's labs come to exist (``world.toml``'s ``founding``).
 FOUNDING_MODES = ("given", "chosen")
-#: The funding climate where world.toml gives none: neutral.
-DEFAULT_CLIMATE = 0.5
+#: ``founded`` of a lab that never exists in this world (a scenario's ``remove_labs``). The lab
+#: keeps its place, so lab codes and random numbers line up with the world it was removed from.
+NEVER = "never"
+#: The funding climate where world.toml gives none: the kernel's neutral level.
+DEFAULT_CLIMATE = NEUTRAL_CLIMATE
 
 
 def potential_labs(world) -> np.ndarray:
@@ -48,7 +52,7 @@ def potential_labs(world) -> np.ndarray:
     """
     return np.array(
         [
-            world.founding_chosen and bool(founders) and bool(founded) and founded != "never"
+            world.founding_chosen and bool(founders) and bool(founded) and founded != NEVER
             for founders, founded in zip(world.founders, world.founded, strict=True)
         ],
         dtype=bool,

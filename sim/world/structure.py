@@ -44,6 +44,8 @@ from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.world.checks import month_index, no_blanks, no_duplicates
 from sim.world.founding import (
+    DEFAULT_CLIMATE,
+    NEVER,
     check_founding,
     check_founding_event,
     compile_founding,
@@ -54,9 +56,6 @@ from sim.world.relocations import check_relocations, compile_relocations, home_r
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline
 
 EVENT_KINDS = ("set", "shift", "merge")
-#: ``founded`` of a lab that never exists in this world (a scenario's ``remove_labs``). The lab
-#: keeps its place, so lab codes and random numbers line up with the world it was removed from.
-NEVER = "never"
 
 
 def founding_month(founded: str, calendar: Calendar) -> int:
@@ -122,8 +121,8 @@ class World:
     #: founding by choice (world.toml ``founding = "chosen"``; sim.world.founding): labs whose
     #: founders are cohort members exist only once one of them founds it
     founding_chosen: bool = False
-    #: the funding climate at the start, in [0, 1] (0.5 neutral); events change it
-    funding_climate: float = 0.5
+    #: the funding climate at the start, in [0, 1] (DEFAULT_CLIMATE, neutral); events change it
+    funding_climate: float = DEFAULT_CLIMATE
 
     def __post_init__(self):
         if not isinstance(self.calendar, Calendar):
@@ -399,6 +398,11 @@ class CompiledWorld:
     timeline: LabTimeline
     researcher_keys: np.ndarray  # uint64 [N]
     lab_keys: np.ndarray  # uint64 [L] (32-bit values)
+    #: founding by choice (sim.world.founding): the potential labs bool [L] (all False where
+    #: founding is given), the funding climate float [T] and the non-competes bool [T, L]
+    potential: np.ndarray
+    climate: np.ndarray
+    barred: np.ndarray
     #: relocations within the horizon, in month order: month int64 [K], researcher int64 [K],
     #: their new home row float64 [K, L] (sim.world.relocations)
     relocation_month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -409,20 +413,6 @@ class CompiledWorld:
     colleague_start_labs: np.ndarray | None = None
     #: the founder rows of those colleagues (None: ``founder``), for the same reason
     colleague_founder: np.ndarray | None = None
-    #: founding by choice (sim.world.founding): the potential labs bool [L], the funding climate
-    #: float [T] and the non-competes bool [T, L] (None: no potential lab, neutral, none)
-    potential: np.ndarray | None = None
-    climate: np.ndarray | None = None
-    barred: np.ndarray | None = None
-
-    def __post_init__(self):
-        n_months, n_labs = self.timeline.exists.shape
-        if self.potential is None:
-            object.__setattr__(self, "potential", np.zeros(n_labs, dtype=bool))
-        if self.climate is None:
-            object.__setattr__(self, "climate", np.full(n_months, 0.5))
-        if self.barred is None:
-            object.__setattr__(self, "barred", np.zeros((n_months, n_labs), dtype=bool))
 
     @property
     def founding(self) -> bool:
