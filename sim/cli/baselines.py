@@ -60,7 +60,7 @@ def register(subparsers) -> None:
 
 def baselines_command(args: argparse.Namespace) -> int:
     """Score every model's leave-one-cohort-out predictions and write the folder."""
-    from sim.analysis.baselines import compare_baselines, load_cohorts
+    from sim.analysis.baselines import committed_posteriors, compare_baselines, load_cohorts
     from sim.reports.baselines import write_baselines
     from sim.results import check_out_folder
 
@@ -70,7 +70,9 @@ def baselines_command(args: argparse.Namespace) -> int:
                          key="--calibrations")  # fmt: skip
     out = check_out_folder(Path(args.out))
     worlds = load_cohorts([e.strip() for e in args.worlds.split(",") if e.strip()])
-    comparison = compare_baselines(worlds, calibrations, args.replicates, args.seed)
+    comparison = compare_baselines(
+        worlds, committed_posteriors(calibrations, worlds), args.replicates, args.seed
+    )
     written = write_baselines(comparison, out)
     print(f"{len(comparison.scores):,} scores of {comparison.scores.model.nunique()} models on "
           f"{len(worlds)} cohorts in {len(written)} files in {out}/")  # fmt: skip

@@ -400,6 +400,15 @@ def _calibrate_joint(args) -> int:
                                     progress=None if args.quiet else print)  # fmt: skip
     checks = joint_checks(result, scenarios, targets, args.seed, args.predictive_replicates, alone,
                           computed)  # fmt: skip
+    if all(name in checks.alone_draws for name in names):
+        from sim.analysis.baselines import compare_baselines
+
+        if not args.quiet:
+            print("scoring the simpler models to beat, leave one cohort out")
+        checks.baselines = compare_baselines(
+            [s.world for s in scenarios], checks.alone_draws, args.predictive_replicates,
+            args.seed, result.settings.priors,
+        )  # fmt: skip
     written = replace_folder(
         out, lambda folder: write_joint(result, checks, scenarios, targets, folder), kind="joint"
     )

@@ -231,6 +231,9 @@ class JointChecks:
     alone_draws: dict[str, pd.DataFrame]  # and its draws
     #: the posteriors alone this run computed (``--compute-alone``), to be written by the report
     computed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the comparison with simpler models (a :class:`sim.analysis.baselines.Comparison`), where
+    #: every world has a posterior alone to predict the others from; else None
+    baselines: object | None = None
 
 
 def joint_checks(

@@ -23,6 +23,7 @@ from sim.analysis.baselines import (
     MODEL,
     WORLDS,
     Comparison,
+    committed_posteriors,
     compare_baselines,
     load_cohorts,
 )
@@ -39,7 +40,7 @@ def write_baselines(comparison: Comparison, out: Path) -> list[Path]:
 
     def write(folder: Path) -> list[Path]:
         written = [
-            write_text(folder / "baselines.md", markdown(comparison)),
+            write_text(folder / "baselines.md", comparison_markdown(comparison)),
             write_frame(folder / "scores.csv", comparison.scores),
             write_frame(folder / "researchers.csv", comparison.researchers),
             write_frame(folder / "coefficients.csv", comparison.coefficients),
@@ -73,7 +74,7 @@ def _cells(values: pd.Series, higher_is_better: bool, digits: int) -> list[str]:
     return out
 
 
-def markdown(comparison: Comparison) -> str:
+def comparison_markdown(comparison: Comparison) -> str:
     """The comparison as Markdown: per held-out cohort, two tables and a verdict."""
     scores = comparison.scores
     lines = [
@@ -154,5 +155,7 @@ def baselines_markdown() -> str:
     posteriors in ``calibration/``: the same numbers as ``sim baselines`` with its defaults.
     """
     worlds = load_cohorts(list(WORLDS))
-    comparison = compare_baselines(worlds, CALIBRATION_DIR, DEFAULT_REPLICATES, DEFAULT_SEED)
-    return markdown(comparison)
+    comparison = compare_baselines(
+        worlds, committed_posteriors(CALIBRATION_DIR, worlds), DEFAULT_REPLICATES, DEFAULT_SEED
+    )
+    return comparison_markdown(comparison)

@@ -2,10 +2,12 @@
 
 The joint posterior and its chain diagnostics; one folder per world with the single-world
 report of that world's parameter vector (:func:`sim.reports.calibration.write_calibration`);
-the leave-one-cohort-out figures; and ``report.md``: the contraction per parameter side by side
-(each world alone, joint), the predictive p-values of every world and the leave-one-cohort-out
-checks (:mod:`sim.inference.joint` computes them). The posteriors "alone" are those the checks
-were given (``sim calibrate --alone``); the report names their files.
+the leave-one-cohort-out figures; ``baselines.csv``; and ``report.md``: the contraction per
+parameter side by side (each world alone, joint), the predictive p-values of every world, the
+leave-one-cohort-out checks (:mod:`sim.inference.joint` computes them) and the comparison with
+simpler survival models on the same held-out cohorts (:mod:`sim.analysis.baselines`). The
+posteriors "alone" are those the checks were given (``sim calibrate --alone``); the report names
+their files.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sim.inference.diagnostics import contraction, weighted_quantile
 from sim.inference.joint import JointChecks
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.paths import PROJECT_ROOT
+from sim.reports.baselines import comparison_markdown
 from sim.reports.calibration import integration_lines, p_value_lines, write_calibration
 from sim.reports.plot import ppc_figure
 from sim.results import provenance, save_figure, write_frame, write_json, write_text
@@ -52,6 +55,8 @@ def write_joint(
     written += _loo_figures(checks.loo, out)
     for name, frame in checks.computed.items():  # posteriors alone that this run computed
         written.append(write_frame(out / ALONE_FOLDER / name / "posterior.parquet", frame))
+    if checks.baselines is not None:
+        written.append(write_frame(out / "baselines.csv", checks.baselines.scores))
     stats = {name: check.stats for name, check in checks.checks.items()}
     written.append(write_text(
         out / "report.md",
@@ -226,7 +231,21 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
             f"![{w} from {fitted_on}](loo-{w}-from-{fitted_on}.png)",
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join([*lines, *_baseline_lines(checks.baselines)])
+
+
+def _baseline_lines(comparison) -> list[str]:
+    """The section comparing the model with simpler survival models, or why it is missing."""
+    lines = ["## Simpler models to beat", ""]
+    if comparison is None:
+        return [*lines, "Not computed: it needs every world's posterior fitted alone "
+                "(`--alone WORLD=FOLDER`, or `--compute-alone`).", ""]  # fmt: skip
+    return [
+        *lines,
+        comparison_markdown(comparison),
+        "Every score: `baselines.csv` (as `sim baselines` writes `scores.csv`).",
+        "",
+    ]
 
 
 #: The subfolder of a joint calibration's output where the posteriors alone it computed go.

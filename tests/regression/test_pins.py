@@ -49,11 +49,11 @@ def test_the_baseline_comparison_is_pinned():
     # exits under each model (constant hazard, Kaplan-Meier, competing risks, agent-based model;
     # llama, then openai-founders). The survival fits are deterministic; the model's moves with
     # the kernel, the random streams, the data files or the committed single-world posteriors.
-    from sim.analysis.baselines import compare_baselines, load_cohorts
+    from sim.analysis.baselines import committed_posteriors, compare_baselines, load_cohorts
     from sim.paths import CALIBRATION_DIR
 
     worlds = load_cohorts(["llama", "openai-founders"])
-    scores = compare_baselines(worlds, CALIBRATION_DIR, 300, 3).scores
+    scores = compare_baselines(worlds, committed_posteriors(CALIBRATION_DIR, worlds), 300, 3).scores
     both = scores[(scores.score == "log density") & (scores["item"] == "both")].value
     expected = [-56.630418, -53.501735, -57.651486, -31.259276,
                 -71.547784, -68.41794, -73.753967, -43.121733]  # fmt: skip

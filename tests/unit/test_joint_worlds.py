@@ -150,12 +150,16 @@ def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
     assert (out / "loo-alpha-from-beta.png").exists()
     assert all((out / n / "report.md").exists() for n in ("alpha", "beta", "gamma"))
     assert json.loads((out / "manifest.json").read_text())["alone"] == {"beta": str(alone)}
+    assert ("## Simpler models to beat\n\nNot computed: it needs every world's posterior "
+            "fitted alone") in report  # fmt: skip
+    assert not (out / "baselines.csv").exists()
 
 
 def test_the_posteriors_alone_a_run_computes_complete_the_report(tmp_path):
     """--compute-alone: each world without a posterior alone gets one, sampled with the joint
     run's settings; the report's 'alone' columns and every leave-one-cohort-out pair are filled,
     and the files are written inside the joint output folder."""
+    from sim.analysis.baselines import compare_baselines
     from sim.inference.abc.targets import load_targets
     from sim.inference.joint import joint_checks, posteriors_alone
     from sim.inference.posterior import sample_posterior
@@ -176,9 +180,26 @@ def test_the_posteriors_alone_a_run_computes_complete_the_report(tmp_path):
         ("alpha", "beta"),
         ("beta", "alpha"),
     ]
+    # what `sim calibrate --worlds` adds when every world has a posterior alone
+    checks.baselines = compare_baselines(
+        [s.world for s in scenarios], checks.alone_draws, 50, 3, settings.priors
+    )
+    assert checks.baselines.posteriors == {"alpha": "computed by this run",
+                                           "beta": "computed by this run"}  # fmt: skip
     write_joint(result, checks, scenarios, targets, out)
     report = (out / "report.md").read_text()
     assert "- alpha alone: computed by this run (`alone/alpha/posterior.parquet`" in report
     assert "Not computed" not in report
+    section = report.split("## Simpler models to beat")[1]
+    assert (
+        "**alpha**, predicted from beta" in section and "**beta**, predicted from alpha" in section
+    )
+    for model in ("constant hazard", "Kaplan-Meier", "agent-based model"):
+        assert f"| {model} | " in section
+    assert "The agent-based model beats the best baseline on" in section
+    scores = pd.read_csv(out / "baselines.csv")
+    expected = checks.baselines.scores
+    assert scores.model.tolist() == expected.model.tolist()
+    np.testing.assert_allclose(scores.value, expected.value, rtol=1e-12)
     written = pd.read_parquet(out / ALONE_FOLDER / "beta" / "posterior.parquet")
     pd.testing.assert_frame_equal(written, computed["beta"][1])

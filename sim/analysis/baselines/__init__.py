@@ -77,6 +77,7 @@ __all__ = [
     "HazardRegression",
     "KaplanMeier",
     "Predictive",
+    "committed_posteriors",
     "compare_baselines",
     "crps_energy",
     "crps_interval",
@@ -140,6 +141,23 @@ def posterior_file(calibrations: Path, world: str) -> Path:
     return Path(calibrations) / world / "likelihood" / "posterior.parquet"
 
 
+def committed_posteriors(calibrations: Path, worlds: list[World]) -> dict[str, Path]:
+    """Each world's single-world likelihood posterior file under a folder of calibrations.
+
+    Raises:
+        InputError: a world without one, naming the file expected and how to make it.
+    """
+    files = {w.name: posterior_file(calibrations, w.name) for w in worlds}
+    for name, path in files.items():
+        if not path.is_file():
+            raise InputError(
+                f"no single-world likelihood posterior of {name!r}: run `sim calibrate --method "
+                f"likelihood` on its baseline with --out {path.parent}, or point --calibrations "
+                "at the folder that holds it", source=str(path),
+            )  # fmt: skip
+    return files
+
+
 def first_exits(traj: Trajectories, history: ExitHistory) -> tuple[np.ndarray, np.ndarray]:
     """Each replicate's first exit of each researcher of ``history``: month and type, int [R, N].
 
@@ -187,30 +205,38 @@ def observed_band(world: World, statistic) -> tuple[int, int]:
 
 
 def compare_baselines(
-    worlds: list[World], calibrations: Path, replicates: int, seed: int
-) -> Comparison:
+    worlds: list[World], posteriors: dict[str, Path | pd.DataFrame], replicates: int, seed: int,
+    priors: tuple | None = None,
+) -> Comparison:  # fmt: skip
     """Leave each world out in turn; score every model's prediction of it (module docstring).
 
     Args:
         worlds: the cohorts (:func:`load_cohorts`); each needs an observed history.
-        calibrations: the folder holding ``WORLD/likelihood/posterior.parquet`` of each world.
+        posteriors: per world, its posterior fitted to it alone, which the agent-based model
+            predicts the other worlds from: a file (:func:`committed_posteriors`; a joint
+            file's columns for that world are read) or the draws themselves (a joint
+            calibration's ``--compute-alone``, shown as "computed by this run").
         replicates: histories simulated by the agent-based model per held-out world, and drawn
             from each baseline for its CRPS.
         seed: seed of the posterior draws, the simulations and the baselines' draws.
+        priors: the prior set whose per-cohort parameters the predictive draws (default: the
+            shipped priors).
 
     Raises:
-        InputError: a world without an observed history or without a posterior file.
+        InputError: a world without an observed history or without a posterior.
     """
     histories = {w.name: exit_history(w) for w in worlds}
-    files = {w.name: posterior_file(calibrations, w.name) for w in worlds}
-    for name, path in files.items():
-        if not path.is_file():
-            raise InputError(
-                f"no single-world likelihood posterior of {name!r}: run `sim calibrate --method "
-                f"likelihood` on its baseline with --out {path.parent}, or point --calibrations "
-                "at the folder that holds it", source=str(path),
-            )  # fmt: skip
-    priors = load_priors(None)
+    missing = [w.name for w in worlds if w.name not in posteriors]
+    if missing:
+        raise InputError(
+            f"no posterior fitted alone was given for {', '.join(missing)}: each world is "
+            "predicted from the others' posteriors", key="--worlds",
+        )  # fmt: skip
+    draws = {
+        w.name: load_posterior(p, w.name) if isinstance(p, (str, Path)) else p
+        for w in worlds for p in [posteriors[w.name]]
+    }  # fmt: skip
+    priors = load_priors(None) if priors is None else priors
     scores, researchers, coefficients = [], [], []
     for w, held in enumerate(worlds):
         others = [o for o in worlds if o is not held]
@@ -229,8 +255,7 @@ def compare_baselines(
                     for n, v in model.coefficients().items()
                 ]  # fmt: skip
         for other in others:
-            posterior = load_posterior(files[other.name], other.name)
-            theta, _ = loo_draws(posterior, replicates, seed, priors)
+            theta, _ = loo_draws(draws[other.name], replicates, seed, priors)
             compiled = held.compile(held.calendar.observed_until)
             traj = simulate(compiled, theta, replicate_seeds(seed, replicates))
             month, kind = first_exits(traj, history)
@@ -270,5 +295,9 @@ def compare_baselines(
         worlds=tuple(w.name for w in worlds),
         replicates=replicates,
         seed=seed,
-        posteriors={name: str(path) for name, path in files.items()},
+        posteriors={
+            w.name: str(p) if isinstance(p, (str, Path)) else "computed by this run"
+            for w in worlds
+            for p in [posteriors[w.name]]
+        },  # fmt: skip
     )
