@@ -79,6 +79,7 @@ from sim.world import (
     Event,
     StrictModel,
     World,
+    check_founded,
     explain_validation_error,
     load_world,
     read_toml,
@@ -469,7 +470,7 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
                 raise InputError(
                     f"unknown lab {lab!r}{suggest(lab, world.labs)}", key=f"world.founded.{lab}"
                 )
-            world.month(month, key=f"world.founded.{lab}", source=where)
+            check_founded(month, world.calendar, None, f"world.founded.{lab}")
             founded[world.labs.index(lab)] = month
         founding = {} if w.founding is None else {"founding_chosen": w.founding == "chosen"}
         if w.funding_climate is not None:
@@ -498,7 +499,7 @@ def _with_lab(world: World, lab: LabSpec, key: str) -> World:
         )
     values = np.array([[lab.attributes[a] for a in ATTRIBUTE_NAMES]])
     if lab.founded:
-        world.month(lab.founded, key=f"{key}.founded", source="")
+        check_founded(lab.founded, world.calendar, None, f"{key}.founded")
     try:
         return world.replace(
             labs=(*world.labs, lab.name),

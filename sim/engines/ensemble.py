@@ -7,7 +7,9 @@ is scheduled as in :class:`sim.engines.mesa_model.ExodusModel`: merges (and relo
 start of the month, decisions from the state at the start of the month, moves applied together at
 its end, tenure reset on a move and advanced by a twelfth of a year otherwise. Where founding is
 a choice, a move to a potential lab not yet founded founds it, and it opens to everyone the month
-after (:func:`sim.kernel.behavior.open_labs_into`).
+after (:func:`sim.kernel.availability.open_labs_into`). A lab whose founding month is known only
+to an interval opens in a month each replicate draws
+(:func:`sim.kernel.streams.opening_months_into`).
 
 Random numbers are computed where they are used (:mod:`sim.kernel.streams`), by the same compiled
 functions the Mesa model calls, so replicate r here and a Mesa run keyed by replicate r's seed
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit, prange
 
+from sim.kernel.availability import open_labs_into, opens_in
 from sim.kernel.behavior import (
     SIGMA_U,
     STALE,
@@ -39,12 +42,11 @@ from sim.kernel.behavior import (
     fixed_utility_row,
     founding_factor,
     month_weights,
-    open_labs_into,
     potential_weights_into,
     record_move,
     tie_factors_into,
 )
-from sim.kernel.streams import choice_uniform, replicate_normals
+from sim.kernel.streams import choice_uniform, opening_months_into, replicate_normals
 from sim.world import CompiledWorld
 
 #: Default bytes of output and working arrays per chunk.
@@ -56,7 +58,7 @@ def _simulate_batch(
     theta, seeds, researcher_keys, lab_keys, start_labs, start_tenure, attributes, exists, changed,
     merge_into, tie_indptr, tie_indices, tie_weights, tied_indptr, tied_indices, home, founder,
     glue, contagion, unmoved, relocation_month, relocation_researcher, relocation_home, potential,
-    climate, barred, prefix, latent_u, latent_fits, out,
+    climate, barred, opening, prefix, latent_u, latent_fits, out,
 ):  # fmt: skip
     n_reps, n_months, n_people = out.shape
     n_labs = attributes.shape[1]
@@ -98,7 +100,7 @@ def _simulate_batch(
         state = np.full(n_people, STALE, dtype=np.int8)
         relocated = 0  # the relocations applied so far (they come in month order)
         # founding by choice: which potential labs this replicate has founded, who has founded
-        # one, and the month's labs (sim.kernel.behavior.open_labs_into)
+        # one, and the month's labs (sim.kernel.availability.open_labs_into)
         founded_run = np.zeros(n_labs, dtype=np.bool_)
         has_founded = np.zeros(n_people, dtype=np.bool_)
         open_now = np.empty(n_labs, dtype=np.bool_)
@@ -106,6 +108,9 @@ def _simulate_batch(
         potential_w = np.zeros(n_labs)
         any_unfounded = False
         founding_now = False
+        # founding months known only to an interval: this replicate's draw of each (-1: none)
+        opens = np.empty(n_labs, dtype=np.int64)
+        drawn = opening_months_into(seed, lab_keys, opening, opens)
         for t in range(n_months):
             for i in range(n_people):
                 target = merge_into[t, labs[i]]
@@ -120,9 +125,10 @@ def _simulate_batch(
                 )  # fmt: skip
                 state[i] = STALE
                 relocated += 1
-            if changed[t] or founding_now:  # else the labs look as last month: same terms
-                any_unfounded = open_labs_into(exists[t], potential, founded_run, open_now,
-                                               unfounded)  # fmt: skip
+            # else the labs look as last month: same terms
+            if changed[t] or founding_now or (drawn and opens_in(opens, t)):
+                any_unfounded = open_labs_into(exists[t], potential, founded_run, opens, t,
+                                               open_now, unfounded)  # fmt: skip
                 shift = month_weights(th, attributes[t], open_now, base, base_weights)
                 potential_weights_into(th, base, shift, unfounded, potential_w)
                 founding_now = False
@@ -294,6 +300,6 @@ def _run(
         world.tie_weights, world.tied_indptr, world.tied_indices, world.home, world.founder,
         world.glue, world.contagion, world.unmoved_positions, world.relocation_month,
         world.relocation_researcher, world.relocation_home, world.potential, world.climate,
-        world.barred, prefix, latent_u, latent_fits, out,
+        world.barred, world.opening, prefix, latent_u, latent_fits, out,
     )  # fmt: skip
     return out

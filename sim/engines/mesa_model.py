@@ -30,6 +30,7 @@ import mesa
 import numpy as np
 
 from sim.engines.ensemble import check_latent, check_prefix
+from sim.kernel.availability import open_labs_into
 from sim.kernel.behavior import (
     SIGMA_U,
     STALE,
@@ -39,12 +40,11 @@ from sim.kernel.behavior import (
     fixed_utility_row,
     founding_factor,
     month_weights,
-    open_labs_into,
     potential_weights_into,
     record_move,
     tie_factors_into,
 )
-from sim.kernel.streams import choice_uniform, replicate_normals
+from sim.kernel.streams import choice_uniform, opening_months_into, replicate_normals
 from sim.world import CompiledWorld
 
 
@@ -62,7 +62,7 @@ class Lab(mesa.Agent):
         """Take this month's attributes from the compiled timeline, and whether it exists.
 
         A potential lab exists once a founder has founded it in this run (the model's
-        ``open_now``, from :func:`sim.kernel.behavior.open_labs_into`).
+        ``open_now``, from :func:`sim.kernel.availability.open_labs_into`).
         """
         timeline = self.model.world.timeline
         self.attributes = timeline.attributes[month, self.code]
@@ -202,6 +202,9 @@ class ExodusModel(mesa.Model):
         self.unfounded = np.zeros(n_labs, dtype=bool)
         self.potential_weights = np.zeros(n_labs)
         self.any_unfounded = False
+        # founding months known only to an interval: this run's draw of each (-1: none)
+        self.opens = np.empty(n_labs, dtype=np.int64)
+        opening_months_into(self.seed, world.lab_keys, world.opening, self.opens)
         self.labs = [Lab(self, j, name) for j, name in enumerate(world.world.labs)]
         for i, name in enumerate(world.world.researchers):
             Researcher(self, i, name, self.theta[SIGMA_U] * normals[i])
@@ -218,8 +221,8 @@ class ExodusModel(mesa.Model):
         """Advance one month (see the module docstring for the order)."""
         t = self.month
         self.any_unfounded = open_labs_into(
-            self.world.timeline.exists[t], self.world.potential, self.founded_run, self.open_now,
-            self.unfounded,
+            self.world.timeline.exists[t], self.world.potential, self.founded_run, self.opens, t,
+            self.open_now, self.unfounded,
         )  # fmt: skip
         for lab in self.labs:
             lab.apply_events(t)

@@ -55,6 +55,7 @@ from sim.errors import InputError
 from sim.inference.diagnostics import chain_diagnostics
 from sim.inference.pooling import check_pooled, outside, pool_columns, population_log_normaliser
 from sim.inference.sampler import sample_ensemble
+from sim.inference.walker import AugmentedWalker
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.likelihood import (
     FIT_POINTS,
@@ -63,11 +64,9 @@ from sim.likelihood import (
     LatentMonths,
     Panel,
     at_months,
-    augmented,
     log_likelihood,
-    update_months,
 )
-from sim.world import CompiledWorld
+from sim.world import CompiledWorld, opening_variants
 
 #: Draws kept per walker (after burn-in and thinning) below which R-hat, ESS and the
 #: autocorrelation time cannot be estimated (split R-hat halves each chain).
@@ -175,6 +174,9 @@ class LogPosterior:
             Integration.build(c.world.timeline.attributes.shape[1], quadrature, fit_points, seed)
             for c in cohorts
         ]
+        #: per cohort, its worlds for each combination of the founding months known only to an
+        #: interval, with their log probabilities (one world, log 1, where there are none)
+        self.variants = [opening_variants(c.world) for c in cohorts]
         self.evaluations = 0  # likelihood evaluations of one cohort
 
     def theta(self, y: np.ndarray) -> np.ndarray:
@@ -209,25 +211,45 @@ class LogPosterior:
         """Cohort c's parameter vector [P] from posterior columns ``x`` (or rows [n, columns])."""
         return np.asarray(x)[..., self.columns_of[c]]
 
-    def cohort_log_likelihood(self, x: np.ndarray, c: int, panel: Panel) -> float:
+    def cohort_log_likelihood(
+        self, x: np.ndarray, c: int, panel: Panel, variant: int | None = None
+    ) -> float:
         """Cohort c's log-likelihood of ``panel`` at columns x.
 
         ``panel`` is its observed history, or a complete panel of it with every move at one
-        month of its interval.
+        month of its interval. Where founding months are known only to intervals
+        (:mod:`sim.world.openings`), ``variant`` picks one combination of them: the density of
+        the history given it (the combinations are equally likely a priori, so this is the joint
+        density up to a constant that every comparison cancels); None sums over every
+        combination, weighted by its probability.
         """
-        self.evaluations += 1
         cohort = self.cohorts[c]
         theta = self.cohort_theta(x, c)
-        value = float(log_likelihood(cohort.world, theta, panel, self.integrations[c]).sum())
+        variants = self.variants[c]
+        chosen = variants if variant is None else [variants[variant]]
+        terms = []
+        for log_p, world in chosen:
+            self.evaluations += 1
+            value = float(log_likelihood(world, theta, panel, self.integrations[c]).sum())
+            terms.append(value + (log_p if variant is None else 0.0))
+        value = terms[0] if len(terms) == 1 else _log_sum_exp(terms)
         return value if cohort.weight == 1.0 else cohort.weight * value
 
-    def log_likelihood(self, x: np.ndarray, panels: list[Panel] | None = None) -> float:
+    def log_likelihood(
+        self, x: np.ndarray, panels: list[Panel] | None = None, variants: tuple | None = None
+    ) -> float:
         """Sum over cohorts of the log-likelihood of their history at columns x.
 
-        The histories are the observed ones, or the given ``panels`` (one per cohort).
+        The histories are the observed ones, or the given ``panels`` (one per cohort); the
+        founding months known only to intervals summed over, or, with ``variants`` (one index
+        per cohort, :meth:`cohort_log_likelihood`), held at the given combination.
         """
         panels = panels or [cohort.panel for cohort in self.cohorts]
-        return sum(self.cohort_log_likelihood(x, c, p) for c, p in enumerate(panels))
+        variants = variants or (None,) * len(panels)
+        return sum(
+            self.cohort_log_likelihood(x, c, p, v)
+            for c, (p, v) in enumerate(zip(panels, variants, strict=True))
+        )
 
     def __call__(self, y: np.ndarray) -> float:
         """Log likelihood(theta(y)) + log logistic density of y (the prior, mapped)."""
@@ -240,6 +262,14 @@ class LogPosterior:
             return -math.inf
         value = self.log_likelihood(x)
         return value + prior if np.isfinite(value) else -math.inf
+
+
+def _log_sum_exp(terms: list[float]) -> float:
+    """log(sum(exp(terms))), -inf where every term is -inf."""
+    top = max(terms)
+    if top == -math.inf:
+        return -math.inf
+    return top + math.log(sum(math.exp(t - top) for t in terms))
 
 
 def _columns(cohorts: list[Cohort], priors: tuple, per_cohort: set, overrides: dict):
@@ -360,7 +390,7 @@ def sample_posterior(
     start = mode.x + 0.05 * rng.standard_normal((settings.walkers, dims))
     latents = [LatentMonths.of(c.world, c.panel) for c in cohorts]
     walkers = [
-        _AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents],
+        AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents],
                          settings.month_updates)
         for _ in range(settings.walkers)
     ]  # fmt: skip
@@ -380,7 +410,9 @@ def sample_posterior(
     diagnostics = chain_diagnostics(tau, thetas[:, :, target.free], target.reported_priors,
                                     settings)  # fmt: skip
     draws = thetas.reshape(-1, thetas.shape[-1])
-    months = [m for row in chains.kept_states for m in row]  # per draw: months per cohort
+    kept = [state for row in chains.kept_states for state in row]
+    months = [m for m, _ in kept]  # per draw: months per cohort
+    variants = [v for _, v in kept]  # per draw: combination of interval founding months
     cheap = chains.log_prob[settings.burn :: settings.thin].reshape(-1)
     cheap = cheap - np.array(
         [target.log_prior_terms(y, target.theta(y)) for y in ys.reshape(-1, dims)]
@@ -402,8 +434,9 @@ def sample_posterior(
     )  # fmt: skip
     accurate = np.array([
         accurate_target.log_likelihood(t, [at_months(c.world, c.panel, m)
-                                           for c, m in zip(cohorts, draw_months, strict=False)])
-        for t, draw_months in zip(draws, months, strict=True)
+                                           for c, m in zip(cohorts, draw_months, strict=False)],
+                                       draw_variants)  # fmt: skip
+        for t, draw_months, draw_variants in zip(draws, months, variants, strict=True)
     ])  # fmt: skip
     log_w = accurate - cheap
     weights = np.exp(log_w - log_w.max())
@@ -460,61 +493,6 @@ def _check_settings(settings: LikelihoodSettings, dims: int) -> None:
             f"{settings.burn + settings.thin * (MIN_KEPT_DRAWS - 1) + 1}",
             key="--steps",
         )  # fmt: skip
-
-
-class _AugmentedWalker:
-    """A walker's uncertain months (:class:`sim.inference.sampler.Walker`).
-
-    One :class:`~sim.likelihood.Augmented` per cohort.
-    """
-
-    def __init__(self, target: LogPosterior, latents: list[LatentMonths], months: list,
-                 updates: int):  # fmt: skip
-        self.target, self.latents, self.updates = target, latents, updates
-        self.states = [
-            augmented(c.world, latent, m)
-            for c, latent, m in zip(target.cohorts, latents, months, strict=True)
-        ]
-        self.pending: list[float] = []
-
-    def log_prob(self, y: np.ndarray) -> float:
-        y = np.asarray(y, dtype=np.float64)
-        if not np.all(np.isfinite(y)) or np.any(np.abs(y) > 30):
-            self.pending = []
-            return -math.inf
-        x = self.target.theta(y)
-        prior = self.target.log_prior_terms(y, x)
-        if not np.isfinite(prior):
-            self.pending = []
-            return -math.inf
-        self.pending = [
-            self.target.cohort_log_likelihood(x, c, state.complete)
-            for c, state in enumerate(self.states)
-        ]
-        total = sum(self.pending)
-        return total + prior if np.isfinite(total) else -math.inf
-
-    def accept(self) -> None:
-        for state, value in zip(self.states, self.pending, strict=True):
-            state.log_l = value
-
-    def update(self, y: np.ndarray, rng: np.random.Generator) -> tuple[float, int, int]:
-        x = self.target.theta(y)
-        made = accepted = 0
-        for c, (state, latent) in enumerate(zip(self.states, self.latents, strict=True)):
-            cohort = self.target.cohorts[c]
-            tried, took = update_months(
-                cohort.world, self.target.cohort_theta(x, c), latent, state,
-                self.target.integrations[c], rng, self.updates,
-            )  # fmt: skip
-            self.target.evaluations += tried
-            made, accepted = made + tried, accepted + took
-        total = sum(state.log_l for state in self.states)
-        value = total + self.target.log_prior_terms(y, x)
-        return (value if np.isfinite(value) else -math.inf), made, accepted
-
-    def record(self) -> list[np.ndarray]:
-        return [state.months.copy() for state in self.states]
 
 
 #: Independent scrambles of the fit points behind each integration standard deviation.

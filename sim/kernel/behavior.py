@@ -365,22 +365,6 @@ def founded_share(researcher, tie_indptr, tie_indices, tie_weights, founded):
 
 
 @njit(cache=True)
-def open_labs_into(exists, potential, founded, open_now, unfounded):
-    """A month's labs under founding by choice: which exist, and which may still be founded.
-
-    ``open_now[j]``: lab j exists this month (``exists[j]`` from the timeline, and founded if
-    potential); ``unfounded[j]``: lab j is potential, not founded yet and not removed or merged
-    away (``exists[j]``), so its founders may found it. Returns whether any lab is unfounded.
-    """
-    any_unfounded = False
-    for j in range(exists.shape[0]):
-        open_now[j] = exists[j] and (founded[j] or not potential[j])
-        unfounded[j] = exists[j] and potential[j] and not founded[j]
-        any_unfounded = any_unfounded or unfounded[j]
-    return any_unfounded
-
-
-@njit(cache=True)
 def potential_weights_into(theta, base, shift, unfounded, out):
     """``out[j]`` = exp(base_j / lam - shift) for each lab that may be founded, else 0.
 

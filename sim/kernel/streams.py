@@ -11,7 +11,9 @@ is used::
   scaling by sigma_u;
 * stream :data:`CHOICE` (month t, lab 0): the uniform that decides researcher i's month t;
 * stream :data:`FIT` (month 0, lab j): a standard normal per researcher and lab, the fit m_ij
-  before scaling by sigma_match.
+  before scaling by sigma_match;
+* stream :data:`OPENING` (month 0, researcher key 0, lab j): the uniform that draws lab j's
+  founding month where it is known only to an interval (:func:`opening_months_into`).
 
 Researcher and lab keys are stable hashes of their names (:func:`sim.world.structure.name_keys`),
 not array positions. So common random numbers hold by construction: a scenario that changes the
@@ -31,7 +33,7 @@ from numba import njit
 
 from sim.kernel.philox import normal, uniform
 
-RESTLESSNESS, CHOICE, FIT = 0, 1, 2
+RESTLESSNESS, CHOICE, FIT, OPENING = 0, 1, 2, 3
 _LOW = np.uint64(0xFFFFFFFF)
 
 
@@ -75,3 +77,24 @@ def replicate_normals(seed, researcher_keys, lab_keys, restlessness, fits):
         restlessness[i] = restlessness_normal(seed, researcher_keys[i])
         for j in range(lab_keys.shape[0]):
             fits[i, j] = fit_normal(seed, researcher_keys[i], lab_keys[j])
+
+
+@njit(cache=True)
+def opening_months_into(seed, lab_keys, opening, out):
+    """Fill one replicate's founding months ``out`` [L]: drawn where known only to an interval.
+
+    ``opening`` [L, 2] holds each lab's first and last possible month (-1, -1 where its month is
+    known: ``out`` is then -1, no constraint beyond the timeline). The month is uniform over the
+    interval, from the replicate's :data:`OPENING` uniform of the lab. Returns whether any lab
+    was drawn.
+    """
+    drawn = False
+    for j in range(lab_keys.shape[0]):
+        first, last = opening[j, 0], opening[j, 1]
+        if first < 0:
+            out[j] = -1
+            continue
+        u = uniform(seed, np.uint64(OPENING), np.uint64(0), np.uint64(0), lab_keys[j])
+        out[j] = first + min(int(u * (last - first + 1)), last - first)
+        drawn = True
+    return drawn

@@ -4,15 +4,18 @@ Modules: :mod:`~sim.world.structure` (the world and its compiled, array form),
 :mod:`~sim.world.loading` (reading a world's folder), :mod:`~sim.world.timeline` (calendar and
 month-by-month lab attributes), :mod:`~sim.world.observed` (the observed moves),
 :mod:`~sim.world.statistics` (the declared statistics), :mod:`~sim.world.merges` (following a
-researcher through merges), :mod:`~sim.world.files` and :mod:`~sim.world.checks` (reading and
+researcher through merges), :mod:`~sim.world.openings` (founding months known only to an
+interval), :mod:`~sim.world.files` and :mod:`~sim.world.checks` (reading and
 checking a user's files). It imports only :mod:`sim.kernel` and :mod:`sim.errors`; the layers
 above import its names from here.
 """
 
+from sim.world.checks import check_founded
 from sim.world.files import StrictModel, explain_validation_error, read_toml
 from sim.world.founding import NEVER
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
+from sim.world.openings import interval_labs, opening_variants
 from sim.world.relocations import Relocation
 from sim.world.statistics import (
     BUILT_IN,
@@ -27,6 +30,7 @@ from sim.world.structure import (
     CompiledWorld,
     Event,
     World,
+    founding_interval,
     founding_month,
     tie_rows,
 )
@@ -46,15 +50,19 @@ __all__ = [
     "Statistic",
     "StrictModel",
     "World",
+    "check_founded",
     "check_statistics",
     "compile_timeline",
     "explain_validation_error",
     "find_statistic",
     "format_month",
+    "founding_interval",
     "founding_month",
+    "interval_labs",
     "latest_at_focal",
     "load_observed",
     "load_world",
+    "opening_variants",
     "packaged_worlds",
     "read_toml",
     "simulated",

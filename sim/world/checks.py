@@ -30,7 +30,37 @@ def month_index(text: str, calendar: Calendar, path, key: str) -> int:
     try:
         return calendar.index(text)
     except ValueError as exc:
-        raise InputError(str(exc), source=str(path), key=key) from None
+        raise InputError(str(exc), source=None if path is None else str(path), key=key) from None
+
+
+#: The separator of a month known only to an interval, ``YYYY-MM..YYYY-MM``.
+INTERVAL = ".."
+
+
+def check_founded(text: str, calendar: Calendar, path, key: str) -> tuple[int, int]:
+    """A ``founded`` cell's first and last month: ``YYYY-MM`` or ``YYYY-MM..YYYY-MM``.
+
+    ``path`` None leaves the error's file to the caller (a scenario names its own).
+
+    Raises:
+        InputError: a month outside the calendar or malformed, or an interval whose first month
+            is after its last, naming the file and the key.
+    """
+    source = None if path is None else str(path)
+    first, sep, last = str(text).partition(INTERVAL)
+    if sep and (not first.strip() or not last.strip() or INTERVAL in last):
+        raise InputError(
+            f"expected YYYY-MM or an interval YYYY-MM..YYYY-MM, got {text!r}", source=source,
+            key=key,
+        )  # fmt: skip
+    start = month_index(first.strip(), calendar, path, key)
+    end = month_index(last.strip(), calendar, path, key) if sep else start
+    if end < start:
+        raise InputError(
+            f"the interval {text!r} ends before it starts: expected YYYY-MM..YYYY-MM with the "
+            "first month not after the last", source=source, key=key,
+        )  # fmt: skip
+    return start, end
 
 
 def no_blanks(values: tuple[str, ...], path, column: str) -> None:

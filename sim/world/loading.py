@@ -17,7 +17,14 @@ from scipy import sparse
 
 from sim.errors import InputError, suggest
 from sim.kernel.behavior import ATTRIBUTE_NAMES
-from sim.world.checks import month_index, no_blanks, no_duplicates, number, split_list
+from sim.world.checks import (
+    check_founded,
+    month_index,
+    no_blanks,
+    no_duplicates,
+    number,
+    split_list,
+)
 from sim.world.files import read_table, read_toml
 from sim.world.founding import read_founding
 from sim.world.observed import load_observed
@@ -76,7 +83,7 @@ def load_world(where: str | Path) -> World:
     fill = float(np.median(known)) if known else 0.0
     for row, value in enumerate(labs["founded"], start=2):
         if value:
-            month_index(value, calendar, folder / "labs.csv", f"row {row}, column founded")
+            check_founded(value, calendar, folder / "labs.csv", f"row {row}, column founded")
     world = World(
         name=declared["name"],
         researchers=names,

@@ -11,8 +11,9 @@ A world is a folder that declares itself (the shipped ones are ``sim/data/llama/
   ``funding_climate`` (:mod:`sim.world.founding`);
 * ``cohort.csv``: name, city (blank: unknown), start_lab, tenure_years (years at the start lab at
   month 0; blank: unknown);
-* ``labs.csv``: name, cities (``;``-separated, ``*`` = everywhere), founded (``YYYY-MM``, blank:
-  exists at the start), founders (cohort names, ``;``-separated);
+* ``labs.csv``: name, cities (``;``-separated, ``*`` = everywhere), founded (``YYYY-MM``, or
+  ``YYYY-MM..YYYY-MM`` where only an interval is known (:mod:`sim.world.openings`); blank: exists
+  at the start), founders (cohort names, ``;``-separated);
 * ``attributes.csv``: lab, attribute, value in [0, 1]: each lab's starting attributes;
 * ``events.csv``: id, month, kind (set | shift | merge | bar_founding), lab (or ``*``), attribute
   (or ``funding_climate`` with lab ``*``), value, into;
@@ -42,7 +43,7 @@ from scipy import sparse
 
 from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
-from sim.world.checks import month_index, no_blanks, no_duplicates
+from sim.world.checks import INTERVAL, check_founded, month_index, no_blanks, no_duplicates
 from sim.world.founding import (
     DEFAULT_CLIMATE,
     NEVER,
@@ -58,11 +59,27 @@ from sim.world.timeline import Calendar, LabTimeline, compile_timeline
 EVENT_KINDS = ("set", "shift", "merge")
 
 
-def founding_month(founded: str, calendar: Calendar) -> int:
-    """Month index at which a lab comes into existence: 0 for "", a huge number for NEVER."""
+def founding_interval(founded: str, calendar: Calendar) -> tuple[int, int]:
+    """The first and last month index a lab may be founded in, from ``labs.csv``'s ``founded``.
+
+    ``""`` (exists at the start): (0, 0); :data:`NEVER`: a huge number twice; ``YYYY-MM``: that
+    month twice; ``YYYY-MM..YYYY-MM``: a founding month known only to an interval (each run
+    draws it, the likelihood sums over it: :mod:`sim.world.openings`).
+    """
     if founded == NEVER:
-        return 10**9
-    return calendar.index(founded) if founded else 0
+        return 10**9, 10**9
+    if not founded:
+        return 0, 0
+    first, _, last = founded.partition(INTERVAL)
+    return calendar.index(first.strip()), calendar.index((last or first).strip())
+
+
+def founding_month(founded: str, calendar: Calendar) -> int:
+    """Month index from which a lab may exist: 0 for "", a huge number for NEVER.
+
+    For a founding month known to an interval, its first month.
+    """
+    return founding_interval(founded, calendar)[0]
 
 
 @dataclass(frozen=True)
@@ -189,7 +206,7 @@ class World:
             )  # fmt: skip
         for row, month in enumerate(self.founded, start=2):
             if month and month != NEVER:
-                month_index(month, self.calendar, f"{src}/labs.csv", f"row {row}, column founded")
+                check_founded(month, self.calendar, f"{src}/labs.csv", f"row {row}, column founded")
         people = set(self.researchers)
         for row, names in enumerate(self.founders, start=2):
             for person in names:
@@ -335,6 +352,10 @@ class World:
         founded[potential] = 0  # available from the start; founded in a run by a choice
         timeline = compile_timeline(self.attributes, founded, events, n_months)
         climate, barred = compile_founding(self, n_months)
+        opening = np.array(
+            [founding_interval(f, self.calendar) for f in self.founded], np.int64
+        ).reshape(-1, 2)
+        opening[(opening[:, 0] == opening[:, 1]) | potential] = -1  # known, or chosen in a run
         n, n_labs = len(self.researchers), len(self.labs)
         home = np.zeros((n, n_labs))
         founder = np.zeros((n, n_labs))
@@ -371,6 +392,7 @@ class World:
             potential=potential,
             climate=climate,
             barred=barred,
+            opening=opening,
         )
 
 
@@ -403,6 +425,9 @@ class CompiledWorld:
     potential: np.ndarray
     climate: np.ndarray
     barred: np.ndarray
+    #: founding months known only to an interval (sim.world.openings): int64 [L, 2], the first
+    #: and last month each lab may open in, -1 where its month is known (or chosen in a run)
+    opening: np.ndarray
     #: relocations within the horizon, in month order: month int64 [K], researcher int64 [K],
     #: their new home row float64 [K, L] (sim.world.relocations)
     relocation_month: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))

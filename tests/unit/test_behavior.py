@@ -117,10 +117,10 @@ def test_the_founding_alternative_is_the_lab_with_the_founding_term_added():
     which each lab they may found exists and has F_it (founding_utility, at the founded share of
     their colleagues) added to its utility; a lab they did not found stays out; a non-compete at
     their own lab takes every founding alternative out."""
+    from sim.kernel.availability import open_labs_into, opens_in
     from sim.kernel.behavior import (
         founding_factor,
         founding_utility,
-        open_labs_into,
         potential_weights_into,
         stay_premium,
     )
@@ -143,7 +143,11 @@ def test_the_founding_alternative_is_the_lab_with_the_founding_term_added():
         has_founded = rng.random(n) < 0.5
         exists = np.ones(n_labs, bool)
         open_now, unfounded = np.empty(n_labs, bool), np.empty(n_labs, bool)
-        assert open_labs_into(exists, potential, founded, open_now, unfounded)
+        opens = np.array([-1, -1, -1, -1, 7, -1])  # lab 4's founding month drawn: 7
+        assert open_labs_into(exists, potential, founded, opens, 6, open_now, unfounded)
+        assert open_now.tolist() == [True, True, False, True, False, False]
+        assert not opens_in(opens, 6) and opens_in(opens, 7)
+        assert open_labs_into(exists, potential, founded, opens, 7, open_now, unfounded)
         assert open_now.tolist() == [True, True, False, True, True, False]
         indptr, indices, ties = tie_rows(None, n)
         base, weights, p, peer, pot = (np.empty(n_labs) for _ in range(5))

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from sim.engines.mesa_model import ExodusModel
 from sim.engines.simulate import simulate
-from sim.kernel.streams import replicate_seeds
-from sim.world import Event, format_month
+from sim.kernel.streams import opening_months_into, replicate_seeds
+from sim.world import Event, format_month, founding_month
 from tests.conftest import MOBILE, make_world, merge_world, theta_of
 
 
@@ -18,7 +18,7 @@ def _check_invariants(world, traj):
     assert labs.min() >= 0 and labs.max() < len(world.world.labs)  # each at exactly one lab
     # lab lifetimes straight from the data (founding month, merge month), not from the timeline
     parse_month = world.world.calendar.index
-    first = np.array([parse_month(f) if f else 0 for f in world.world.founded])
+    first = np.array([founding_month(f, world.world.calendar) for f in world.world.founded])
     first[world.potential] = 0  # founded by a choice: any month, by its founders (below)
     last = np.full(len(first), n_months)
     for e in world.world.events:
@@ -27,6 +27,11 @@ def _check_invariants(world, traj):
     t_index = np.arange(n_months)[None, :, None]
     assert (first[labs] <= t_index).all(), "someone is at a lab before it is founded"
     assert (t_index < last[labs]).all(), "someone is at a lab after it was merged away"
+    drawn = np.empty(len(first), dtype=np.int64)
+    for r, seed in enumerate(traj.seeds):  # a founding month known to an interval: as drawn
+        opening_months_into(seed, world.lab_keys, world.opening, drawn)
+        for j in np.flatnonzero(drawn >= 0):
+            assert not (labs[r, : drawn[j]] == j).any(), "someone is at a lab before it opens"
     for j in np.flatnonzero(world.potential):  # the first to be at a potential lab founded it
         there = labs == j
         for r in np.flatnonzero(there.any(axis=(1, 2))):
@@ -41,7 +46,17 @@ def _mobile_worlds(llama):
         "small": make_world(n_people=5, labs=("A", "B", "C", "D"), seed=11).compile("2024-06"),
         "founding": llama.replace(founding_chosen=True).compile("2026-12"),
         "founding, climate and a non-compete": founding_world().compile("2024-06"),
+        "founding months known to intervals": interval_world().compile("2024-06"),
     }
+
+
+def interval_world():
+    """Five researchers; C founded in a month of 2023-03 .. 2023-08, D of 2023-06 .. 2023-07,
+    each run drawing it; founding given."""
+    return make_world(
+        n_people=5, labs=("A", "B", "C", "D"), founded=("", "", "2023-03..2023-08",
+                                                       "2023-06..2023-07"), seed=11,
+    )  # fmt: skip
 
 
 def founding_world():

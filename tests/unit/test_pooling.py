@@ -209,14 +209,15 @@ def test_every_evaluation_of_a_pooled_target_carries_the_population_terms():
     """The augmented walkers evaluate the target themselves (with their months): the prior terms
     (the coordinates' prior and the population's truncation) are the same as the target's, and
     a pooled value outside the bounds has density zero there too."""
-    from sim.inference.posterior import _AugmentedWalker, log_jacobian
+    from sim.inference.posterior import log_jacobian
+    from sim.inference.walker import AugmentedWalker
     from sim.likelihood import LatentMonths
 
     cohorts = _cohorts()
     target = LogPosterior(cohorts, PARAMETER_SPACE, 4, 1, pooled=("k0",))
     latents = [LatentMonths.of(c.world, c.panel) for c in cohorts]
     rng = np.random.default_rng(5)
-    walker = _AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents], 1)
+    walker = AugmentedWalker(target, latents, [lat.draw(rng) for lat in latents], 1)
     free = list(target.free)
     y = np.zeros(len(free))
     y[free.index(len(target.names) - 1)] = 1.0
