@@ -75,14 +75,17 @@ from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.kernel.streams import replicate_seeds
 from sim.paths import PROJECT_ROOT
 from sim.world import (
+    NEVER,
     CompiledWorld,
     Event,
     StrictModel,
     World,
     check_founded,
     explain_validation_error,
+    is_own_startup,
     load_world,
     read_toml,
+    with_own_startups,
 )
 
 _LIST_KEYS = {"add_labs", "remove_labs", "remove_events", "add_events", "change_events"}
@@ -152,6 +155,8 @@ class WorldSpec(StrictModel):
     founding: Literal["given", "chosen"] | None = None
     #: the funding climate at the start, in [0, 1]; None: the world's
     funding_climate: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: a founding may go to the researcher's own startup (sim.world.founding); None: the world's
+    own_startup: StrictBool | None = None
 
 
 class ScenarioSpec(StrictModel):
@@ -475,10 +480,17 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
         founding = {} if w.founding is None else {"founding_chosen": w.founding == "chosen"}
         if w.funding_climate is not None:
             founding["funding_climate"] = w.funding_climate
-        return world.replace(
+        if w.own_startup is False or founding.get("founding_chosen") is False:
+            # own startups exist only by a founding: founding as data has none
+            founded = [NEVER if is_own_startup(lab) else f
+                       for lab, f in zip(world.labs, founded, strict=True)]  # fmt: skip
+        world = world.replace(
             events=tuple(events), attributes=attributes, founded=tuple(founded),
             peer_glue=w.peer.glue, peer_contagion=w.peer.contagion, **founding,
         )  # fmt: skip
+        if w.own_startup is True:
+            world = with_own_startups(world, key="world.own_startup")
+        return world
     except InputError as exc:
         if exc.source is None:
             raise InputError(str(exc), source=where) from None

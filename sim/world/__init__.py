@@ -12,7 +12,7 @@ above import its names from here.
 
 from sim.world.checks import check_founded
 from sim.world.files import StrictModel, explain_validation_error, read_toml
-from sim.world.founding import NEVER
+from sim.world.founding import NEVER, is_own_startup, with_own_startups
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
 from sim.world.openings import interval_labs, opening_variants
@@ -59,6 +59,7 @@ __all__ = [
     "founding_interval",
     "founding_month",
     "interval_labs",
+    "is_own_startup",
     "latest_at_focal",
     "load_observed",
     "load_world",
@@ -67,4 +68,5 @@ __all__ = [
     "read_toml",
     "simulated",
     "tie_rows",
+    "with_own_startups",
 ]

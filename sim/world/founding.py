@@ -18,6 +18,10 @@ Two more declarations serve the founding alternative:
 * a **non-compete**, an event of kind ``bar_founding`` on a lab with ``value`` a number of
   months: from its month, for that many months, researchers at that lab cannot found one.
 
+A founding that names no lab goes to the researcher's **own startup** (``own_startup = true``
+with founding chosen): one potential lab per researcher, with the profile of the labs the cohort
+founds (:func:`with_own_startups`).
+
 In a world where founding is given, none of this changes a run: the founding parameters are held
 (:func:`sim.config.params.prior_space`).
 """
@@ -57,6 +61,79 @@ def potential_labs(world) -> np.ndarray:
         ],
         dtype=bool,
     )
+
+
+#: The generic founding alternative: a researcher's own startup, one lab per researcher, named
+#: ``own startup (NAME)`` (:func:`with_own_startups`).
+OWN_STARTUP = "own startup"
+
+
+def own_startup_name(researcher: str) -> str:
+    """The name of a researcher's own startup lab."""
+    return f"{OWN_STARTUP} ({researcher})"
+
+
+def is_own_startup(lab: str) -> bool:
+    """Whether a lab is someone's own startup (:func:`with_own_startups`)."""
+    return lab.startswith(f"{OWN_STARTUP} (") and lab.endswith(")")
+
+
+def own_startup_profile(world) -> np.ndarray:
+    """What an own startup offers, float [A].
+
+    The mean starting attributes of the labs the cohort founds (the world's potential labs, own
+    startups excluded), or 0.5 on every attribute (the middle of the scale) where it founds none.
+    The labs the cohort's members did found are the best evidence of what a lab they found would
+    offer (its openness, culture, pace and equity-heavy pay); the mean keeps it to the data.
+    """
+    named = [
+        j for j in np.flatnonzero(potential_labs(world)) if not is_own_startup(world.labs[j])
+    ]  # fmt: skip
+    if not named:
+        return np.full(world.attributes.shape[1], 0.5)
+    return world.attributes[named].mean(axis=0)
+
+
+def with_own_startups(world, key: str = "own_startup"):
+    """The world with a founding alternative that names no lab: each researcher's own startup.
+
+    One potential lab per researcher (:func:`own_startup_name`), founded only by them, anywhere
+    (cities ``*``: it is where they live), offering :func:`own_startup_profile`. Once founded it
+    opens to everyone, so colleagues may join it as they join any lab. Lab codes of the world's
+    own labs are unchanged (the startups come after them); random numbers are keyed by names.
+    A world that has them already is returned as it is.
+
+    Raises:
+        InputError: founding is not chosen (an own startup exists only by a founding), naming
+            ``key``.
+    """
+    if not world.founding_chosen:
+        raise InputError(
+            'own startups exist only by a founding: expected founding = "chosen" with '
+            f"{key} = true", source=world.source, key=key,
+        )  # fmt: skip
+    if any(is_own_startup(lab) for lab in world.labs):
+        return world
+    profile = own_startup_profile(world)
+    names = tuple(own_startup_name(r) for r in world.researchers)
+    return world.replace(
+        labs=(*world.labs, *names),
+        lab_cities=(*world.lab_cities, *((("*",),) * len(names))),
+        founded=(*world.founded, *((world.calendar.start,) * len(names))),
+        founders=(*world.founders, *((r,) for r in world.researchers)),
+        attributes=np.vstack([world.attributes, np.tile(profile, (len(names), 1))]),
+    )
+
+
+def as_given(world):
+    """The world with founding as data: every lab from its ``founded`` month, no own startups.
+
+    The timeline the observed history is read against (the labs.csv founding months are
+    observations whether founding is given or chosen).
+    """
+    founded = tuple(NEVER if is_own_startup(lab) else f
+                    for lab, f in zip(world.labs, world.founded, strict=True))  # fmt: skip
+    return world.replace(founding_chosen=False, founded=founded)
 
 
 def is_founding_event(event) -> bool:
@@ -121,7 +198,7 @@ def compile_founding(world, n_months: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_founding(raw: dict, path) -> dict:
-    """``founding`` and ``funding_climate`` from world.toml's table ``raw``, checked."""
+    """``founding``, ``funding_climate`` and ``own_startup`` from world.toml's ``raw``, checked."""
     mode = raw.get("founding", "given")
     if mode not in FOUNDING_MODES:
         raise InputError(
@@ -135,7 +212,12 @@ def read_founding(raw: dict, path) -> dict:
             f"expected funding_climate = a number in [0, 1] (0.5 neutral), got {climate!r}",
             source=str(path), key="funding_climate",
         )  # fmt: skip
-    return {"founding_chosen": mode == "chosen", "funding_climate": float(climate)}
+    own = raw.get("own_startup", False)
+    if not isinstance(own, bool):
+        raise InputError(f"expected own_startup = true or false, got {own!r}", source=str(path),
+                         key="own_startup")  # fmt: skip
+    return {"founding_chosen": mode == "chosen", "funding_climate": float(climate),
+            "own_startup": own}  # fmt: skip
 
 
 def check_founding(world) -> None:

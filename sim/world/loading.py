@@ -26,7 +26,7 @@ from sim.world.checks import (
     split_list,
 )
 from sim.world.files import read_table, read_toml
-from sim.world.founding import read_founding
+from sim.world.founding import read_founding, with_own_startups
 from sim.world.observed import load_observed
 from sim.world.relocations import Relocation
 from sim.world.statistics import check_statistics
@@ -114,6 +114,8 @@ def load_world(where: str | Path) -> World:
         founding_chosen=declared["founding_chosen"],
         funding_climate=declared["funding_climate"],
     )
+    if declared["own_startup"]:
+        world = with_own_startups(world)
     world = world.replace(statistics=check_statistics(declared["statistics"], world))
     if (folder / "observed.csv").exists():
         world = world.replace(observed=load_observed(folder / "observed.csv", world))
@@ -121,7 +123,7 @@ def load_world(where: str | Path) -> World:
 
 
 _WORLD_KEYS = ("name", "title", "description", "start", "observed_until", "focal_lab", "horizon",
-               "statistic", "founding", "funding_climate")  # fmt: skip
+               "statistic", "founding", "funding_climate", "own_startup")  # fmt: skip
 
 
 def read_world_toml(path: Path) -> dict:

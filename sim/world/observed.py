@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.world.files import read_table
+from sim.world.founding import as_given
 from sim.world.merges import follow
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def load_observed(path: str | Path, world: World) -> Observed:
     # the labs.csv founding months are observations too, whether founding is given or chosen: a
     # move to a lab founded inside its interval is read from the observed founding month (where
     # founding is chosen, that move is the founding choice, and its month is what was observed)
-    timeline = world.replace(founding_chosen=False).compile(calendar.observed_until).timeline
+    timeline = as_given(world).compile(calendar.observed_until).timeline
     codes = {lab: j for j, lab in enumerate(world.labs)}
     where = {i: (codes[lab], -1) for i, lab in enumerate(world.start_labs)}  # (lab, last latest)
     seen: set[int] = set()

@@ -51,6 +51,7 @@ from sim.world.founding import (
     check_founding_event,
     compile_founding,
     is_founding_event,
+    is_own_startup,
     potential_labs,
 )
 from sim.world.relocations import check_relocations, compile_relocations, home_row
@@ -203,6 +204,14 @@ class World:
                 "share of the cohort still at the lab where it started (start labs: "
                 f"{', '.join(sorted(set(self.start_labs)))})",
                 source=f"{src}/world.toml", key="focal_lab",
+            )  # fmt: skip
+        labs_founded = zip(self.labs, self.founded, strict=True)
+        if not self.founding_chosen and any(
+            is_own_startup(lab) and f != NEVER for lab, f in labs_founded
+        ):
+            raise InputError(
+                'own startups exist only by a founding: expected founding = "chosen" in a world '
+                "with own_startup = true", source=f"{src}/world.toml", key="founding",
             )  # fmt: skip
         for row, month in enumerate(self.founded, start=2):
             if month and month != NEVER:

@@ -83,3 +83,20 @@ def test_a_non_founder_never_reaches_an_unfounded_lab():
     reached = p2_at < 99
     assert reached.any()
     assert (p2_at[reached] > founded_at[reached]).all()
+
+
+def test_the_likelihood_with_own_startups_is_the_simulated_frequency():
+    """Each researcher may also found their own startup (sim.world.founding.with_own_startups):
+    a founding of one, a colleague joining it, and the named lab's founding beside them."""
+    from sim.world import with_own_startups
+
+    world = founding_world().world
+    world = with_own_startups(world).compile("2023-06")
+    own = [world.world.labs.index(f"own startup (p{i})") for i in range(3)]
+    theta = theta_of(**{**MOBILE, **FOUNDING, "found_base": 0.0, "sigma_u": 0.8,
+                        "sigma_match": 0.6})  # fmt: skip
+    _check(world, theta, 6, features=(
+        lambda h: (h[:, 2] == own[2]).any(),  # a non-founder of C founds their own startup
+        lambda h: (h[:, 1] == own[0]).any(),  # a colleague joins p0's startup
+        lambda h: (h[:, 0] == 2).any() and (h == own[1]).any(),  # C founded, and p1's own
+    ))  # fmt: skip

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sim.engines.mesa_model import ExodusModel
 from sim.engines.simulate import simulate
 from sim.kernel.streams import opening_months_into, replicate_seeds
-from sim.world import Event, format_month, founding_month
+from sim.world import Event, format_month, founding_month, with_own_startups
 from tests.conftest import MOBILE, make_world, merge_world, theta_of
 
 
@@ -47,6 +47,7 @@ def _mobile_worlds(llama):
         "founding": llama.replace(founding_chosen=True).compile("2026-12"),
         "founding, climate and a non-compete": founding_world().compile("2024-06"),
         "founding months known to intervals": interval_world().compile("2024-06"),
+        "own startups": with_own_startups(founding_world()).compile("2024-06"),
     }
 
 

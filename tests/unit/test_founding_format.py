@@ -104,6 +104,47 @@ def test_a_scenario_chooses_founding_and_bad_values_exit_2(tmp_path):
     assert done.returncode == 2 and "funding_climate" in done.stderr and "s.toml" in done.stderr
 
 
+def test_own_startups_are_one_potential_lab_per_researcher_with_the_foundings_profile(tmp_path):
+    folder = _world_folder(tmp_path, 'founding = "chosen"\nown_startup = true\n')
+    world = load_world(folder)
+    llama = load_world("llama")
+    assert world.labs[: len(llama.labs)] == llama.labs  # the world's labs keep their codes
+    own = world.labs[len(llama.labs) :]
+    assert own == tuple(f"own startup ({r})" for r in llama.researchers)
+    compiled = world.compile()
+    assert compiled.potential[len(llama.labs) :].all()
+    for k in range(len(llama.researchers)):  # founded by them alone, anywhere
+        j = len(llama.labs) + k
+        assert np.flatnonzero(compiled.founder[:, j]).tolist() == [k]
+        assert world.lab_cities[j] == ("*",) and compiled.home[:, j].all()
+    named = [llama.labs.index("Mistral"), llama.labs.index("Kyutai")]  # what the cohort founds
+    np.testing.assert_allclose(world.attributes[-1], llama.attributes[named].mean(axis=0))
+    # a scenario turning founding to data drops them; turning own_startup on adds them
+    path = _baseline_with(tmp_path, f'name = "{folder}"\nfounding = "given"')
+    from sim.config.scenario import load_scenario
+
+    given = load_scenario(path).world
+    assert not given.compile().potential.any()
+    assert all(given.founded[j] == "never" for j in range(len(llama.labs), len(world.labs)))
+    on = load_scenario(_baseline_with(tmp_path, 'founding = "chosen"\nown_startup = true')).world
+    assert on.labs == world.labs
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [("own_startup = true\n", 'expected founding = "chosen"'),
+     ('founding = "chosen"\nown_startup = "yes"\n', "expected own_startup = true or false")],
+)  # fmt: skip
+def test_bad_own_startup_declarations_exit_2_naming_the_key(tmp_path, toml, expected):
+    folder = _world_folder(tmp_path, toml)
+    with pytest.raises(InputError, match=expected) as err:
+        load_world(folder)
+    assert err.value.key == "own_startup"
+    done = cli("run", _baseline_with(tmp_path, f'name = "{folder}"'), "--replicates", 4,
+               "--out", tmp_path / "out")  # fmt: skip
+    assert done.returncode == 2 and "own_startup" in done.stderr and "Traceback" not in done.stderr
+
+
 # ----------------------------------------------------------------------------- held parameters
 def test_the_founding_parameters_are_held_where_founding_is_given():
     """The default prior holds them at their prior means and uses no random number for them: the
