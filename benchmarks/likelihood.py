@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from worlds import COPIES, DATA, ROOT, copy_history, copy_world  # noqa: E402
 
+from sim.config.posterior_file import with_held_founding  # noqa: E402
 from sim.kernel.behavior import PARAMETER_NAMES  # noqa: E402
 from sim.likelihood import Integration, log_likelihood, observed_panel  # noqa: E402
 from sim.world import load_world  # noqa: E402
@@ -44,6 +45,7 @@ from sim.world import load_world  # noqa: E402
 def posterior_mean(world: str) -> np.ndarray:
     """The weighted mean of a world's committed likelihood posterior."""
     draws = pd.read_parquet(ROOT / "calibration" / world / "likelihood" / "posterior.parquet")
+    draws = with_held_founding(draws)  # fitted where founding is given: held at prior means
     weights = draws["weight"].to_numpy()
     return np.array([weights @ draws[n].to_numpy() / weights.sum() for n in PARAMETER_NAMES])
 

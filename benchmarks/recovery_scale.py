@@ -125,9 +125,11 @@ def recover(world: str = "llama", copies: int = 72, draws: int = 1000, seed: int
         started = time.perf_counter()
         result = laplace_posterior([cohort], settings, progress)
         seconds["calibrate (laplace)"] = time.perf_counter() - started
-    d = result.diagnostics.set_index("parameter").loc[list(PARAMETER_NAMES)]
+    d = result.diagnostics.set_index("parameter")
+    calibrated = [k for k, n in enumerate(PARAMETER_NAMES) if n in d.index]  # not the held
+    d = d.loc[[PARAMETER_NAMES[k] for k in calibrated]]
     table = pd.DataFrame({
-        "parameter": PARAMETER_NAMES, "truth": truth,
+        "parameter": list(d.index), "truth": truth[calibrated],
         "posterior_mean": d["posterior_mean"].to_numpy(),
         "posterior_sd": d["posterior_sd"].to_numpy(),
     })  # fmt: skip

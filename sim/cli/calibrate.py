@@ -285,10 +285,11 @@ def _laplace(args, cohorts, settings):
     import warnings
 
     from sim.inference.distributed import dask_evaluate
-    from sim.inference.laplace import MAX_KHAT, LaplaceSettings, laplace_posterior
+    from sim.inference.laplace import MAX_KHAT, MIN_DRAWS, LaplaceSettings, laplace_posterior
 
-    if args.draws < 10:
-        raise InputError(f"--draws must be at least 10, got {args.draws}", key="--draws")
+    if args.draws < MIN_DRAWS:
+        raise InputError(f"--draws must be at least {MIN_DRAWS} (for Pareto smoothing's k-hat), "
+                         f"got {args.draws}", key="--draws")  # fmt: skip
     laplace = LaplaceSettings(draws=args.draws, seed=settings.seed, priors=settings.priors)
     evaluate = dask_evaluate(args.scheduler) if args.scheduler else None
     result = laplace_posterior(cohorts, laplace, None if args.quiet else print, evaluate)

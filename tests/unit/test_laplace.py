@@ -47,8 +47,14 @@ def test_weights_of_a_proposal_equal_to_the_target_are_uniform():
     weights, khat = importance_weights(log_q + 3.0, log_q)
     np.testing.assert_allclose(weights, 1 / 500)
     assert khat == -np.inf  # nothing to smooth
-    with pytest.raises(InputError, match="fewer than 10 proposals"):
+    with pytest.raises(InputError, match="0 of 50 proposals have a finite"):
         importance_weights(np.full(50, -np.inf), np.zeros(50))
+    # 29 finite of 40: too few for a k-hat (arviz-stats gives NaN), refused with its reason
+    log_t = np.where(np.arange(40) < 29, log_q[:40] + 0.1 * log_q[40:80], -np.inf)
+    with pytest.raises(InputError, match="29 of 40 proposals .* needs at least 30"):
+        importance_weights(log_t, log_q[:40])
+    weights, khat = importance_weights(log_q[:30] + 0.1 * log_q[30:60], log_q[:30])
+    assert np.isclose(weights.sum(), 1.0) and np.isfinite(khat)
 
 
 def test_the_laplace_posterior_agrees_with_the_ensemble_sampler():
@@ -154,5 +160,5 @@ def test_the_laplace_options_refuse_what_they_cannot_do():
     done = cli("calibrate", "--method", "likelihood", "--sampler", "laplace", "--worlds",
                "llama,openai-founders")  # fmt: skip
     assert done.returncode == 2 and "single world's likelihood" in done.stderr
-    done = cli("calibrate", "--method", "likelihood", "--sampler", "laplace", "--draws", "3")
-    assert done.returncode == 2 and "--draws must be at least 10" in done.stderr
+    done = cli("calibrate", "--method", "likelihood", "--sampler", "laplace", "--draws", "29")
+    assert done.returncode == 2 and "--draws must be at least 30" in done.stderr
