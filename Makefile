@@ -63,11 +63,20 @@ calibrate-pooled: venv
 		--alone openai-founders=calibration/openai-founders/likelihood \
 		--out calibration/joint-pooled --quiet
 
-# Founding as a choice (scenarios/founding/): the LLaMA world's likelihood posterior with its
-# potential labs founded by the founders' choice (calibration/llama/founding/).
+# Founding as a choice (scenarios/founding/): each world's likelihood posterior with its potential
+# labs founded by the founders' choice (calibration/WORLD/founding/), then the joint one with k0
+# pooled (calibration/joint-founding/; 40 walkers: it has 19 free parameters).
 calibrate-founding: venv
 	$(VENV)/bin/sim calibrate --method likelihood --scenario scenarios/founding/baseline.toml \
 		--out calibration/llama/founding --quiet
+	$(VENV)/bin/sim calibrate --method likelihood \
+		--scenario scenarios/founding/openai-founders/baseline.toml \
+		--out calibration/openai-founders/founding --quiet
+	$(VENV)/bin/sim calibrate --method likelihood --worlds \
+		scenarios/founding/baseline.toml,scenarios/founding/openai-founders/baseline.toml \
+		--pool k0 --walkers 40 --alone llama=calibration/llama/founding \
+		--alone openai-founders=calibration/openai-founders/founding \
+		--out calibration/joint-founding --quiet
 
 robustness: venv
 	$(VENV)/bin/sim robustness --replicates $(REPLICATES) --out $(OUT)/robustness

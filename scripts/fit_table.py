@@ -42,12 +42,20 @@ POSTERIORS = [
     ("joint", "llama", "baseline", "calibration/joint/posterior.parquet"),
     ("likelihood alone, founding chosen", "llama", "scenarios/founding/baseline.toml",
      "calibration/llama/founding/posterior.parquet"),
+    ("joint pooled, founding chosen", "llama", "scenarios/founding/baseline.toml",
+     "calibration/joint-founding/posterior.parquet"),
     ("ABC", "openai-founders", "scenarios/openai-founders/baseline.toml",
      "calibration/openai-founders/posterior.parquet"),
     ("likelihood alone", "openai-founders", "scenarios/openai-founders/baseline.toml",
      "calibration/openai-founders/likelihood/posterior.parquet"),
     ("joint", "openai-founders", "scenarios/openai-founders/baseline.toml",
      "calibration/joint/posterior.parquet"),
+    ("likelihood alone, founding chosen", "openai-founders",
+     "scenarios/founding/openai-founders/baseline.toml",
+     "calibration/openai-founders/founding/posterior.parquet"),
+    ("joint pooled, founding chosen", "openai-founders",
+     "scenarios/founding/openai-founders/baseline.toml",
+     "calibration/joint-founding/posterior.parquet"),
 ]  # fmt: skip
 SPREAD = {"llama": "other_labs_2025_05", "openai-founders": "destinations_2025_12"}
 
