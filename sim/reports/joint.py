@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config.scenario import Scenario, cohort_view
+from sim.errors import InputError
 from sim.inference.abc.targets import anchor_target, load_targets
 from sim.inference.diagnostics import contraction, weighted_quantile
-from sim.inference.joint import JointChecks
+from sim.inference.joint import JointChecks, baseline_of
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.paths import PROJECT_ROOT
 from sim.reports.baselines import comparison_markdown
@@ -142,7 +143,8 @@ def _joint_report(result, scenarios, targets, stats, checks: JointChecks, prov) 
     lines = [
         f"# Joint calibration: {', '.join(sc.world.title for sc in scenarios)}",
         "",
-        f"Written by `sim calibrate --method likelihood --worlds {','.join(names)}` (seed "
+        f"Written by `sim calibrate --method likelihood --worlds "
+        f"{','.join(_world_entry(sc) for sc in scenarios)}` (seed "
         f"{s.seed}), package {prov['version']}, commit {prov['git_commit']}.",
         "",
         "## Method",
@@ -264,6 +266,22 @@ def _alone_lines(scenarios, alone: dict[str, Path], computed=()) -> list[str]:
                      "priors, seed and sampler settings, `--compute-alone`)")  # fmt: skip
         lines.append(f"- {name} alone: {where}")
     return [*lines, ""]
+
+
+def _world_entry(scenario) -> str:
+    """How ``--worlds`` named a world.
+
+    A shipped world's name for its baseline, else the scenario file or the world folder.
+    """
+    try:
+        baseline = baseline_of(scenario.world.name)
+    except InputError:  # not a shipped world
+        baseline = None
+    if scenario.source is None:  # a world folder, as its files give it
+        return _shown(Path(scenario.world.folder or scenario.world.source))
+    if baseline is not None and Path(baseline.source).resolve() == Path(scenario.source).resolve():
+        return scenario.world.name
+    return _shown(Path(scenario.source))
 
 
 def _shown(path: Path) -> str:

@@ -139,6 +139,7 @@ def test_a_three_world_joint_report_with_user_folders_is_complete(tmp_path):
     out = tmp_path / "joint3"
     write_joint(result, checks, scenarios, targets, out)
     report = (out / "report.md").read_text()
+    assert f"--worlds {','.join(map(str, folders))}` (seed" in report  # as --worlds gave them
     assert f"- beta alone: `{alone}`" in report
     assert "- alpha alone: none given (`--alone WORLD=FOLDER`)" in report
     assert "| b_peer |  | " in report  # alpha alone: blank; beta alone: a number
