@@ -15,7 +15,12 @@ from sim.world.files import StrictModel, explain_validation_error, read_toml
 from sim.world.founding import NEVER, is_own_startup, with_own_startups
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
-from sim.world.openings import interval_labs, opening_variants
+from sim.world.openings import (
+    founding_interval,
+    founding_month,
+    interval_labs,
+    opening_variants,
+)
 from sim.world.relocations import Relocation
 from sim.world.statistics import (
     BUILT_IN,
@@ -30,8 +35,6 @@ from sim.world.structure import (
     CompiledWorld,
     Event,
     World,
-    founding_interval,
-    founding_month,
     tie_rows,
 )
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline, format_month

@@ -1,4 +1,4 @@
-"""Founding months known only to an interval: the worlds each possible month makes.
+"""Founding months, and those known only to an interval: the worlds each possible month makes.
 
 ``labs.csv`` may give a lab's ``founded`` as ``YYYY-MM..YYYY-MM`` where sources disagree on the
 month, or date only a quarter or a year (a lab founded by people outside the cohort; where
@@ -27,6 +27,33 @@ import math
 import numpy as np
 
 from sim.errors import InputError
+from sim.world.checks import INTERVAL
+from sim.world.founding import NEVER
+from sim.world.timeline import Calendar
+
+
+def founding_interval(founded: str, calendar: Calendar) -> tuple[int, int]:
+    """The first and last month index a lab may be founded in, from ``labs.csv``'s ``founded``.
+
+    ``""`` (exists at the start): (0, 0); :data:`NEVER`: a huge number twice; ``YYYY-MM``: that
+    month twice; ``YYYY-MM..YYYY-MM``: a founding month known only to an interval (each run
+    draws it, the likelihood sums over it: :mod:`sim.world.openings`).
+    """
+    if founded == NEVER:
+        return 10**9, 10**9
+    if not founded:
+        return 0, 0
+    first, _, last = founded.partition(INTERVAL)
+    return calendar.index(first.strip()), calendar.index((last or first).strip())
+
+
+def founding_month(founded: str, calendar: Calendar) -> int:
+    """Month index from which a lab may exist: 0 for "", a huge number for NEVER.
+
+    For a founding month known to an interval, its first month.
+    """
+    return founding_interval(founded, calendar)[0]
+
 
 #: The most combinations of founding months a likelihood sums over (each is one evaluation).
 MAX_VARIANTS = 256

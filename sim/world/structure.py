@@ -43,7 +43,7 @@ from scipy import sparse
 
 from sim.errors import InputError
 from sim.kernel.behavior import ATTRIBUTE_NAMES
-from sim.world.checks import INTERVAL, check_founded, month_index, no_blanks, no_duplicates
+from sim.world.checks import check_founded, month_index, no_blanks, no_duplicates
 from sim.world.founding import (
     DEFAULT_CLIMATE,
     NEVER,
@@ -54,33 +54,11 @@ from sim.world.founding import (
     is_own_startup,
     potential_labs,
 )
+from sim.world.openings import founding_interval, founding_month
 from sim.world.relocations import check_relocations, compile_relocations, home_row
 from sim.world.timeline import Calendar, LabTimeline, compile_timeline
 
 EVENT_KINDS = ("set", "shift", "merge")
-
-
-def founding_interval(founded: str, calendar: Calendar) -> tuple[int, int]:
-    """The first and last month index a lab may be founded in, from ``labs.csv``'s ``founded``.
-
-    ``""`` (exists at the start): (0, 0); :data:`NEVER`: a huge number twice; ``YYYY-MM``: that
-    month twice; ``YYYY-MM..YYYY-MM``: a founding month known only to an interval (each run
-    draws it, the likelihood sums over it: :mod:`sim.world.openings`).
-    """
-    if founded == NEVER:
-        return 10**9, 10**9
-    if not founded:
-        return 0, 0
-    first, _, last = founded.partition(INTERVAL)
-    return calendar.index(first.strip()), calendar.index((last or first).strip())
-
-
-def founding_month(founded: str, calendar: Calendar) -> int:
-    """Month index from which a lab may exist: 0 for "", a huge number for NEVER.
-
-    For a founding month known to an interval, its first month.
-    """
-    return founding_interval(founded, calendar)[0]
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ def test_another_cohort_runs_from_data_files_alone(tmp_path):
 def test_no_shipped_move_detours_through_other_to_a_lab_founded_inside_its_interval(name):
     """The format once forced a move to Other and a second move a month later where the
     destination was founded inside the exit interval (issue 23); such a move is one row now."""
-    from sim.world.structure import founding_month
+    from sim.world.openings import founding_month
 
     world = load_world(REPO / "sim" / "data" / name)
     for i, researcher in enumerate(world.researchers):
