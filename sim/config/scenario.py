@@ -75,17 +75,16 @@ from sim.kernel.behavior import ATTRIBUTE_NAMES
 from sim.kernel.streams import replicate_seeds
 from sim.paths import PROJECT_ROOT
 from sim.world import (
-    NEVER,
     CompiledWorld,
     Event,
     StrictModel,
     World,
     check_founded,
     explain_validation_error,
-    is_own_startup,
     load_world,
     read_toml,
     with_own_startups,
+    without_own_startups,
 )
 
 _LIST_KEYS = {"add_labs", "remove_labs", "remove_events", "add_events", "change_events"}
@@ -481,9 +480,7 @@ def _edited_world(spec: ScenarioSpec, path: Path) -> World:
         if w.funding_climate is not None:
             founding["funding_climate"] = w.funding_climate
         if w.own_startup is False or founding.get("founding_chosen") is False:
-            # own startups exist only by a founding: founding as data has none
-            founded = [NEVER if is_own_startup(lab) else f
-                       for lab, f in zip(world.labs, founded, strict=True)]  # fmt: skip
+            founded = without_own_startups(world.labs, founded)
         world = world.replace(
             events=tuple(events), attributes=attributes, founded=tuple(founded),
             peer_glue=w.peer.glue, peer_contagion=w.peer.contagion, **founding,

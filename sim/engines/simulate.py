@@ -43,9 +43,10 @@ def run_bytes(world: CompiledWorld, replicates: int, keep_histories: bool = True
 def available_bytes() -> int:
     """Memory available to this process now (MemAvailable of /proc/meminfo where there is one)."""
     try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
     except OSError:
         pass
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

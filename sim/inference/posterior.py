@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import logsumexp
 
 from sim.config.params import DEFAULT_PRIORS
 from sim.errors import InputError
@@ -232,7 +233,7 @@ class LogPosterior:
             self.evaluations += 1
             value = float(log_likelihood(world, theta, panel, self.integrations[c]).sum())
             terms.append(value + (log_p if variant is None else 0.0))
-        value = terms[0] if len(terms) == 1 else _log_sum_exp(terms)
+        value = terms[0] if len(terms) == 1 else float(logsumexp(terms))
         return value if cohort.weight == 1.0 else cohort.weight * value
 
     def log_likelihood(
@@ -262,14 +263,6 @@ class LogPosterior:
             return -math.inf
         value = self.log_likelihood(x)
         return value + prior if np.isfinite(value) else -math.inf
-
-
-def _log_sum_exp(terms: list[float]) -> float:
-    """log(sum(exp(terms))), -inf where every term is -inf."""
-    top = max(terms)
-    if top == -math.inf:
-        return -math.inf
-    return top + math.log(sum(math.exp(t - top) for t in terms))
 
 
 def _columns(cohorts: list[Cohort], priors: tuple, per_cohort: set, overrides: dict):

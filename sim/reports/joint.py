@@ -273,13 +273,13 @@ def _world_entry(scenario) -> str:
 
     A shipped world's name for its baseline, else the scenario file or the world folder.
     """
+    if scenario.source is None:  # a world folder, as its files give it
+        return _shown(Path(scenario.world.folder or scenario.world.source))
     try:
         baseline = baseline_of(scenario.world.name)
     except InputError:  # not a shipped world
-        baseline = None
-    if scenario.source is None:  # a world folder, as its files give it
-        return _shown(Path(scenario.world.folder or scenario.world.source))
-    if baseline is not None and Path(baseline.source).resolve() == Path(scenario.source).resolve():
+        return _shown(Path(scenario.source))
+    if Path(baseline.source).resolve() == Path(scenario.source).resolve():
         return scenario.world.name
     return _shown(Path(scenario.source))
 

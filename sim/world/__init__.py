@@ -12,7 +12,7 @@ above import its names from here.
 
 from sim.world.checks import check_founded
 from sim.world.files import StrictModel, explain_validation_error, read_toml
-from sim.world.founding import NEVER, is_own_startup, with_own_startups
+from sim.world.founding import NEVER, is_own_startup, with_own_startups, without_own_startups
 from sim.world.loading import load_world, packaged_worlds
 from sim.world.observed import Move, Observed, load_observed
 from sim.world.openings import (
@@ -72,4 +72,5 @@ __all__ = [
     "simulated",
     "tie_rows",
     "with_own_startups",
+    "without_own_startups",
 ]

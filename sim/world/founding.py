@@ -94,7 +94,7 @@ def own_startup_profile(world) -> np.ndarray:
     return world.attributes[named].mean(axis=0)
 
 
-def with_own_startups(world, key: str = "own_startup"):
+def with_own_startups(world, key: str = "own_startup", source: str | None = None):
     """The world with a founding alternative that names no lab: each researcher's own startup.
 
     One potential lab per researcher (:func:`own_startup_name`), founded only by them, anywhere
@@ -105,12 +105,12 @@ def with_own_startups(world, key: str = "own_startup"):
 
     Raises:
         InputError: founding is not chosen (an own startup exists only by a founding), naming
-            ``key``.
+            ``key`` in the file ``source`` (None: the caller names it, as a scenario does).
     """
     if not world.founding_chosen:
         raise InputError(
             'own startups exist only by a founding: expected founding = "chosen" with '
-            f"{key} = true", source=world.source, key=key,
+            f"{key} = true", source=source, key=key,
         )  # fmt: skip
     if any(is_own_startup(lab) for lab in world.labs):
         return world
@@ -125,14 +125,21 @@ def with_own_startups(world, key: str = "own_startup"):
     )
 
 
+def without_own_startups(labs, founded) -> tuple[str, ...]:
+    """``founded`` with every own startup among ``labs`` never founded (:data:`NEVER`).
+
+    Founding as data has no own startups: they exist only by a founding.
+    """
+    return tuple(NEVER if is_own_startup(lab) else f for lab, f in zip(labs, founded, strict=True))
+
+
 def as_given(world):
     """The world with founding as data: every lab from its ``founded`` month, no own startups.
 
     The timeline the observed history is read against (the labs.csv founding months are
     observations whether founding is given or chosen).
     """
-    founded = tuple(NEVER if is_own_startup(lab) else f
-                    for lab, f in zip(world.labs, world.founded, strict=True))  # fmt: skip
+    founded = without_own_startups(world.labs, world.founded)
     return world.replace(founding_chosen=False, founded=founded)
 
 

@@ -115,7 +115,7 @@ def load_world(where: str | Path) -> World:
         funding_climate=declared["funding_climate"],
     )
     if declared["own_startup"]:
-        world = with_own_startups(world)
+        world = with_own_startups(world, source=str(folder / "world.toml"))
     world = world.replace(statistics=check_statistics(declared["statistics"], world))
     if (folder / "observed.csv").exists():
         world = world.replace(observed=load_observed(folder / "observed.csv", world))

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from sim.errors import InputError
-from sim.world.checks import INTERVAL
+from sim.world.checks import check_founded
 from sim.world.founding import NEVER
 from sim.world.timeline import Calendar
 
@@ -43,8 +43,7 @@ def founding_interval(founded: str, calendar: Calendar) -> tuple[int, int]:
         return 10**9, 10**9
     if not founded:
         return 0, 0
-    first, _, last = founded.partition(INTERVAL)
-    return calendar.index(first.strip()), calendar.index((last or first).strip())
+    return check_founded(founded, calendar, None, "founded")
 
 
 def founding_month(founded: str, calendar: Calendar) -> int:

@@ -139,7 +139,7 @@ def test_bad_own_startup_declarations_exit_2_naming_the_key(tmp_path, toml, expe
     folder = _world_folder(tmp_path, toml)
     with pytest.raises(InputError, match=expected) as err:
         load_world(folder)
-    assert err.value.key == "own_startup"
+    assert err.value.key == "own_startup" and err.value.source.endswith("world.toml")
     done = cli("run", _baseline_with(tmp_path, f'name = "{folder}"'), "--replicates", 4,
                "--out", tmp_path / "out")  # fmt: skip
     assert done.returncode == 2 and "own_startup" in done.stderr and "Traceback" not in done.stderr
