@@ -39,41 +39,41 @@ calibrate: venv
 	$(VENV)/bin/sim calibrate
 	$(VENV)/bin/sim calibrate --scenario $(OPENAI) --final-tolerance 1
 
-# The full-information posteriors: each world, then both jointly, under each prior set
-# (calibration/WORLD/likelihood*/, calibration/joint*/); then the table of every counterfactual
-# under each of them (make robustness).
+# The full-information posteriors calibrated with founding as data (scenarios/given/): each
+# world, then both jointly, under each prior set (calibration/WORLD/likelihood*/,
+# calibration/joint*/); then the table of every counterfactual under each of them (make robustness).
+GIVEN := scenarios/given/baseline.toml
+GIVEN_OPENAI := scenarios/given/openai-founders/baseline.toml
 calibrate-likelihood: venv
 	for p in "" wide literature; do \
 		priors=$${p:+--priors calibration/priors-$$p.toml}; suffix=$${p:+-$$p}; \
-		$(VENV)/bin/sim calibrate --method likelihood $$priors \
+		$(VENV)/bin/sim calibrate --method likelihood --scenario $(GIVEN) $$priors \
 			--out calibration/llama/likelihood$$suffix --quiet || exit 1; \
-		$(VENV)/bin/sim calibrate --method likelihood --scenario $(OPENAI) $$priors \
+		$(VENV)/bin/sim calibrate --method likelihood --scenario $(GIVEN_OPENAI) $$priors \
 			--out calibration/openai-founders/likelihood$$suffix --quiet || exit 1; \
-		$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders $$priors \
+		$(VENV)/bin/sim calibrate --method likelihood --worlds $(GIVEN),$(GIVEN_OPENAI) $$priors \
 			--alone llama=calibration/llama/likelihood$$suffix \
 			--alone openai-founders=calibration/openai-founders/likelihood$$suffix \
 			--out calibration/joint$$suffix --quiet || exit 1; \
 	done
 
-# The joint posterior with k0 partially pooled across the cohorts (a population whose mean and
-# spread are calibrated too), beside the unpooled one (calibration/joint-pooled/).
+# The joint posterior with founding as data and k0 partially pooled across the cohorts (a
+# population whose mean and spread are calibrated too), beside the unpooled one.
 calibrate-pooled: venv
-	$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders --pool k0 \
+	$(VENV)/bin/sim calibrate --method likelihood --worlds $(GIVEN),$(GIVEN_OPENAI) --pool k0 \
 		--alone llama=calibration/llama/likelihood \
 		--alone openai-founders=calibration/openai-founders/likelihood \
 		--out calibration/joint-pooled --quiet
 
-# Founding as a choice (scenarios/founding/): each world's likelihood posterior with its potential
-# labs founded by the founders' choice (calibration/WORLD/founding/), then the joint one with k0
-# pooled (calibration/joint-founding/; 40 walkers: it has 19 free parameters).
+# The shipped worlds' posteriors, founding a choice: each world's likelihood posterior, its
+# potential labs founded by the founders' choice (calibration/WORLD/founding/), then the joint one
+# with k0 pooled (calibration/joint-founding/, which the baseline scenarios read; 40 walkers: it
+# has 19 free parameters).
 calibrate-founding: venv
-	$(VENV)/bin/sim calibrate --method likelihood --scenario scenarios/founding/baseline.toml \
-		--out calibration/llama/founding --quiet
-	$(VENV)/bin/sim calibrate --method likelihood \
-		--scenario scenarios/founding/openai-founders/baseline.toml \
+	$(VENV)/bin/sim calibrate --method likelihood --out calibration/llama/founding --quiet
+	$(VENV)/bin/sim calibrate --method likelihood --scenario $(OPENAI) \
 		--out calibration/openai-founders/founding --quiet
-	$(VENV)/bin/sim calibrate --method likelihood --worlds \
-		scenarios/founding/baseline.toml,scenarios/founding/openai-founders/baseline.toml \
+	$(VENV)/bin/sim calibrate --method likelihood --worlds llama,openai-founders \
 		--pool k0 --walkers 40 --alone llama=calibration/llama/founding \
 		--alone openai-founders=calibration/openai-founders/founding \
 		--out calibration/joint-founding --quiet

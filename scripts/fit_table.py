@@ -35,29 +35,31 @@ from sim.paths import PROJECT_ROOT
 from sim.results import observed_readings, statistic_values
 from sim.world import find_statistic
 
+#: the shipped worlds' baselines: founding chosen (the worlds' own setting) and given
+OPENAI = "scenarios/openai-founders/baseline.toml"
+GIVEN = "scenarios/given/baseline.toml"
+GIVEN_OPENAI = "scenarios/given/openai-founders/baseline.toml"
 #: (label, world, scenario, posterior file)
 POSTERIORS = [
     ("ABC", "llama", "baseline", "calibration/llama/posterior.parquet"),
-    ("likelihood alone", "llama", "baseline", "calibration/llama/likelihood/posterior.parquet"),
-    ("joint", "llama", "baseline", "calibration/joint/posterior.parquet"),
-    ("joint pooled", "llama", "baseline", "calibration/joint-pooled/posterior.parquet"),
-    ("likelihood alone, founding chosen", "llama", "scenarios/founding/baseline.toml",
+    ("likelihood alone, founding given", "llama", GIVEN,
+     "calibration/llama/likelihood/posterior.parquet"),
+    ("joint, founding given", "llama", GIVEN, "calibration/joint/posterior.parquet"),
+    ("joint pooled, founding given", "llama", GIVEN, "calibration/joint-pooled/posterior.parquet"),
+    ("likelihood alone, founding chosen", "llama", "baseline",
      "calibration/llama/founding/posterior.parquet"),
-    ("joint pooled, founding chosen", "llama", "scenarios/founding/baseline.toml",
+    ("joint pooled, founding chosen", "llama", "baseline",
      "calibration/joint-founding/posterior.parquet"),
-    ("ABC", "openai-founders", "scenarios/openai-founders/baseline.toml",
-     "calibration/openai-founders/posterior.parquet"),
-    ("likelihood alone", "openai-founders", "scenarios/openai-founders/baseline.toml",
+    ("ABC", "openai-founders", OPENAI, "calibration/openai-founders/posterior.parquet"),
+    ("likelihood alone, founding given", "openai-founders", GIVEN_OPENAI,
      "calibration/openai-founders/likelihood/posterior.parquet"),
-    ("joint", "openai-founders", "scenarios/openai-founders/baseline.toml",
+    ("joint, founding given", "openai-founders", GIVEN_OPENAI,
      "calibration/joint/posterior.parquet"),
-    ("joint pooled", "openai-founders", "scenarios/openai-founders/baseline.toml",
+    ("joint pooled, founding given", "openai-founders", GIVEN_OPENAI,
      "calibration/joint-pooled/posterior.parquet"),
-    ("likelihood alone, founding chosen", "openai-founders",
-     "scenarios/founding/openai-founders/baseline.toml",
+    ("likelihood alone, founding chosen", "openai-founders", OPENAI,
      "calibration/openai-founders/founding/posterior.parquet"),
-    ("joint pooled, founding chosen", "openai-founders",
-     "scenarios/founding/openai-founders/baseline.toml",
+    ("joint pooled, founding chosen", "openai-founders", OPENAI,
      "calibration/joint-founding/posterior.parquet"),
 ]  # fmt: skip
 SPREAD = {"llama": "other_labs_2025_05", "openai-founders": "destinations_2025_12"}

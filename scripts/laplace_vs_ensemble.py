@@ -1,7 +1,8 @@
 r"""The Laplace sampler's posterior beside the ensemble sampler's, on the shipped cohorts: a table.
 
 For each world, the committed ensemble posterior (``calibration/WORLD/likelihood/``, the
-data-augmented likelihood, exact in the uncertain months) and a posterior of
+data-augmented likelihood, exact in the uncertain months, founding given: hence the
+``scenarios/given/`` worlds below) and a posterior of
 ``sim calibrate --method likelihood --sampler laplace`` (the interval-summed likelihood,
 colleagues read at the middle of their intervals; a folder given with ``--laplace``), per
 parameter: the posterior means and their difference in ensemble posterior sds, the 90%
@@ -10,9 +11,10 @@ importance-sampling ESS, evaluations and wall time are read from its report and 
 
 Usage::
 
-    sim calibrate --method likelihood --sampler laplace --out /tmp/laplace/llama
     sim calibrate --method likelihood --sampler laplace \
-        --scenario scenarios/openai-founders/baseline.toml --out /tmp/laplace/openai-founders
+        --scenario scenarios/given/baseline.toml --out /tmp/laplace/llama
+    sim calibrate --method likelihood --sampler laplace \
+        --scenario scenarios/given/openai-founders/baseline.toml --out /tmp/laplace/openai-founders
     python scripts/laplace_vs_ensemble.py --laplace llama=/tmp/laplace/llama \
         --laplace openai-founders=/tmp/laplace/openai-founders
 

@@ -2,9 +2,9 @@
 
 The fit table (``scripts/fit_table.py``) shows where the posteriors misfit: the early exodus of
 the LLaMA cohort (at least 8 of 14 gone by 2023-09) and the spread of the OpenAI co-founders'
-destinations. This asks, for the posterior the baselines use (the joint one), what each candidate
-mechanism would have to do, by simulating the baseline under variants, all with the same
-replicate seeds and posterior draws (common random numbers):
+destinations. This asks, for the posterior the baselines use (the joint one, founding chosen),
+what each candidate mechanism would have to do, by simulating the baseline under variants, all
+with the same replicate seeds and posterior draws (common random numbers):
 
 - ``as calibrated``: the posterior predictive itself;
 - ``no peer contagion``: colleagues counted where they would be had none moved
@@ -51,7 +51,7 @@ CHECKS = [
     ("openai-founders", "scenarios/openai-founders/baseline.toml", "destinations_2025_12",
      "destination spread"),
 ]  # fmt: skip
-POSTERIOR = "calibration/joint/posterior.parquet"
+POSTERIOR = "calibration/joint-founding/posterior.parquet"
 SEED = 20231
 
 

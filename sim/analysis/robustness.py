@@ -16,8 +16,16 @@ latest declared count at the focal lab; mean and 90% interval of the per-replica
 
 **Prior sets**: the declared priors (no suffix), ``calibration/priors-wide.toml`` (``-wide``)
 and ``calibration/priors-literature.toml`` (``-literature``). A missing posterior is reported as
-missing, not filled in. A conclusion *survives* when every available setting gives the effect
-the same sign (:mod:`sim.reports.robustness` writes the table and says which).
+missing, not filled in. A conclusion *survives* when every available setting gives the effect the
+same sign (:mod:`sim.reports.robustness` writes the table and says which).
+
+**Founding as data.** These posteriors are calibrated with founding given (``scenarios/given/``,
+``make calibrate-likelihood``: every lab from its ``labs.csv`` month), so every scenario runs here
+on its world as given (:func:`sim.world.founding.as_given`), the world they were fitted to: the
+table asks how the answers move with the priors and the cohorts learned from, with founding held
+as data. Scenarios that edit founding alone (:func:`founding_only`) are left out: with founding
+given they change nothing. The shipped baselines, where founding is a choice, read
+``calibration/joint-founding/``.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from sim.inference.joint import baseline_of
 from sim.inference.priors import load_priors
 from sim.kernel.behavior import PARAMETER_NAMES
 from sim.results import write_frame
+from sim.world.founding import as_given, is_founding_event
 
 PRIOR_SETS = {"declared": ("", None), "wide": ("-wide", "priors-wide.toml"),
               "literature": ("-literature", "priors-literature.toml")}  # fmt: skip
@@ -92,7 +101,11 @@ def robustness_table(
                     path = Path(tmp) / f"{world}-{setting}-{prior_set}.parquet".replace(" ", "_")
                     write_frame(path, frame[[*PARAMETER_NAMES, "weight"]] if "weight" in frame
                                 else frame[list(PARAMETER_NAMES)])  # fmt: skip
-                    run = [_with_posterior(scenarios[0], path), *scenarios[1:]]
+                    run = [
+                        _founding_given(s)
+                        for s in (_with_posterior(scenarios[0], path), *scenarios[1:])
+                        if not founding_only(s)
+                    ]
                     table = compare(run, replicates, seed).to_df()
                     for r in table[table.statistic == stat].itertuples():
                         if r.scenario == run[0].name:
@@ -102,6 +115,30 @@ def robustness_table(
                             statistic=stat, effect=r.diff_mean, low=r.diff_low, high=r.diff_high,
                         ))  # fmt: skip
     return pd.DataFrame(rows)
+
+
+#: the world edits that act on founding alone (with ``add_events`` of founding kinds)
+FOUNDING_EDITS = frozenset({"name", "founding", "funding_climate", "own_startup", "add_events"})
+
+
+def founding_only(scenario: Scenario) -> bool:
+    """Whether a scenario edits its world's founding and nothing else.
+
+    A cooler funding climate, a non-compete for founders (``bar_founding`` events), own startups:
+    with founding given these change no history, so the table leaves such scenarios out rather
+    than report an effect of exactly zero as an answer.
+    """
+    spec = scenario.spec.world
+    edits = spec.model_fields_set - {"name"}
+    return (
+        bool(edits)
+        and edits <= FOUNDING_EDITS
+        and all(is_founding_event(e) for e in spec.add_events)
+    )
+
+
+def _founding_given(scenario: Scenario) -> Scenario:
+    return dataclasses.replace(scenario, world=as_given(scenario.world))
 
 
 def _with_posterior(scenario: Scenario, path: Path) -> Scenario:

@@ -24,8 +24,9 @@ def register(subparsers) -> None:
         "only: a constant monthly hazard, Kaplan-Meier pooled across the other cohorts, a\n"
         "competing-risks hazard model by destination type with covariates (founder, tenure),\n"
         "and the agent-based model itself (the other world's likelihood posterior in\n"
-        "CALIBRATIONS/WORLD/likelihood/posterior.parquet, its per-cohort k0 drawn from the\n"
-        "prior). Exit months known only to an interval are summed over the months it allows.\n"
+        "CALIBRATIONS/WORLD/founding/ where founding is chosen, else WORLD/likelihood/, its\n"
+        "per-cohort k0 drawn from the prior). Exit months known only to an interval are summed\n"
+        "over the months it allows.\n"
         "Writes baselines.md (the comparison, and where the model wins and loses), scores.csv,\n"
         "researchers.csv, coefficients.csv and manifest.json. Scores: the log predictive\n"
         "density of each researcher's first exit (months and destination type; higher is\n"
@@ -40,8 +41,9 @@ def register(subparsers) -> None:
     )  # fmt: skip
     cmd.add_argument(
         "--calibrations", default=str(CALIBRATION_DIR), metavar="FOLDER",
-        help="where each world's single-world likelihood posterior is, as "
-             "WORLD/likelihood/posterior.parquet (default: the project's calibration/)",
+        help="where each world's single-world likelihood posterior is, as WORLD/founding/ "
+             "(founding chosen) or WORLD/likelihood/posterior.parquet (default: the project's "
+             "calibration/)",
     )  # fmt: skip
     cmd.add_argument(
         "--replicates", type=positive_int, default=DEFAULT_REPLICATES, metavar="N",

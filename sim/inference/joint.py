@@ -56,7 +56,7 @@ from sim.results import retention_curve
 def baseline_of(world_name: str) -> Scenario:
     """The shipped baseline scenario of a world: ``scenarios/**/baseline.toml`` naming it.
 
-    Where several do (a variant's folder such as ``scenarios/founding/`` has its own), the one
+    Where several do (a variant's folder such as ``scenarios/given/`` has its own), the one
     nearest the top of ``scenarios/`` is the world's baseline (then the first by path).
     """
     found = []

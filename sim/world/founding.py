@@ -2,13 +2,13 @@
 
 A world declares in ``world.toml`` how its labs come to exist:
 
-* ``founding = "given"`` (the default): every lab exists from its ``founded`` month in
-  ``labs.csv``, as data;
+* ``founding = "given"`` (the default where ``world.toml`` says nothing): every lab exists from
+  its ``founded`` month in ``labs.csv``, as data;
 * ``founding = "chosen"``: a lab whose ``founders`` include cohort members and that does not
   exist at the start is *potential*. It exists only from the month after one of its founders
   chooses to found it (:mod:`sim.kernel.behavior`); its ``founded`` month is then the observed
   one, which reports compare the simulated foundings with. Labs founded by people outside the
-  cohort keep their ``founded`` month.
+  cohort keep their ``founded`` month. Both shipped worlds choose.
 
 Two more declarations serve the founding alternative:
 

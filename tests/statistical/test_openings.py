@@ -171,8 +171,12 @@ def test_a_shipped_world_with_an_interval_loads_runs_and_draws_it(tmp_path):
 
 
 def _llama_with_kyutai_founded(tmp_path, founded: str):
+    """The LLaMA world with founding given (an interval is an input's) and Kyutai's month."""
     folder = tmp_path / "world"
     shutil.copytree(REPO / "sim" / "data" / "llama", folder)
+    toml = folder / "world.toml"
+    assert 'founding = "chosen"\n' in toml.read_text()
+    toml.write_text(toml.read_text().replace('founding = "chosen"\n', 'founding = "given"\n'))
     labs = folder / "labs.csv"
     text = labs.read_text()
     assert text.count("Kyutai,Paris,2023-11,") == 1

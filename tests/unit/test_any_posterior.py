@@ -19,11 +19,11 @@ ACME = REPO / "examples" / "acme" / "world"
 K0 = PARAMETER_NAMES.index("k0")
 
 
-def _scenario(tmp_path, world=ACME, posterior=JOINT, params="", name="predict") -> str:
+def _scenario(tmp_path, world=ACME, posterior=JOINT, params="", name="predict", edits="") -> str:
     path = tmp_path / f"{name}.toml"
     path.write_text(
         f'description = "a world predicted from a posterior"\nposterior_file = "{posterior}"\n'
-        f'seed = 5\n[world]\nname = "{world}"\n[params]\nfrom = "posterior"\n{params}\n'
+        f'seed = 5\n[world]\nname = "{world}"\n{edits}[params]\nfrom = "posterior"\n{params}\n'
     )
     return str(path)
 
@@ -67,10 +67,11 @@ def test_a_fixed_value_needs_no_column(tmp_path):
 
 def test_prior_draws_leave_the_posterior_draws_as_they_were(tmp_path):
     """Adding prior draws for k0 does not move the posterior draw of any replicate."""
-    own = load_scenario(REPO / "scenarios" / "baseline.toml")
+    own = load_scenario(REPO / "scenarios" / "given" / "baseline.toml")  # JOINT, founding given
     other = load_scenario(
-        _scenario(tmp_path, world="llama", posterior=JOINT, params='per_cohort = "prior"')
-    )
+        _scenario(tmp_path, world="llama", posterior=JOINT, params='per_cohort = "prior"',
+                  edits='founding = "given"\n')
+    )  # fmt: skip
     theta_own, draw_own = own.parameters(40, 9)
     theta_other, draw_other = other.parameters(40, 9)
     assert np.array_equal(draw_own, draw_other)

@@ -218,7 +218,7 @@ def test_an_interrupted_run_leaves_no_staging_files_and_keeps_the_earlier_result
          r"at --steps: --steps 3 with --burn 1 keeps 1 draw\(s\) per walker .* at least 4: "
          r"give --steps at least 77"),
         # crashed with a ZeroDivisionError traceback
-        (["--steps", "2", "--burn", "0", "--walkers", "25"], r"keeps 1 draw\(s\) per walker"),
+        (["--steps", "2", "--burn", "0", "--walkers", "40"], r"keeps 1 draw\(s\) per walker"),
         # was silently ignored
         (["--per-cohort", "k0"], r"at --per-cohort: --per-cohort applies to a joint calibration"),
     ],

@@ -30,6 +30,7 @@ from sim.errors import InputError
 from sim.kernel.behavior import B_PEER
 from sim.kernel.streams import replicate_seeds
 from sim.world import NEVER, Calendar, Event, load_world
+from sim.world.founding import as_given
 from tests.conftest import MOBILE, REPO, make_world, merge_world, run_sim, theta_of
 
 R = 300
@@ -249,8 +250,20 @@ def test_bad_groups_files_name_the_file_and_the_key(tmp_path, case):
 
 
 def test_the_default_causes_of_the_shipped_llama_world():
-    world = load_world("llama")
-    causes = default_causes(world)
+    # founding chosen (the shipped world's): the potential labs' existence is the founding cause;
+    # Mistral keeps its events as a cause of its own, Kyutai (no events) has none
+    chosen = default_causes(load_world("llama"))
+    assert chosen.names == (
+        "Meta openness", "Meta culture", "Meta pace", "Meta pay",
+        "Mistral", "Microsoft AI", "Thinking Machines Lab", "founding", "peer contagion",
+        "peer glue",
+    )  # fmt: skip
+    by = {g.name: g for g in chosen.groups}
+    assert by["founding"].labs == ("Mistral", "Kyutai") and by["Mistral"].labs == ()
+    assert len(by["Mistral"].events) == 7
+    assert not chosen.unattributed and not chosen.unattributed_foundings
+    # founding given: each lab founded after the start is a cause with its events
+    causes = default_causes(as_given(load_world("llama")))
     assert causes.names == (
         "Meta openness", "Meta culture", "Meta pace", "Meta pay",
         "Mistral", "Microsoft AI", "Kyutai", "Thinking Machines Lab", "peer contagion",
@@ -274,7 +287,16 @@ def test_the_default_causes_of_the_shipped_llama_world():
 
 
 def test_the_default_causes_of_the_openai_founders_world():
-    causes = default_causes(load_world("openai-founders"))
+    chosen = default_causes(load_world("openai-founders"))
+    assert chosen.names == (
+        "OpenAI openness", "OpenAI culture", "OpenAI pace", "OpenAI pay", "Google",
+        "Anthropic", "Safe Superintelligence", "Thinking Machines Lab", "founding",
+        "peer contagion", "peer glue",
+    )  # fmt: skip
+    by = {g.name: g for g in chosen.groups}
+    assert by["founding"].labs == ("Safe Superintelligence",)
+    assert by["Safe Superintelligence"].labs == () and by["Safe Superintelligence"].events
+    causes = default_causes(as_given(load_world("openai-founders")))
     assert causes.names == (
         "OpenAI openness", "OpenAI culture", "OpenAI pace", "OpenAI pay", "Google",
         "Anthropic", "Safe Superintelligence", "Thinking Machines Lab", "peer contagion",

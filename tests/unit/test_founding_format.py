@@ -12,13 +12,19 @@ from sim.config.params import DEFAULT_PRIORS, PARAMETER_SPACE, prior_means, samp
 from sim.errors import InputError
 from sim.kernel.behavior import FOUNDING_NAMES, PARAMETER_NAMES
 from sim.world import Event, load_world
+from sim.world.founding import as_given
 from tests.conftest import REPO, cli, make_world
 
 
 def _world_folder(tmp_path, toml="", events=""):
+    """The shipped LLaMA world with founding given (its ``founding`` line dropped: the format's
+    default), then ``toml`` on top and ``events`` appended."""
     folder = tmp_path / "world"
     shutil.copytree(REPO / "sim" / "data" / "llama", folder)
-    (folder / "world.toml").write_text(toml + (folder / "world.toml").read_text())  # top level
+    shipped = (folder / "world.toml").read_text()
+    assert 'founding = "chosen"\n' in shipped
+    shipped = shipped.replace('founding = "chosen"\n', "")
+    (folder / "world.toml").write_text(toml + shipped)  # top level
     if events:
         with open(folder / "events.csv", "a") as f:
             f.write(events)
@@ -27,9 +33,9 @@ def _world_folder(tmp_path, toml="", events=""):
 
 # ----------------------------------------------------------------------------- the world format
 def test_potential_labs_are_those_the_cohort_founds_after_the_start():
-    llama = load_world("llama")
-    assert not llama.founding_chosen and not llama.compile().founding
-    chosen = llama.replace(founding_chosen=True)
+    chosen = load_world("llama")  # the shipped world chooses
+    llama = as_given(chosen)
+    assert chosen.founding_chosen and not llama.founding_chosen and not llama.compile().founding
     compiled = chosen.compile()
     assert [llama.labs[j] for j in np.flatnonzero(compiled.potential)] == ["Mistral", "Kyutai"]
     # available from the start (the run founds them); labs founded by others keep their month
@@ -90,11 +96,13 @@ def test_a_non_founder_reaching_a_potential_lab_first_is_refused(tmp_path):
         load_world(folder)
 
 
-def _baseline_with(tmp_path, world: str):
-    """A scenario file extending the shipped baseline with ``world`` in its [world] table."""
+def _baseline_with(tmp_path, world: str, top: str = ""):
+    """A scenario file extending the shipped baseline with ``world`` in its [world] table (and
+    ``top`` among its top-level keys)."""
     path = tmp_path / "s.toml"
     baseline = REPO / "scenarios" / "baseline.toml"
-    path.write_text(f'name = "x"\ndescription = "x"\nextends = "{baseline}"\n[world]\n{world}\n')
+    path.write_text(f'name = "x"\ndescription = "x"\nextends = "{baseline}"\n{top}'
+                    f"[world]\n{world}\n")  # fmt: skip
     return path
 
 
@@ -163,7 +171,8 @@ def test_the_founding_parameters_are_held_where_founding_is_given():
 
 
 def test_a_posterior_fitted_where_founding_is_given_cannot_run_a_chosen_world(tmp_path):
-    path = _baseline_with(tmp_path, 'founding = "chosen"')
+    given = REPO / "calibration" / "joint" / "posterior.parquet"  # fitted with founding given
+    path = _baseline_with(tmp_path, 'founding = "chosen"', f'posterior_file = "{given}"\n')
     done = cli("run", path, "--replicates", 4, "--out", tmp_path / "out")
     assert done.returncode == 2 and "found_base" in done.stderr and "params" in done.stderr
     fixed = path.read_text() + "[params]\n" + "".join(f"{n} = 0.5\n" for n in FOUNDING_NAMES)
@@ -191,7 +200,7 @@ def test_the_founding_month_is_the_first_month_anyone_is_at_the_lab():
     months = founding_months(traj(world))
     assert months["founded@Mistral"].tolist() == [2, -1, -1]
     assert months["founded@Kyutai"].tolist() == [-1, 5, -1]
-    given = founding_months(traj(load_world("llama")))
+    given = founding_months(traj(as_given(load_world("llama"))))
     assert given.empty
 
 
@@ -207,4 +216,4 @@ def test_founding_is_a_cause_of_its_own_where_it_is_chosen():
     off = causes.world_for([g.name != FOUNDING_GROUP for g in causes.groups]).compile()
     assert not off.timeline.exists[:, [chosen.labs.index("Mistral"),
                                        chosen.labs.index("Kyutai")]].any()  # fmt: skip
-    assert FOUNDING_GROUP not in default_causes(load_world("llama")).names
+    assert FOUNDING_GROUP not in default_causes(as_given(load_world("llama"))).names

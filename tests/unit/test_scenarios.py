@@ -136,13 +136,14 @@ def test_each_counterfactual_extends_the_baseline_changes_something_and_runs(nam
     scenario, baseline = load_scenario(name), load_scenario("baseline")
     assert scenario.chain[1:] == baseline.chain  # extends the baseline (directly)
     assert scenario.spec.description.strip().split(".")[0].startswith("What if")
+    edited, base = scenario.compile(), baseline.compile()
     world_changed = (
         scenario.world.labs != baseline.world.labs
-        or not np.array_equal(
-            scenario.compile().timeline.attributes, baseline.compile().timeline.attributes
-        )
+        or not np.array_equal(edited.timeline.attributes, base.timeline.attributes)
         or (scenario.world.peer_glue, scenario.world.peer_contagion)
         != (baseline.world.peer_glue, baseline.world.peer_contagion)
+        or not np.array_equal(edited.climate, base.climate)  # founding: the funding climate
+        or not np.array_equal(edited.barred, base.barred)  # and non-competes
     )
     assert world_changed or fixed_parameters(scenario) != fixed_parameters(baseline)
     traj = run_scenario(scenario, replicates=6, seed=2)
@@ -306,6 +307,10 @@ def test_a_scenario_can_add_a_lab_and_researchers_can_move_there(tmp_path):
     )
     from sim.engines.run import run_scenario
 
+    # founding chosen (the shipped world's): a lab an author founds is potential, open at once
+    assert load_scenario(path).compile().potential[-1]
+    # as data, it exists from its founding month
+    path.write_text(path.read_text() + 'founding = "given"\n')
     scenario = load_scenario(path)
     assert scenario.world.labs[-1] == "Paris spin-off"
     traj = run_scenario(scenario, 300)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sim.errors import InputError
 from sim.world import Calendar, load_world
+from sim.world.founding import as_given
 from tests.conftest import REPO, run_sim
 
 LLAMA = REPO / "sim" / "data" / "llama"
@@ -23,11 +24,17 @@ def test_default_world_is_the_llama_cohort(llama):
     tl = compiled.timeline
     parse_month = llama.calendar.index
     mistral, kyutai = llama.labs.index("Mistral"), llama.labs.index("Kyutai")
+    # founding is a choice: the labs the authors found are potential, open from the start
+    assert llama.founding_chosen and compiled.potential[[mistral, kyutai]].all()
+    assert compiled.potential.sum() == 2 and tl.exists[0, [mistral, kyutai]].all()
+    # as data, each exists from its labs.csv month
+    given = as_given(llama).compile("2026-12").timeline
     assert (
-        not tl.exists[parse_month("2023-03"), mistral]
-        and tl.exists[parse_month("2023-04"), mistral]
+        not given.exists[parse_month("2023-03"), mistral]
+        and given.exists[parse_month("2023-04"), mistral]
     )
-    assert tl.exists[parse_month("2023-11"), kyutai]
+    assert not given.exists[parse_month("2023-10"), kyutai]
+    assert given.exists[parse_month("2023-11"), kyutai]
     inflection = llama.labs.index("Inflection")
     assert tl.exists[parse_month("2024-02"), inflection]
     assert not tl.exists[parse_month("2024-03") :, inflection].any()

@@ -11,9 +11,10 @@ The models:
   the other cohorts, and cause-specific hazards by destination type with covariates, each
   fitted by its likelihood with interval-censored exit months summed over;
 - the agent-based model's own leave-one-cohort-out predictive: the other world's committed
-  single-world likelihood posterior (``CALIBRATIONS/OTHER/likelihood/posterior.parquet``), its
-  per-cohort parameters (``k0``) drawn from their prior, simulates the held-out world from its
-  start to its last observed month (:func:`sim.inference.joint.loo_draws`, the draws of the joint
+  single-world likelihood posterior (``CALIBRATIONS/OTHER/founding/`` or
+  ``OTHER/likelihood/posterior.parquet``, :func:`posterior_file`), its per-cohort parameters
+  (``k0``) drawn from their prior, simulates the held-out world from its start to its last
+  observed month (:func:`sim.inference.joint.loo_draws`, the draws of the joint
   calibration's leave-one-out check).
 
 The scores, both proper (Gneiting & Raftery 2007):
@@ -136,9 +137,15 @@ def load_cohorts(entries: list[str]) -> list[World]:
     return worlds
 
 
-def posterior_file(calibrations: Path, world: str) -> Path:
-    """Where a world's committed single-world likelihood posterior is."""
-    return Path(calibrations) / world / "likelihood" / "posterior.parquet"
+def posterior_file(calibrations: Path, world: World) -> Path:
+    """Where a world's committed single-world likelihood posterior is.
+
+    ``WORLD/founding/`` where the world's founding is chosen (the shipped worlds: ``make
+    calibrate-founding``), ``WORLD/likelihood/`` where it is given, so the other cohort's
+    posterior predicts the held-out one under the founding its world declares.
+    """
+    folder = "founding" if world.founding_chosen else "likelihood"
+    return Path(calibrations) / world.name / folder / "posterior.parquet"
 
 
 def committed_posteriors(calibrations: Path, worlds: list[World]) -> dict[str, Path]:
@@ -147,7 +154,7 @@ def committed_posteriors(calibrations: Path, worlds: list[World]) -> dict[str, P
     Raises:
         InputError: a world without one, naming the file expected and how to make it.
     """
-    files = {w.name: posterior_file(calibrations, w.name) for w in worlds}
+    files = {w.name: posterior_file(calibrations, w) for w in worlds}
     for name, path in files.items():
         if not path.is_file():
             raise InputError(
