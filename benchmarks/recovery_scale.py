@@ -95,10 +95,13 @@ def write_observed(folder: Path, compiled, panel) -> None:
 
 
 def recover(world: str = "llama", copies: int = 72, draws: int = 1000, seed: int = 2027,
-            max_evaluations: int = 2000, progress=print) -> RecoveryRun:  # fmt: skip
+            max_evaluations: int = 2000, progress=print,
+            complete: bool = False) -> RecoveryRun:  # fmt: skip
     """Simulate, censor, write, read back and calibrate a panel of ``copies`` copies of ``world``.
 
-    ``max_evaluations`` is the mode search's budget in evaluations of the full panel.
+    ``max_evaluations`` is the mode search's budget in evaluations of the full panel. With
+    ``complete`` every move keeps its month (no censoring): the likelihood then needs no
+    imputation of colleagues' months, which separates a bias of that imputation from others.
     """
     source = DATA / world
     truth = posterior_mean(world)
@@ -110,8 +113,9 @@ def recover(world: str = "llama", copies: int = 72, draws: int = 1000, seed: int
         compiled = copied.compile(copied.calendar.observed_until)
         labs = simulate(compiled, truth, replicate_seeds(seed, 1)).labs[0]
         rng = np.random.default_rng(seed)
-        censored = interval_censored(compiled, complete_panel(compiled, labs),
-                                     shipped_widths(source), rng)  # fmt: skip
+        censored = complete_panel(compiled, labs)
+        if not complete:
+            censored = interval_censored(compiled, censored, shipped_widths(source), rng)
         write_observed(folder, compiled, censored)
         loaded = load_world(folder)
         panel = observed_panel(loaded)
@@ -146,13 +150,16 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--max-evaluations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--complete", action="store_true",
+                        help="keep every move's month (no interval censoring)")  # fmt: skip
     args = parser.parse_args()
     started = time.perf_counter()
 
     def progress(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.0f} s] {line}", flush=True)
 
-    run = recover(args.world, args.copies, args.draws, args.seed, args.max_evaluations, progress)
+    run = recover(args.world, args.copies, args.draws, args.seed, args.max_evaluations, progress,
+                  args.complete)  # fmt: skip
     print(
         f"{run.researchers:,} researchers, {run.moves:,} moves; {run.draws:,} proposals, "
         f"{run.evaluations:,} evaluations of the full panel; pilot: {run.pilot or 'none'}"

@@ -35,10 +35,17 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def copy_world(copies: int, folder: Path, source: Path = LLAMA) -> Path:
-    """``copies`` copies of the ``source`` cohort, tied within each copy, written to ``folder``."""
+    """``copies`` copies of the ``source`` cohort, tied within each copy, written to ``folder``.
+
+    Founding is given in the copies (every lab from its ``labs.csv`` month), whatever the source
+    declares: a potential lab is one lab for every copy, so the first founder of any copy would
+    found it for all of them.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("attributes.csv", "events.csv", "world.toml"):
+    for name in ("attributes.csv", "events.csv"):
         (folder / name).write_text((source / name).read_text())
+    toml = (source / "world.toml").read_text().replace('founding = "chosen"', 'founding = "given"')
+    (folder / "world.toml").write_text(toml)
     cohort = _read(source / "cohort.csv")
     labs = _read(source / "labs.csv")
     if (source / "ties.csv").exists():

@@ -45,6 +45,8 @@ def test_every_counterfactual_under_every_available_posterior(tmp_path):
     assert "anthropic-never-founded" in set(
         done_rows[done_rows.world == "openai-founders"].scenario
     )
+    # founding as data here: the scenarios that edit founding alone are left out
+    assert not {"cooler-climate", "non-compete"} & set(done_rows.scenario)
     missing = table[table.scenario.isna()]
     assert ((missing.setting == "openai-founders alone") | (missing.priors != "declared")).all()
     assert (done_rows.low <= done_rows.effect).all() and (done_rows.effect <= done_rows.high).all()
@@ -85,3 +87,29 @@ def test_the_verdict_ranks_effects_by_size_and_names_gains_and_losses_apart():
     assert line.startswith("Largest effect in size: capped in 2 of 3; founding in 1 of 3 settings")
     assert "Largest gain (more stay): founding in 3 of 3 settings (the ranking survives)." in line
     assert "Largest loss (fewer stay): capped in 3 of 3 settings (the ranking survives)." in line
+
+
+def test_founding_only_scenarios_are_those_that_edit_nothing_but_founding():
+    from sim.analysis.compare import all_scenarios
+    from sim.analysis.robustness import founding_only
+
+    shipped = {s.name: founding_only(s) for s in all_scenarios("baseline")}
+    assert {name for name, only in shipped.items() if only} == {"cooler-climate", "non-compete"}
+    assert not shipped["baseline"]  # edits nothing at all
+
+
+def test_a_founding_event_beside_another_edit_is_not_founding_only(tmp_path):
+    from sim.analysis.robustness import founding_only
+    from sim.config.scenario import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text(
+        'description = "x"\nextends = "baseline"\n[world]\nfunding_climate = 0.2\n'
+        'remove_labs = ["Kyutai"]\n'
+    )
+    assert not founding_only(load_scenario(path))
+    path.write_text(
+        'description = "x"\nextends = "baseline"\n[[world.add_events]]\nid = "cut"\n'
+        'month = "2023-05"\nkind = "shift"\nlab = "Meta"\nattribute = "pay"\nvalue = -0.1\n'
+    )
+    assert not founding_only(load_scenario(path))  # an added event acting on a lab
