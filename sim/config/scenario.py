@@ -167,7 +167,7 @@ class ScenarioSpec(StrictModel):
     provisional: bool = False
     world: WorldSpec = Field(default_factory=WorldSpec)
     params: dict[str, float | str] = Field(default_factory=lambda: {"from": "prior-mean"})
-    posterior_file: str | None = None
+    posterior_file: str | None = Field(default=None, min_length=1)
     horizon: str | None = None
     replicates: int = Field(default=200, ge=1)
     seed: int = Field(default=20230224, ge=0)

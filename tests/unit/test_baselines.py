@@ -3,6 +3,7 @@ histories with known answers, and the command end to end, bad input included."""
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -263,7 +264,20 @@ def test_a_missing_posterior_is_named_with_how_to_make_it(tmp_path):
     done = cli("baselines", "--calibrations", tmp_path / "calibration", "--replicates", 10,
                "--out", tmp_path / "b")  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "llama/likelihood/posterior.parquet" in done.stderr and "sim calibrate" in done.stderr
+    # the shipped worlds choose founding: their posteriors fitted so are in WORLD/founding/
+    assert "llama/founding/posterior.parquet" in done.stderr and "sim calibrate" in done.stderr
+
+
+def test_the_posterior_alone_is_the_one_fitted_under_the_worlds_founding():
+    from sim.analysis.baselines import posterior_file
+    from sim.world import load_world
+    from sim.world.founding import as_given
+
+    llama = load_world("llama")
+    assert posterior_file(Path("c"), llama) == Path("c/llama/founding/posterior.parquet")
+    assert posterior_file(Path("c"), as_given(llama)) == Path(
+        "c/llama/likelihood/posterior.parquet"
+    )
 
 
 def test_a_folder_of_someone_elses_files_is_not_written_over(tmp_path):

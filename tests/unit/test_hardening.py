@@ -139,6 +139,15 @@ def test_a_posterior_with_bad_weights_exits_2(tmp_path, weights):
     assert code == 2 and "column weight" in err, err
 
 
+def test_an_empty_posterior_file_is_refused_naming_the_key(tmp_path):
+    """posterior_file = "" was read as the scenario's own folder (an error about a directory)."""
+    path = tmp_path / "s.toml"
+    path.write_text(f'description = "x"\nextends = "{REPO / "scenarios" / "baseline.toml"}"\n'
+                    'posterior_file = ""\n')  # fmt: skip
+    code, err = sim("run", path, "--replicates", 2, "--out", tmp_path / "o")
+    assert code == 2 and "s.toml, at posterior_file" in err and "at least 1 character" in err
+
+
 def test_a_grid_too_large_is_refused_with_its_size(tmp_path):
     path = tmp_path / "grid.toml"
     params = "".join(f"{p} = [0.0, 1.0]\n" for p in ("b_open", "b_culture", "b_pace", "b_pay",
