@@ -104,6 +104,13 @@ def register(sub) -> None:
              "%(default)s)",
     )  # fmt: skip
     cmd.add_argument(
+        "--fit-points", type=int, default=None, metavar="N",
+        help="likelihood with --sampler laplace: quasi-random fit points per researcher, a power "
+             "of 2 (default 128). The log of their average is biased low, and on a panel of "
+             "thousands the bias moves the mode by posterior sds (benchmarks/integration_bias.py "
+             "measures it); more points shrink it, each evaluation costing about as much more",
+    )  # fmt: skip
+    cmd.add_argument(
         "--scheduler", default=None, metavar="ADDRESS",
         help="likelihood with --sampler laplace: evaluate the proposals on the Dask scheduler at "
              "ADDRESS (tcp://host:8786), as sim sweep does (default: here)",
@@ -190,6 +197,14 @@ def calibrate_command(args) -> int:
     if args.sampler != "laplace" and args.scheduler is not None:
         raise InputError("--scheduler applies to --sampler laplace (its proposals are "
                          "independent evaluations)", key="--scheduler")  # fmt: skip
+    if args.fit_points is not None:
+        if args.sampler != "laplace":
+            raise InputError("--fit-points applies to --sampler laplace (the ensemble sampler "
+                             "grows its own until the integral is accurate)",
+                             key="--fit-points")  # fmt: skip
+        if args.fit_points < 1 or args.fit_points & (args.fit_points - 1):
+            raise InputError(f"--fit-points must be a power of 2 (64, 128, 512, ...), got "
+                             f"{args.fit_points}", key="--fit-points")  # fmt: skip
     if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):
         raise InputError("--sampler laplace applies to a single world's likelihood "
                          "(--method likelihood, without --worlds)", key="--sampler")  # fmt: skip
@@ -280,17 +295,25 @@ def _calibrate_likelihood(args, scenario, targets) -> int:
     return 0
 
 
+def laplace_settings(args, settings):
+    """The Laplace sampler's settings from the command line and the run's (seed, priors)."""
+    from sim.inference.laplace import LaplaceSettings
+
+    points = {} if args.fit_points is None else {"fit_points": args.fit_points}
+    return LaplaceSettings(draws=args.draws, seed=settings.seed, priors=settings.priors, **points)
+
+
 def _laplace(args, cohorts, settings):
     """``--sampler laplace``: :func:`sim.inference.laplace.laplace_posterior`, warned on k-hat."""
     import warnings
 
     from sim.inference.distributed import dask_evaluate
-    from sim.inference.laplace import MAX_KHAT, MIN_DRAWS, LaplaceSettings, laplace_posterior
+    from sim.inference.laplace import MAX_KHAT, MIN_DRAWS, laplace_posterior
 
     if args.draws < MIN_DRAWS:
         raise InputError(f"--draws must be at least {MIN_DRAWS} (for Pareto smoothing's k-hat), "
                          f"got {args.draws}", key="--draws")  # fmt: skip
-    laplace = LaplaceSettings(draws=args.draws, seed=settings.seed, priors=settings.priors)
+    laplace = laplace_settings(args, settings)
     evaluate = dask_evaluate(args.scheduler) if args.scheduler else None
     result = laplace_posterior(cohorts, laplace, None if args.quiet else print, evaluate)
     if result.khat > MAX_KHAT:

@@ -162,3 +162,21 @@ def test_the_laplace_options_refuse_what_they_cannot_do():
     assert done.returncode == 2 and "single world's likelihood" in done.stderr
     done = cli("calibrate", "--method", "likelihood", "--sampler", "laplace", "--draws", "29")
     assert done.returncode == 2 and "--draws must be at least 30" in done.stderr
+    done = cli("calibrate", "--method", "likelihood", "--fit-points", "512")
+    assert done.returncode == 2 and "--fit-points applies to --sampler laplace" in done.stderr
+    done = cli("calibrate", "--method", "likelihood", "--sampler", "laplace", "--fit-points", "100")
+    assert done.returncode == 2 and "--fit-points must be a power of 2" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_fit_points_reach_the_laplace_sampler():
+    from types import SimpleNamespace
+
+    from sim.cli.calibrate import laplace_settings
+    from sim.inference.laplace import LaplaceSettings
+
+    run = SimpleNamespace(seed=7, priors=LaplaceSettings().priors)
+    chosen = laplace_settings(SimpleNamespace(draws=40, fit_points=512), run)
+    assert (chosen.fit_points, chosen.draws, chosen.seed) == (512, 40, 7)
+    default = laplace_settings(SimpleNamespace(draws=40, fit_points=None), run)
+    assert default.fit_points == LaplaceSettings().fit_points
