@@ -11,7 +11,8 @@ panel, without sampling:
    :mod:`recovery_scale` does), every month known (``complete_panel``) or, with ``--censored``,
    blurred to intervals as the shipped history's;
 2. the gradient of the panel's log-likelihood at the truth (central differences in each free
-   parameter) at ``fit_points`` = 128 (the default), 512 and 2048, and its Hessian at the default;
+   parameter) at ``fit_points`` = 128 (the default), 512 and 2048, and its Hessian at the default
+   (:func:`sim.inference.laplace.finite_difference_hessian`, the Laplace sampler's);
 3. the mode shift each integration causes relative to the finest, to first order
    ``-H^-1 (g_fit - g_finest)``, in posterior sds (``sqrt(diag(-H^-1))``, the likelihood's
    curvature: the prior is the same at every integration and is left out).
@@ -38,6 +39,7 @@ from recovery_scale import shipped_widths  # noqa: E402
 from worlds import DATA, copy_world  # noqa: E402
 
 from sim.engines.simulate import simulate  # noqa: E402
+from sim.inference.laplace import finite_difference_hessian  # noqa: E402
 from sim.kernel.behavior import FOUNDING_NAMES, PARAMETER_NAMES  # noqa: E402
 from sim.kernel.streams import replicate_seeds  # noqa: E402
 from sim.likelihood import Integration, complete_panel, interval_censored, log_likelihood  # noqa: E402
@@ -47,36 +49,21 @@ FIT_POINTS = (128, 512, 2048)
 FREE = [k for k, n in enumerate(PARAMETER_NAMES) if n not in FOUNDING_NAMES]
 
 
-def gradient(f, x: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """Central differences of ``f`` at ``x`` in the free parameters."""
-    out = np.empty(len(FREE))
-    for i, k in enumerate(FREE):
-        e = np.zeros_like(x)
-        e[k] = step[k]
-        out[i] = (f(x + e) - f(x - e)) / (2 * step[k])
-    return out
+def scaled(f, x: np.ndarray, step: np.ndarray):
+    """``f`` on the free parameters in units of their steps: y -> f(x + step * y on FREE)."""
+
+    def g(y: np.ndarray) -> float:
+        theta = x.copy()
+        theta[FREE] += step[FREE] * y
+        return f(theta)
+
+    return g
 
 
-def hessian(f, x: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """Central-difference Hessian of ``f`` at ``x`` in the free parameters."""
-    d = len(FREE)
-    out = np.empty((d, d))
-    centre = f(x)
-    units = []
-    for k in FREE:
-        e = np.zeros_like(x)
-        e[k] = step[k]
-        units.append(e)
-    for i in range(d):
-        hi = step[FREE[i]]
-        out[i, i] = (f(x + units[i]) - 2 * centre + f(x - units[i])) / hi**2
-        for j in range(i):
-            hj = step[FREE[j]]
-            out[i, j] = out[j, i] = (
-                f(x + units[i] + units[j]) - f(x + units[i] - units[j])
-                - f(x - units[i] + units[j]) + f(x - units[i] - units[j])
-            ) / (4 * hi * hj)  # fmt: skip
-    return out
+def gradient(g, d: int) -> np.ndarray:
+    """Central differences of ``g`` at 0 with unit steps."""
+    unit = np.eye(d)
+    return np.array([(g(unit[i]) - g(-unit[i])) / 2 for i in range(d)])
 
 
 def measure(world: str, copies: int, seed: int, censored: bool, progress=print) -> pd.DataFrame:
@@ -100,12 +87,14 @@ def measure(world: str, copies: int, seed: int, censored: bool, progress=print) 
         def f(theta, integration=integration):
             return float(log_likelihood(compiled, theta, panel, integration).sum())
 
+        g = scaled(f, truth, step)
         started = time.perf_counter()
-        grads[points] = gradient(f, truth, step)
+        grads[points] = gradient(g, len(FREE)) / step[FREE]
         progress(f"gradient at {points} fit points: {time.perf_counter() - started:.0f} s")
         if points == FIT_POINTS[0]:
             started = time.perf_counter()
-            h = hessian(f, truth, step)
+            h = finite_difference_hessian(g, np.zeros(len(FREE)), 1.0)
+            h /= np.outer(step[FREE], step[FREE])
             progress(f"Hessian at {points} fit points: {time.perf_counter() - started:.0f} s")
     covariance = np.linalg.inv(-0.5 * (h + h.T))
     sd = np.sqrt(np.diag(covariance))

@@ -113,16 +113,16 @@ def recover(world: str = "llama", copies: int = 72, draws: int = 1000, seed: int
         compiled = copied.compile(copied.calendar.observed_until)
         labs = simulate(compiled, truth, replicate_seeds(seed, 1)).labs[0]
         rng = np.random.default_rng(seed)
-        censored = complete_panel(compiled, labs)
+        written = complete_panel(compiled, labs)
         if not complete:
-            censored = interval_censored(compiled, censored, shipped_widths(source), rng)
-        write_observed(folder, compiled, censored)
+            written = interval_censored(compiled, written, shipped_widths(source), rng)
+        write_observed(folder, compiled, written)
         loaded = load_world(folder)
         panel = observed_panel(loaded)
-        # the loader's panel is the censored one (its earliest months may be later: a move to
+        # the loader's panel is the one written (its earliest months may be later: a move to
         # a lab founded inside its interval is read from the founding month)
-        assert np.array_equal(panel.chain, censored.chain), "observed.csv lost or gained moves"
-        assert np.array_equal(panel.to, censored.to) and np.all(panel.latest == censored.latest)
+        assert np.array_equal(panel.chain, written.chain), "observed.csv lost or gained moves"
+        assert np.array_equal(panel.to, written.to) and np.all(panel.latest == written.latest)
         cohort = Cohort(world, loaded.compile(loaded.calendar.observed_until), panel)
         seconds["simulate, censor, write and read"] = time.perf_counter() - started
         settings = LaplaceSettings(draws=draws, seed=seed, max_evaluations=max_evaluations)

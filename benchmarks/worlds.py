@@ -13,6 +13,7 @@ OpenAI founders (11): K = 1, 91, 910 give 11, 1,001 and 10,010.
 
 from __future__ import annotations
 
+import re
 from itertools import combinations
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def copy_world(copies: int, folder: Path, source: Path = LLAMA) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("attributes.csv", "events.csv"):
         (folder / name).write_text((source / name).read_text())
-    toml = (source / "world.toml").read_text().replace('founding = "chosen"', 'founding = "given"')
+    toml = re.sub(
+        r"(?m)^founding\s*=.*$", 'founding = "given"', (source / "world.toml").read_text()
+    )
     (folder / "world.toml").write_text(toml)
     cohort = _read(source / "cohort.csv")
     labs = _read(source / "labs.csv")

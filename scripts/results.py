@@ -185,7 +185,7 @@ def founding() -> str:
     folder = ROOT / "scenarios"
     base = sim.load_scenario(str(folder / f"{FOUNDING[0]}.toml"))
     baseline = base.world
-    posterior = (base.path.parent / base.spec.posterior_file).resolve()
+    posterior = base.posterior_path()
     labs = [lab for lab, p in zip(baseline.labs, potential_labs(baseline), strict=True) if p]
     until, focal = baseline.calendar.observed_until, baseline.focal_lab
     last = baseline.calendar.observed_months - 1

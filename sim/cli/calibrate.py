@@ -202,7 +202,9 @@ def calibrate_command(args) -> int:
             raise InputError("--fit-points applies to --sampler laplace (the ensemble sampler "
                              "grows its own until the integral is accurate)",
                              key="--fit-points")  # fmt: skip
-        if args.fit_points < 1 or args.fit_points & (args.fit_points - 1):
+        from sim.likelihood.evaluate import power_of_two
+
+        if not power_of_two(args.fit_points):
             raise InputError(f"--fit-points must be a power of 2 (64, 128, 512, ...), got "
                              f"{args.fit_points}", key="--fit-points")  # fmt: skip
     if args.sampler == "laplace" and (args.method != "likelihood" or args.worlds is not None):

@@ -74,12 +74,19 @@ from sim.world import CompiledWorld
 
 #: Gauss-Hermite nodes for the restlessness and Sobol points for the fits, by default.
 QUADRATURE, FIT_POINTS = 16, 128
+
+
 #: The most fit points a researcher with many moves gets (:meth:`Integration.points_for`).
 MOST_POINTS = 1024
 #: |log odds| beyond which a month's choice is certain to float precision (exp stays finite).
 _LOGIT_CLAMP = 300.0
 #: Rescale a researcher's forward probabilities below this (products over long panels).
 _TINY = 1e-150
+
+
+def power_of_two(n: int) -> bool:
+    """Whether ``n`` is 1, 2, 4, ...: the sizes the fit points' Sobol sequence is balanced at."""
+    return n >= 1 and n & (n - 1) == 0
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,7 @@ class Integration:
         """Points for a world of ``n_labs`` labs; ``fit_points`` and ``most_points`` powers of 2."""
         from scipy.stats import norm, qmc
 
-        if (quadrature < 1 or fit_points < 1 or fit_points & (fit_points - 1)
-                or most_points < 1 or most_points & (most_points - 1)):  # fmt: skip
+        if quadrature < 1 or not power_of_two(fit_points) or not power_of_two(most_points):
             raise InputError(
                 f"quadrature must be >= 1 and fit_points and most_points powers of 2, got "
                 f"{quadrature}, {fit_points} and {most_points}"
