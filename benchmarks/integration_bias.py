@@ -1,24 +1,35 @@
-"""How far the likelihood's Monte Carlo integral over the fits moves the mode of a big panel.
+"""How far the likelihood's approximations move the mode of a big panel: integral, imputation.
 
-Each researcher's likelihood averages over ``fit_points`` quasi-random fits (the match terms,
-:mod:`sim.likelihood.evaluate`), and its log is the log of that average: biased low by about half
-the average's relative variance, a bias that does not shrink with the panel while the posterior
-sd does (as 1/sqrt(N)). This measures what that bias does to the estimate, on one simulated
-panel, without sampling:
+Each researcher's likelihood averages over fit points (the match terms' quasi-random normals,
+:mod:`sim.likelihood.evaluate`), and its log is the log of that average. Two errors follow: the
+points' error itself, which is the same function of theta for every researcher when they all
+share one point set (so it does not average out over a panel), and the log's bias, about half
+the average's relative variance. Either, where it is systematic, moves the mode by a fixed
+amount while the posterior sd shrinks as 1/sqrt(N). With interval-censored months the
+likelihood also reads colleagues at their intervals' middles. This measures what each does to
+the estimate, on one simulated panel, without sampling:
 
 1. a world of K copies of a shipped cohort (:mod:`worlds`), one history simulated at known
    parameters (the world's committed likelihood posterior mean, as
    :mod:`recovery_scale` does), every month known (``complete_panel``) or, with ``--censored``,
    blurred to intervals as the shipped history's;
 2. the gradient of the panel's log-likelihood at the truth (central differences in each free
-   parameter) at ``fit_points`` = 128 (the default), 512 and 2048, and its Hessian at the default
-   (:func:`sim.inference.laplace.finite_difference_hessian`, the Laplace sampler's);
-3. the mode shift each integration causes relative to the finest, to first order
+   parameter) for each integration in :data:`VARIANTS` (fit points; jackknifed; each
+   researcher's own points or the shared ones) and for the reference :data:`FINEST`, and the
+   Hessian at the first (:func:`sim.inference.laplace.finite_difference_hessian`, the Laplace
+   sampler's);
+3. the mode shift each integration causes relative to the reference, to first order
    ``-H^-1 (g_fit - g_finest)``, in posterior sds (``sqrt(diag(-H^-1))``, the likelihood's
-   curvature: the prior is the same at every integration and is left out).
+   curvature: the prior is the same at every integration and is left out);
+4. with ``--censored``, the same shift between the censored panel's likelihood and the complete
+   panel's (both at the reference integration): the imputation's bias plus the noise of the
+   information the censoring removes (their scores differ by a zero-mean term of covariance
+   I_complete - I_censored), so one panel's column is noisy; compare seeds.
 
-A shift of a sizeable fraction of an sd at N researchers grows as sqrt(N) in sd units. Run:
-``python benchmarks/integration_bias.py --copies 72`` (1,008 researchers; a few minutes).
+A systematic shift of a sizeable fraction of an sd at N researchers grows as sqrt(N) in sd units;
+an error independent across researchers does not. Run:
+``python benchmarks/integration_bias.py --copies 72 --censored`` (1,008 researchers; minutes on
+two cores).
 """
 
 from __future__ import annotations
@@ -45,7 +56,10 @@ from sim.kernel.streams import replicate_seeds  # noqa: E402
 from sim.likelihood import Integration, complete_panel, interval_censored, log_likelihood  # noqa: E402
 from sim.world import load_world  # noqa: E402
 
-FIT_POINTS = (128, 512, 2048)
+#: The integrations compared with the finest: (fit points, jackknifed, own points).
+VARIANTS = ((128, False, False), (128, False, True), (128, True, True), (512, True, True))
+#: The reference: the finest integration, each researcher's own points, jackknifed.
+FINEST = (2048, True, True)
 FREE = [k for k, n in enumerate(PARAMETER_NAMES) if n not in FOUNDING_NAMES]
 
 
@@ -81,29 +95,44 @@ def measure(world: str, copies: int, seed: int, censored: bool, progress=print) 
     n_labs = compiled.timeline.attributes.shape[1]
     step = 1e-3 * np.maximum(np.abs(truth), 0.1)
     grads = {}
-    for points in FIT_POINTS:
-        integration = Integration.build(n_labs, fit_points=points)
+    if censored:  # the complete panel's gradient at the finest integration: exact but for it
+        integration = Integration.build(n_labs, fit_points=FINEST[0], jackknife=FINEST[1],
+                                        own_points=FINEST[2])  # fmt: skip
+        complete = complete_panel(compiled, labs)
+
+        def f(theta, integration=integration):
+            return float(log_likelihood(compiled, theta, complete, integration).sum())
+
+        started = time.perf_counter()
+        exact = gradient(scaled(f, truth, step), len(FREE)) / step[FREE]
+        progress(f"complete panel's gradient: {time.perf_counter() - started:.0f} s")
+    for points, jackknife, own in (*VARIANTS, FINEST):
+        integration = Integration.build(n_labs, fit_points=points, jackknife=jackknife,
+                                        own_points=own)  # fmt: skip
 
         def f(theta, integration=integration):
             return float(log_likelihood(compiled, theta, panel, integration).sum())
 
         g = scaled(f, truth, step)
         started = time.perf_counter()
-        grads[points] = gradient(g, len(FREE)) / step[FREE]
-        progress(f"gradient at {points} fit points: {time.perf_counter() - started:.0f} s")
-        if points == FIT_POINTS[0]:
+        grads[points, jackknife, own] = gradient(g, len(FREE)) / step[FREE]
+        what = f"{points} fit points{', jackknifed' if jackknife else ''}{', own' if own else ''}"
+        progress(f"gradient at {what}: {time.perf_counter() - started:.0f} s")
+        if (points, jackknife, own) == VARIANTS[0]:
             started = time.perf_counter()
             h = finite_difference_hessian(g, np.zeros(len(FREE)), 1.0)
             h /= np.outer(step[FREE], step[FREE])
-            progress(f"Hessian at {points} fit points: {time.perf_counter() - started:.0f} s")
+            progress(f"Hessian at {what}: {time.perf_counter() - started:.0f} s")
     covariance = np.linalg.inv(-0.5 * (h + h.T))
     sd = np.sqrt(np.diag(covariance))
     table = pd.DataFrame({"parameter": [PARAMETER_NAMES[k] for k in FREE], "truth": truth[FREE],
                           "sd": sd})  # fmt: skip
-    finest = grads[FIT_POINTS[-1]]
-    for points in FIT_POINTS[:-1]:
-        shift = covariance @ (grads[points] - finest)
-        table[f"shift at {points} (sds)"] = shift / sd
+    finest = grads[FINEST]
+    for points, jackknife, own in VARIANTS:
+        shift = covariance @ (grads[points, jackknife, own] - finest)
+        table[f"{points}{' jk' if jackknife else ''}{' own' if own else ''}"] = shift / sd
+    if censored:  # what reading colleagues at their intervals' middles adds, at the finest points
+        table["imputation shift (sds)"] = covariance @ (finest - exact) / sd
     table.attrs["researchers"] = panel.n_researchers
     return table
 

@@ -17,10 +17,10 @@ seeded random subsample of ``pilot_size`` researchers (their own terms of the li
 colleague where the whole panel puts them: :func:`sim.likelihood.subsample`), its
 log-likelihood counted N / n times so that it estimates the whole panel's (a survey-sampling
 estimate; its curvature estimates the whole panel's). Its mode and curvature cost a
-fraction n / N of full evaluations each; L-BFGS then continues on the full panel from the
-pilot's mode, in coordinates whitened by the pilot's covariance (where the full posterior is
-close to a unit sphere, so a few iterations suffice), and the curvature at the full panel's
-mode is the pilot's there. The importance weights of step 3 correct what the pilot's
+fraction n / N of full evaluations each; a quasi-Newton search then continues on the full
+panel from the pilot's mode, in coordinates whitened by the pilot's covariance (where the full
+posterior is close to a unit sphere, so a few steps suffice: :func:`_whitened_mode`), and the
+curvature at the full panel's mode is the pilot's there. The importance weights of step 3 correct what the pilot's
 curvature gets wrong, and k-hat says when it is too wrong.
 3. **Importance sampling to the exact posterior** (Geweke 1989): ``draws`` proposals from a
    multivariate Student t (``df`` degrees of freedom) centred at the mode, its scale the
@@ -36,7 +36,11 @@ interval-summed one (:func:`sim.likelihood.log_likelihood` of the observed panel
 researcher's own months summed exactly, colleagues read at the middle of their intervals), which is
 deterministic in theta as the Laplace step needs; the data-augmented likelihood of the ensemble
 sampler is exact in the colleagues' months too. On a panel where no move is interval-censored the
-two coincide.
+two coincide. **Its integral over the fits** gives each researcher their own scrambled points and
+corrects the log of each average by its jackknife (``own_points``, ``jackknife``): with one point
+set shared by everyone, as the ensemble sampler's cheap integration has, the points' error is
+common to all researchers and moves the mode by a fixed amount, a shift that grows as sqrt(N)
+in posterior sds (``benchmarks/integration_bias.py`` measures it).
 """
 
 from __future__ import annotations
@@ -57,10 +61,13 @@ from sim.likelihood import FIT_POINTS, QUADRATURE, subsample
 MAX_KHAT = 0.7
 #: Smallest eigenvalue of the approximation's precision, in the unbounded space.
 MIN_PRECISION = 1e-3
-#: Forward-difference step of the Newton step in whitened coordinates (posterior sds).
+#: Forward-difference step of the whitened search's gradients (posterior sds).
 NEWTON_H = 1e-3
-#: The whitened search stops at a projected gradient this small (about a thousandth of an sd).
-WHITENED_GTOL = 1e-3
+#: The whitened search stops once its quasi-Newton step is this short (posterior sds): a mode
+#: that close is what the importance weights correct without cost.
+WHITENED_STOP = 0.05
+#: Halvings of a whitened step that does not climb before the search stops where it is.
+MAX_HALVINGS = 6
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,11 @@ class LaplaceSettings:
     pilot_size: int = 500  # ... on a subsample of this many researchers
     quadrature: int = QUADRATURE
     fit_points: int = FIT_POINTS
+    #: each researcher's own scrambled fit points, and the jackknife of each log integral: the
+    #: integration's error then averages out over a panel instead of moving its mode by a fixed
+    #: amount (:meth:`sim.likelihood.Integration.normals_for`)
+    own_points: bool = True
+    jackknife: bool = True
     seed: int = 20230224
     priors: tuple = DEFAULT_PRIORS
     fixed: tuple[tuple[str, float], ...] = ()
@@ -144,42 +156,76 @@ class _Counted:
         return self.target(y)
 
 
-def _mode(f: _Counted, start: np.ndarray, whiten: np.ndarray | None, budget: int) -> np.ndarray:
-    """L-BFGS on ``f`` from ``start``, in y (bounded) or in z with y = start + whiten @ z.
-
-    Whitened, the curvature is about the identity, so the search starts from one Newton step
-    with it: z = the gradient at 0 (forward differences, d + 1 evaluations), kept if it climbs;
-    and it stops once the gradient is below :data:`WHITENED_GTOL` (a mode that close, in
-    posterior sds, is what the importance weights correct without cost), not at L-BFGS-B's
-    default 1e-5, which the finite-difference gradient of a panel of thousands cannot resolve.
-    """
+def _mode(f: _Counted, start: np.ndarray, budget: int) -> np.ndarray:
+    """L-BFGS-B on ``f`` from ``start`` in the sampler's (bounded) unbounded space."""
     from scipy.optimize import minimize
 
     def negative(x):
-        value = f(x if whiten is None else start + whiten @ x)
+        value = f(x)
         return -value if np.isfinite(value) else 1e300
 
     dims = start.shape[0]
-    first = start
-    if whiten is not None:
-        first, here = np.zeros(dims), negative(np.zeros(dims))
-        step = -np.array([negative(np.eye(dims)[k] * NEWTON_H) - here
-                          for k in range(dims)]) / NEWTON_H  # fmt: skip
-        if negative(step) < here:
-            first = step
-    options = {"maxiter": 500, "maxfun": max(budget, 2 * dims + 2)}
-    if whiten is not None:
-        options["gtol"] = WHITENED_GTOL
     with np.errstate(invalid="ignore"):
-        found = minimize(negative, first, method="L-BFGS-B",
-                         bounds=[(-12.0, 12.0)] * dims if whiten is None else None,
-                         options=options)  # fmt: skip
+        found = minimize(negative, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * dims,
+                         options={"maxiter": 500, "maxfun": max(budget, 2 * dims + 2)})  # fmt: skip
     if found.fun >= 1e300:
         raise InputError(
             "the observed history has probability zero at every parameter vector tried: the "
             "world makes it impossible (check observed.csv against the labs' founding months)"
         )
-    return found.x if whiten is None else start + whiten @ found.x
+    return found.x
+
+
+def _whitened_mode(f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: int) -> np.ndarray:
+    """Quasi-Newton ascent of ``f(start + whiten @ z)`` from z = 0, within ``budget`` calls.
+
+    Whitened by the pilot's covariance, the full posterior's curvature in z is close to the
+    identity, so the search takes Newton steps with the identity as the first inverse curvature
+    and corrects it by BFGS updates from the gradients it meets (forward differences of step
+    :data:`NEWTON_H`, d evaluations each). A step is halved until it climbs. The search stops
+    once a step is shorter than :data:`WHITENED_STOP` in the curvature's metric (the Newton
+    decrement, in posterior sds), after taking it if it climbs: one step from the pilot's mode
+    typically covers most of the sqrt(N / n) posterior sds between the two modes, and a few more
+    reach the stop. L-BFGS-B's line searches and its default tolerance (which the
+    finite-difference gradient of a panel of thousands cannot resolve) cost several times the
+    evaluations for a precision the importance weights do not need.
+    """
+    dims = start.shape[0]
+
+    def at(z: np.ndarray) -> float:
+        value = f(start + whiten @ z)
+        return value if np.isfinite(value) else -math.inf
+
+    def gradient(z: np.ndarray, value: float) -> np.ndarray:
+        return np.array([at(z + NEWTON_H * e) - value for e in np.eye(dims)]) / NEWTON_H
+
+    z, here = np.zeros(dims), at(np.zeros(dims))
+    if not np.isfinite(here):
+        raise InputError("the observed history has probability zero at the pilot fit's mode")
+    slope, inverse = gradient(z, here), np.eye(dims)
+    while f.calls + dims + 1 <= budget:
+        step = inverse @ slope
+        short = math.sqrt(max(float(step @ slope), 0.0)) < WHITENED_STOP
+        for _ in range(MAX_HALVINGS):
+            trial = at(z + step)
+            if trial > here:
+                break
+            step = step / 2
+        else:
+            break  # no ascent along the step: the mode, to the gradient's precision
+        if short:
+            return start + whiten @ (z + step)
+        new_slope = gradient(z + step, trial)
+        s, y = step, slope - new_slope  # BFGS on -f: its gradient's change is -(new - old)
+        if s @ y > 1e-12:
+            rho = 1.0 / (s @ y)
+            left = np.eye(dims) - rho * np.outer(s, y)
+            inverse = left @ inverse @ left.T + rho * np.outer(s, s)
+        z, here, slope = z + step, trial, new_slope
+        if f.progress:
+            f.progress(f"full panel: log posterior {here:.2f} after {f.calls} evaluations, "
+                       f"last step {math.sqrt(max(float(s @ s), 0.0)):.2f} sds")  # fmt: skip
+    return start + whiten @ z
 
 
 def _covariance(f, mode: np.ndarray, step: float) -> np.ndarray:
@@ -206,17 +252,17 @@ def laplace_fit(
     full = _Counted(target, progress, "mode search")
     budget = settings.max_evaluations
     if pilot is None:
-        mode = _mode(full, np.zeros(dims), None, budget)
+        mode = _mode(full, np.zeros(dims), budget)
         covariance = _covariance(full, mode, settings.step)
     else:
         small = _Counted(pilot.target, progress, "pilot fit")
-        start = _mode(small, np.zeros(dims), None, int(0.5 * budget / pilot.share))
+        start = _mode(small, np.zeros(dims), int(0.5 * budget / pilot.share))
         whiten = np.linalg.cholesky(_covariance(small, start, settings.step))
         if progress:
             progress(f"pilot fit on {pilot.researchers:,} of {pilot.of:,} researchers: "
                      f"{small.calls} evaluations; continuing on the full panel")  # fmt: skip
         spent = int(math.ceil(small.calls * pilot.share))
-        mode = _mode(full, start, whiten, budget - spent)
+        mode = _whitened_mode(full, start, whiten, budget - spent)
         covariance = _covariance(small, mode, settings.step)
     log_posterior = float(target(mode))
     evaluations = full.calls + 1
@@ -294,15 +340,11 @@ def laplace_posterior(
         raise InputError(f"--draws must be at least {MIN_DRAWS} (for Pareto smoothing's k-hat), "
                          f"got {settings.draws}", key="--draws")  # fmt: skip
     started = time.perf_counter()
-    target = LogPosterior(cohorts, settings.priors, settings.quadrature, settings.fit_points,
-                          settings.seed, settings.fixed, settings.per_cohort,
-                          settings.cohort_priors, settings.pooled)  # fmt: skip
+    target = _log_posterior(cohorts, settings)
     dims = len(target.priors)
     small = pilot_cohorts(cohorts, settings)
     pilot = None if small is None else Pilot(
-        LogPosterior(small, settings.priors, settings.quadrature, settings.fit_points,
-                     settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors,
-                     settings.pooled),
+        _log_posterior(small, settings),
         sum(c.panel.n_researchers for c in small), sum(c.panel.n_researchers for c in cohorts),
     )  # fmt: skip
     fit = laplace_fit(target, dims, settings, progress, pilot)
@@ -336,6 +378,14 @@ def laplace_posterior(
         settings=settings, names=tuple(target.names), priors=target.column_priors,
         cohorts=tuple(c.name for c in cohorts), sampler="laplace", khat=khat, pilot=fit.pilot,
     )  # fmt: skip
+
+
+def _log_posterior(cohorts: list[Cohort], settings: LaplaceSettings) -> LogPosterior:
+    """The log posterior the settings describe, on ``cohorts``."""
+    return LogPosterior(cohorts, settings.priors, settings.quadrature, settings.fit_points,
+                        settings.seed, settings.fixed, settings.per_cohort, settings.cohort_priors,
+                        settings.pooled, own_points=settings.own_points,
+                        jackknife=settings.jackknife)  # fmt: skip
 
 
 def _proposal(fit: LaplaceFit, settings: LaplaceSettings):

@@ -144,11 +144,15 @@ class LogPosterior:
         per_cohort: the parameters with a column per cohort (None: as declared).
         cohort_priors: priors of single per-cohort columns (``k0[llama]``).
         pooled: per-cohort parameters given a population prior (needs two or more cohorts).
+        own_points: each researcher integrated over their own scrambled points, and
+        jackknife: the log of each researcher's integral corrected for its bias
+            (:class:`sim.likelihood.Integration`; what a panel of thousands needs).
     """
 
     def __init__(self, cohorts: list[Cohort], priors: tuple, quadrature: int, fit_points: int,
                  seed: int = 0, fixed: tuple = (), per_cohort=None, cohort_priors=(),
-                 pooled: tuple[str, ...] = ()):  # fmt: skip
+                 pooled: tuple[str, ...] = (), own_points: bool = False,
+                 jackknife: bool = False):  # fmt: skip
         self.cohorts = cohorts
         if per_cohort is None:
             per_cohort = tuple(p.name for p in priors if p.per_cohort)
@@ -172,9 +176,10 @@ class LogPosterior:
         #: the prior of each free column as reported (a pooled column's marginal prior)
         self.reported_priors = tuple(self.column_priors[k] for k in self.free)
         self.integrations = [
-            Integration.build(c.world.timeline.attributes.shape[1], quadrature, fit_points, seed)
+            Integration.build(c.world.timeline.attributes.shape[1], quadrature, fit_points, seed,
+                              jackknife=jackknife, own_points=own_points)
             for c in cohorts
-        ]
+        ]  # fmt: skip
         #: per cohort, its worlds for each combination of the founding months known only to an
         #: interval, with their log probabilities (one world, log 1, where there are none)
         self.variants = [opening_variants(c.world) for c in cohorts]

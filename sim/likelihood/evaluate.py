@@ -31,7 +31,10 @@ settings (:class:`Integration`); the full-information sampler re-weights draws m
 points to a finer integration (:mod:`sim.inference.posterior`). The log of a Monte Carlo average
 is biased low by about half its relative variance, and over a panel these biases add up: the
 allocation by moves and the founders' untilted fits are there to keep each researcher's variance
-small where it was largest.
+small where it was largest. By default every researcher shares one point set, so its error is
+one function of theta for all of them and moves a big panel's mode by a fixed amount; for panels
+of thousands (the Laplace sampler) each researcher gets their own scramble, and the log's bias
+its jackknife correction (:meth:`Integration.normals_for`, :func:`jackknifed`).
 
 **One definition of the choice.** Each month's probabilities come from the parts
 :func:`sim.kernel.behavior.decide` draws with (:func:`~sim.kernel.behavior.month_weights`,
@@ -47,7 +50,7 @@ state at its start, tenure restarting on a move.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
@@ -114,11 +117,16 @@ class Integration:
     fits: np.ndarray
     fit_points: int  # a researcher with at most one move
     most_points: int  # the cap for researchers with many moves
+    jackknife: bool = False  # correct the log of the average for its bias (:func:`jackknifed`)
+    own_points: bool = False  # each researcher their own scramble (:meth:`normals_for`)
+    seed: int = 0
+    _own: dict = field(default_factory=dict, compare=False, repr=False)  # own points, built once
 
     @classmethod
     def build(
         cls, n_labs: int, quadrature: int = QUADRATURE, fit_points: int = FIT_POINTS,
-        seed: int = 0, most_points: int = MOST_POINTS,
+        seed: int = 0, most_points: int = MOST_POINTS, jackknife: bool = False,
+        own_points: bool = False,
     ) -> Integration:  # fmt: skip
         """Points for a world of ``n_labs`` labs; ``fit_points`` and ``most_points`` powers of 2."""
         from scipy.stats import norm, qmc
@@ -137,7 +145,39 @@ class Integration:
             fits=np.ascontiguousarray(norm.ppf(uniforms)),
             fit_points=fit_points,
             most_points=most_points,
+            jackknife=jackknife,
+            own_points=own_points,
+            seed=seed,
         )
+
+    def normals_for(self, members: np.ndarray, count: int) -> np.ndarray:
+        """The unshifted fit normals of ``members`` at ``count`` points: [M, L] or [n, M, L].
+
+        Shared (the default): the first ``count`` points of the one sequence, the same for
+        every researcher, so the integral's error is the same function of theta for all of them
+        and does not average out over a panel: it moves the mode by a fixed amount, which grows
+        in posterior sds as sqrt(N) (``benchmarks/integration_bias.py``). With ``own_points``
+        each researcher has their own scrambled Sobol sequence (seeded by the integration's seed
+        and the researcher's index, so it is fixed across evaluations and theta stays smooth), as
+        simulated maximum likelihood draws independently per individual (Train 2009, 10.5): the
+        errors are independent across researchers and their sum grows only as sqrt(N), a
+        constant in posterior sds; what remains systematic is the log's bias, of order 1/M
+        (:func:`jackknifed`). Built once per members and count, then reused.
+        """
+        if not self.own_points:
+            return self.fits[:count]
+        key = (count, np.asarray(members, dtype=np.int64).tobytes())
+        if key not in self._own:
+            from scipy.stats import norm, qmc
+
+            n_labs = self.fits.shape[1]
+            out = np.empty((len(members), count, n_labs))
+            for row, i in enumerate(members):
+                rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(int(i),)))
+                uniforms = qmc.Sobol(d=n_labs, scramble=True, rng=rng).random(count)
+                out[row] = norm.ppf(np.clip(uniforms, 1e-12, 1 - 1e-12))
+            self._own[key] = out
+        return self._own[key]
 
     def points_for(self, moves: int) -> int:
         """The fit points of a researcher whose history has ``moves`` recorded moves."""
@@ -167,11 +207,45 @@ def log_likelihood(
     log_nodes = np.log(integration.z_weights)
     for count in np.unique(points):
         members = np.flatnonzero(points == count)
-        fits, log_ratio = tilted_fits(world, theta, panel, integration.fits[:count], members)
+        normals = integration.normals_for(members, count)
+        fits, log_ratio = tilted_fits(world, theta, panel, normals, members)
         log_l = conditional_log_likelihoods(world, theta, panel, integration.z, fits, members)
         # quadrature over the restlessness, then the mean over the fit points (importance-weighted)
-        out[members] = _log_sum(_log_sum(log_l + log_nodes) + log_ratio) - math.log(count)
+        per_point = _log_sum(log_l + log_nodes) + log_ratio
+        out[members] = (jackknifed(per_point) if integration.jackknife and count >= 2
+                        else _log_sum(per_point) - math.log(count))  # fmt: skip
     return out
+
+
+#: The largest jackknife correction of one researcher's log-likelihood, in nats (a soft cap).
+JACKKNIFE_CAP = 1.0
+
+
+def jackknifed(per_point: np.ndarray) -> np.ndarray:
+    """The log of each row's mean of exp(``per_point``) [n, M], corrected for its bias.
+
+    The log of a Monte Carlo average is biased low by about half its relative variance, a bias
+    of order 1/M that adds up over a panel's researchers while the posterior narrows as
+    1/sqrt(N) (Lee 1995 for simulated maximum likelihood). The two-group jackknife (Quenouille
+    1956) removes the 1/M term: with ``a`` the log of the mean over all M points and ``b1``,
+    ``b2`` those over each half (prefixes of one Sobol sequence of a power-of-2 length, so each
+    half is itself balanced), ``2 a - (b1 + b2) / 2`` is unbiased to order 1/M^2, and to first
+    order it fluctuates as ``a`` does (the halves' deviations enter with weights 1/2 each), so
+    the correction costs no precision. The correction ``a - (b1 + b2) / 2`` is never negative
+    (Jensen); it is passed through ``cap * tanh(. / cap)`` with :data:`JACKKNIFE_CAP`, which
+    leaves it unchanged where it is small, as it is wherever the integral is resolved at all,
+    and keeps it finite where one half holds all the mass. Smooth in the values, so in theta.
+    """
+    count = per_point.shape[-1]
+    half = count // 2
+    whole = _log_sum(per_point) - math.log(count)
+    first = _log_sum(per_point[..., :half]) - math.log(half)
+    second = _log_sum(per_point[..., half : 2 * half]) - math.log(half)
+    with np.errstate(invalid="ignore"):
+        correction = whole - 0.5 * (first + second)
+    correction = JACKKNIFE_CAP * np.tanh(np.where(np.isnan(correction), 0.0, correction)
+                                         / JACKKNIFE_CAP)  # fmt: skip
+    return whole + correction
 
 
 def _log_sum(terms: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ subset of researchers' rows must equal the same rows of the whole panel's comput
 """
 
 import numpy as np
+import pytest
 
 from sim.likelihood import Integration, complete_panel, log_likelihood
 from sim.likelihood.evaluate import conditional_log_likelihoods, tilted_fits
@@ -104,3 +105,45 @@ def test_a_founders_own_lab_is_barely_tilted():
     shift = tilt_shifts(world, theta, panel, np.arange(2))
     assert 0.0 < shift[0, 1] < 1e-3 * 1.8  # the founder: the share is all but 1
     assert shift[1, 2] > 100 * shift[0, 1]  # the other, to a lab among rivals: a real shift
+
+
+def test_own_points_are_each_researchers_own_fixed_scrambled_sequence():
+    """With own_points every researcher integrates over their own scrambled Sobol sequence:
+    fixed across calls and across the groups they are asked in, a prefix at fewer points,
+    different from every other researcher's and from the shared sequence; without it every
+    member gets the shared sequence's prefix."""
+    own = Integration.build(3, 4, 16, seed=9, most_points=64, own_points=True)
+    members = np.array([0, 1, 2])
+    points = own.normals_for(members, 32)
+    assert points.shape == (3, 32, 3)
+    np.testing.assert_array_equal(own.normals_for(np.array([2]), 32)[0], points[2])
+    np.testing.assert_array_equal(own.normals_for(members, 16), points[:, :16])
+    again = Integration.build(3, 4, 16, seed=9, most_points=64, own_points=True)
+    np.testing.assert_array_equal(again.normals_for(members, 32), points)
+    assert not np.array_equal(points[0], points[1]) and not np.array_equal(points[0], own.fits[:32])
+    shared = Integration.build(3, 4, 16, seed=9, most_points=64)
+    np.testing.assert_array_equal(shared.normals_for(members, 32), shared.fits[:32])
+    # the likelihood reads them: a researcher's term is the same alone as in the whole panel
+    world, panel = _world_and_panel()
+    theta = theta_of(**{**MOBILE, "sigma_u": 0.8, "sigma_match": 0.9})
+    whole = log_likelihood(world, theta, panel, own)
+    assert not np.array_equal(whole, log_likelihood(world, theta, panel, shared))
+    np.testing.assert_array_equal(whole, log_likelihood(world, theta, panel, again))
+
+
+def test_the_jackknife_is_two_logs_of_the_whole_less_the_halves_capped():
+    """Exact: 2 a - (b1 + b2) / 2 of the whole's and halves' log means while the correction is
+    small (the tanh cap changes it by under 1e-6 at 0.01); no correction where every point is
+    equal; the cap (whole + JACKKNIFE_CAP) where one half holds all the mass; -inf stays -inf."""
+    from scipy.special import logsumexp
+
+    from sim.likelihood.evaluate import JACKKNIFE_CAP, jackknifed
+
+    values = np.log(np.array([[1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8, 1.0]]))
+    a = logsumexp(values[0]) - np.log(8)
+    b1, b2 = logsumexp(values[0, :4]) - np.log(4), logsumexp(values[0, 4:]) - np.log(4)
+    assert jackknifed(values)[0] == pytest.approx(2 * a - (b1 + b2) / 2, abs=1e-6)
+    np.testing.assert_allclose(jackknifed(np.full((2, 8), -3.0)), -3.0, rtol=0, atol=1e-15)
+    lopsided = np.array([[0.0, 0.0, -np.inf, -np.inf]])
+    assert jackknifed(lopsided)[0] == pytest.approx(np.log(0.5) + JACKKNIFE_CAP)
+    assert jackknifed(np.full((1, 4), -np.inf))[0] == -np.inf
