@@ -13,15 +13,17 @@ cost. Here the evaluations are few and independent of one another:
    failure).
 
 **Big panels: a pilot fit first.** Above ``pilot_above`` researchers, steps 1 and 2 start on a
-seeded random subsample of ``pilot_size`` researchers (their own terms of the likelihood, each
-colleague where the whole panel puts them: :func:`sim.likelihood.subsample`), its
+seeded random subsample of ``pilot_size`` researchers (their own terms of the likelihood,
+each colleague where the whole panel puts them: :func:`sim.likelihood.subsample`), its
 log-likelihood counted N / n times so that it estimates the whole panel's (a survey-sampling
 estimate; its curvature estimates the whole panel's). Its mode and curvature cost a
-fraction n / N of full evaluations each; a quasi-Newton search then continues on the full
-panel from the pilot's mode, in coordinates whitened by the pilot's covariance (where the full
-posterior is close to a unit sphere, so a few steps suffice: :func:`_whitened_mode`), and the
-curvature at the full panel's mode is the pilot's there. The importance weights of step 3 correct what the pilot's
-curvature gets wrong, and k-hat says when it is too wrong.
+fraction n / N of full evaluations each; a quasi-Newton search then continues from the
+pilot's mode in coordinates whitened by the pilot's covariance (where the full posterior is
+close to a unit sphere, so a few steps suffice: :func:`_whitened_mode`), on subsamples
+:data:`PILOT_GROWTH` times larger in turn while they are at most half the panel
+(:func:`pilot_sizes`), each leaving the next fewer steps, and last on the full panel; the
+curvature at the full panel's mode is the pilot's there. The importance weights of step 3
+correct what the pilot's curvature gets wrong, and k-hat says when it is too wrong.
 3. **Importance sampling to the exact posterior** (Geweke 1989): ``draws`` proposals from a
    multivariate Student t (``df`` degrees of freedom) centred at the mode, its scale the
    approximation's covariance times ``inflate`` (heavier than the target's tails is what
@@ -108,21 +110,39 @@ class LaplaceFit:
     pilot: dict = field(default_factory=dict)
 
 
-def pilot_cohorts(cohorts: list[Cohort], settings: LaplaceSettings) -> list[Cohort] | None:
-    """A seeded random subsample of the panels' researchers, for the pilot fit (None: too few).
+#: Each subsample of the mode search is this many times the one before (:func:`pilot_levels`).
+PILOT_GROWTH = 4
 
-    Each cohort gives its share of ``pilot_size`` researchers (at least one), and counts
-    N / n times (:attr:`Cohort.weight`). The generator is spawned from the seed, apart from
-    the proposals'.
+
+def pilot_sizes(total: int, settings: LaplaceSettings) -> list[int]:
+    """The subsamples' sizes of a panel of ``total`` researchers: none at most ``pilot_above``.
+
+    ``pilot_size``, then :data:`PILOT_GROWTH` times more while a subsample is at most half the
+    panel: a search continued on a subsample n researchers strong stops about sqrt(N / n)
+    posterior sds from the full panel's mode, so each level leaves the next fewer steps of its
+    dearer evaluations.
+    """
+    if total <= settings.pilot_above:
+        return []
+    sizes = [settings.pilot_size]
+    while sizes[-1] * PILOT_GROWTH * 2 <= total:
+        sizes.append(sizes[-1] * PILOT_GROWTH)
+    return sizes
+
+
+def pilot_cohorts(cohorts: list[Cohort], size: int, seed: int, level: int = 0) -> list[Cohort]:
+    """A seeded random subsample of about ``size`` of the panels' researchers.
+
+    Each cohort gives its share of ``size`` researchers (at least one), and counts N / n times
+    (:attr:`Cohort.weight`). The generator is the ``level``-th child of the seed, apart from the
+    proposals' and from the other levels'.
     """
     total = sum(c.panel.n_researchers for c in cohorts)
-    if total <= settings.pilot_above:
-        return None
-    rng = np.random.default_rng(np.random.SeedSequence(settings.seed).spawn(1)[0])
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(level + 1)[level])
     pilot = []
     for c in cohorts:
         n = c.panel.n_researchers
-        take = min(n, max(1, round(settings.pilot_size * n / total)))
+        take = min(n, max(1, round(size * n / total)))
         chosen = np.sort(rng.choice(n, size=take, replace=False))
         world, panel = subsample(c.world, c.panel, chosen)
         pilot.append(Cohort(c.name, world, panel, c.weight * n / take))
@@ -176,8 +196,15 @@ def _mode(f: _Counted, start: np.ndarray, budget: int) -> np.ndarray:
     return found.x
 
 
-def _whitened_mode(f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: int) -> np.ndarray:
+def _whitened_mode(
+    f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: int,
+    inverse: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Quasi-Newton ascent of ``f(start + whiten @ z)`` from z = 0, within ``budget`` calls.
+
+    Returns the mode and the inverse curvature in z the search ended with (``inverse``, the one
+    it starts with: the identity by default; a search continued on a larger panel passes on
+    what it learned, since both estimate the same curvature).
 
     Whitened by the pilot's covariance, the full posterior's curvature in z is close to the
     identity, so the search takes Newton steps with the identity as the first inverse curvature
@@ -202,7 +229,8 @@ def _whitened_mode(f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: i
     z, here = np.zeros(dims), at(np.zeros(dims))
     if not np.isfinite(here):
         raise InputError("the observed history has probability zero at the pilot fit's mode")
-    slope, inverse = gradient(z, here), np.eye(dims)
+    slope = gradient(z, here)
+    inverse = np.eye(dims) if inverse is None else inverse
     while f.calls + dims + 1 <= budget:
         step = inverse @ slope
         short = math.sqrt(max(float(step @ slope), 0.0)) < WHITENED_STOP
@@ -214,7 +242,7 @@ def _whitened_mode(f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: i
         else:
             break  # no ascent along the step: the mode, to the gradient's precision
         if short:
-            return start + whiten @ (z + step)
+            return start + whiten @ (z + step), inverse
         new_slope = gradient(z + step, trial)
         s, y = step, slope - new_slope  # BFGS on -f: its gradient's change is -(new - old)
         if s @ y > 1e-12:
@@ -223,9 +251,9 @@ def _whitened_mode(f: _Counted, start: np.ndarray, whiten: np.ndarray, budget: i
             inverse = left @ inverse @ left.T + rho * np.outer(s, s)
         z, here, slope = z + step, trial, new_slope
         if f.progress:
-            f.progress(f"full panel: log posterior {here:.2f} after {f.calls} evaluations, "
+            f.progress(f"{f.what}: log posterior {here:.2f} after {f.calls} evaluations, "
                        f"last step {math.sqrt(max(float(s @ s), 0.0)):.2f} sds")  # fmt: skip
-    return start + whiten @ z
+    return start + whiten @ z, inverse
 
 
 def _covariance(f, mode: np.ndarray, step: float) -> np.ndarray:
@@ -237,40 +265,55 @@ def _covariance(f, mode: np.ndarray, step: float) -> np.ndarray:
 
 
 def laplace_fit(
-    target, dims: int, settings: LaplaceSettings, progress=None, pilot=None
+    target, dims: int, settings: LaplaceSettings, progress=None, pilots: list | None = None
 ) -> LaplaceFit:
     """The mode of ``target`` (a log density on R^dims) and the inverse of its curvature there.
 
-    With a :class:`Pilot` (a cheaper log density estimating ``target``), the search starts on
-    it, continues on ``target`` whitened by its covariance, and the curvature is the pilot's at
-    the mode (see the module docstring); a pilot evaluation counts ``pilot.share`` of one
-    against ``settings.max_evaluations``.
+    With :class:`Pilot` s (cheaper log densities estimating ``target``, from the smallest
+    subsample up), the search starts on the first by L-BFGS, takes its covariance to whiten the
+    space, continues on each larger one by :func:`_whitened_mode` (the curvature it learned
+    carried along) and ends on ``target``; the curvature is the first pilot's at the mode (see
+    the module docstring). A pilot evaluation counts ``pilot.share`` of one against
+    ``settings.max_evaluations``.
 
     Raises:
         InputError: the density is -inf at every point the search tried.
     """
     full = _Counted(target, progress, "mode search")
     budget = settings.max_evaluations
-    if pilot is None:
+    about = {}
+    if not pilots:
         mode = _mode(full, np.zeros(dims), budget)
         covariance = _covariance(full, mode, settings.step)
     else:
-        small = _Counted(pilot.target, progress, "pilot fit")
-        start = _mode(small, np.zeros(dims), int(0.5 * budget / pilot.share))
+        first = pilots[0]
+        small = _Counted(first.target, progress, "pilot fit")
+        start = _mode(small, np.zeros(dims), int(0.5 * budget / first.share))
         whiten = np.linalg.cholesky(_covariance(small, start, settings.step))
         if progress:
-            progress(f"pilot fit on {pilot.researchers:,} of {pilot.of:,} researchers: "
-                     f"{small.calls} evaluations; continuing on the full panel")  # fmt: skip
-        spent = int(math.ceil(small.calls * pilot.share))
-        mode = _whitened_mode(full, start, whiten, budget - spent)
+            progress(f"pilot fit on {first.researchers:,} of {first.of:,} researchers: "
+                     f"{small.calls} evaluations")  # fmt: skip
+        spent = small.calls * first.share
+        inverse, levels = None, []
+        for level in pilots[1:]:
+            counted = _Counted(level.target, progress, f"subsample of {level.researchers:,}")
+            start, inverse = _whitened_mode(
+                counted, start, whiten, int(0.5 * (budget - spent) / level.share), inverse
+            )
+            spent += counted.calls * level.share
+            levels.append([level.researchers, counted.calls])
+            if progress:
+                progress(f"continued on {level.researchers:,} researchers: {counted.calls} "
+                         "evaluations")  # fmt: skip
+        mode, _ = _whitened_mode(full, start, whiten, budget - int(math.ceil(spent)), inverse)
         covariance = _covariance(small, mode, settings.step)
+        about = {"researchers": first.researchers, "of": first.of, "evaluations": small.calls,
+                 "levels": levels}  # fmt: skip
     log_posterior = float(target(mode))
     evaluations = full.calls + 1
     if progress:
         progress(f"mode found: log posterior {log_posterior:.2f} after {evaluations} "
                  "evaluations of the full panel")  # fmt: skip
-    about = {} if pilot is None else {"researchers": pilot.researchers, "of": pilot.of,
-                                      "evaluations": small.calls}  # fmt: skip
     return LaplaceFit(mode, covariance, log_posterior, evaluations, about)
 
 
@@ -342,12 +385,13 @@ def laplace_posterior(
     started = time.perf_counter()
     target = _log_posterior(cohorts, settings)
     dims = len(target.priors)
-    small = pilot_cohorts(cohorts, settings)
-    pilot = None if small is None else Pilot(
-        _log_posterior(small, settings),
-        sum(c.panel.n_researchers for c in small), sum(c.panel.n_researchers for c in cohorts),
-    )  # fmt: skip
-    fit = laplace_fit(target, dims, settings, progress, pilot)
+    total = sum(c.panel.n_researchers for c in cohorts)
+    pilots = []
+    for level, size in enumerate(pilot_sizes(total, settings)):
+        small = pilot_cohorts(cohorts, size, settings.seed, level)
+        pilots.append(Pilot(_log_posterior(small, settings),
+                            sum(c.panel.n_researchers for c in small), total))  # fmt: skip
+    fit = laplace_fit(target, dims, settings, progress, pilots)
     rng = np.random.default_rng(settings.seed)
     proposal = _proposal(fit, settings)
     ys = proposal.rvs(size=settings.draws, random_state=rng).reshape(settings.draws, dims)

@@ -287,7 +287,18 @@ def _laplace_method(result, world: World) -> list[str]:
         "(Hessian by central differences), then importance sampling from a multivariate t "
         f"({s.df:g} degrees of freedom, scale {s.inflate:g} x the covariance) to the exact "
         f"posterior of that likelihood, the weights Pareto-smoothed; {s.quadrature} x "
-        f"{s.fit_points} integration points.",
+        f"{s.fit_points} integration points"
+        + (
+            ", each researcher's own scrambled fit points"
+            if getattr(s, "own_points", False)
+            else ""
+        )
+        + (
+            ", the log of each researcher's integral jackknifed"
+            if getattr(s, "jackknife", False)
+            else ""
+        )
+        + ".",  # fmt: skip
         "",
         "## Sampler",
         f"- {s.draws:,} proposals; likelihood evaluations {result.evaluations:,} (the wall time "
@@ -324,11 +335,14 @@ def pilot_lines(result) -> list[str]:
     pilot = getattr(result, "pilot", {})
     if not pilot:
         return []
+    levels = "".join(f", then on a subsample of {n:,} ({k:,} evaluations)"
+                     for n, k in pilot.get("levels", []))  # fmt: skip
     return [
         f"- mode search from a pilot fit on a seeded random subsample of {pilot['researchers']:,} "
         f"of the {pilot['of']:,} researchers ({pilot['evaluations']:,} evaluations of the "
-        "subsample, its log-likelihood counted N / n times), then L-BFGS on the full panel "
-        "whitened by the pilot's covariance; the curvature at the mode is the pilot's"
+        "subsample, its log-likelihood counted N / n times), continued by quasi-Newton steps in "
+        f"the space whitened by the pilot's covariance{levels}, then on the full panel; the "
+        "curvature at the mode is the pilot's"
     ]
 
 

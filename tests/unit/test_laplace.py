@@ -58,12 +58,19 @@ def test_the_whitened_search_reaches_a_quadratic_mode_within_its_stop_and_budget
     start = mode + np.linalg.cholesky(covariance) @ np.array([4.0, 0, 0, 0, 0])
     wrong = np.linalg.cholesky(covariance) @ np.diag([1.6, 0.7, 1.0, 1.0, 1.0]) ** 0.5
     f = _Counted(lambda x: -0.5 * (x - mode) @ precision @ (x - mode), None, "test")
-    found = _whitened_mode(f, start, wrong, budget=200)
+    found, inverse = _whitened_mode(f, start, wrong, budget=200)
     off = found - mode
     assert np.sqrt(off @ precision @ off) < WHITENED_STOP
     assert f.calls <= 200
+    # the curvature it learned, passed on, takes a search from elsewhere there in fewer calls
+    again = _Counted(f.target, None, "test")
+    other = mode + np.linalg.cholesky(covariance) @ np.array([0, -3.0, 0, 0, 0])
+    _whitened_mode(again, other, wrong, 200, inverse)
+    fresh = _Counted(f.target, None, "test")
+    _whitened_mode(fresh, other, wrong, 200)
+    assert again.calls < fresh.calls, (again.calls, fresh.calls)
     tight = _Counted(f.target, None, "test")
-    assert np.array_equal(_whitened_mode(tight, start, wrong, budget=6), start)
+    assert np.array_equal(_whitened_mode(tight, start, wrong, budget=6)[0], start)
     assert tight.calls == 6  # the start and one gradient, no step
 
 
@@ -148,32 +155,40 @@ def test_a_subsample_has_the_whole_panels_terms_of_its_researchers():
 
 
 def test_a_big_panel_starts_from_a_pilot_and_reaches_the_same_mode():
-    """One panel of 40 researchers, the pilot threshold lowered to 20 (a pilot of 10, each
-    counted 4 times). Tolerance: the modes within 0.1% of the posterior sd (both are L-BFGS
-    optima of the same full-panel density, only the path there differs; 1e-5 sd when written),
-    the importance-sampled means within a tenth of a posterior sd (the proposals differ: the
+    """One panel of 40 researchers, the pilot threshold lowered to 20 and its size to 5: a pilot
+    of 5 (each counted 8 times), then a subsample of 20 (4 x 5, half the panel), then the panel.
+    Tolerance: the modes within WHITENED_STOP posterior sds (the piloted search stops once its
+    step is that short, the direct one at L-BFGS-B's tolerance; 0.0014 sd when written), the
+    importance-sampled means within a tenth of a posterior sd (the proposals differ: the
     pilot's curvature is an estimate; 0.02 sd when written)."""
+    from sim.inference.laplace import WHITENED_STOP, pilot_sizes
+
     world = make_world(n_people=40, seed=5).compile("2024-06")
     labs = simulate(world, theta_of(**MOBILE), replicate_seeds(1, 1)).labs[0]
     cohorts = [Cohort("big", world, complete_panel(world, labs))]
     plain = LaplaceSettings(draws=400, quadrature=8, fit_points=1, seed=3, fixed=_held(),
                             per_cohort=())  # fmt: skip
+    small = dataclasses.replace(plain, pilot_above=20, pilot_size=5)
+    assert pilot_sizes(40, small) == [5, 20] and pilot_sizes(39, small) == [5]
+    assert pilot_sizes(20, small) == [] and pilot_sizes(10_010, plain) == [500, 2000]
     lines = []
-    piloted = laplace_posterior(
-        cohorts, dataclasses.replace(plain, pilot_above=20, pilot_size=10), lines.append
-    )
+    piloted = laplace_posterior(cohorts, small, lines.append)
     direct = laplace_posterior(cohorts, plain)
-    assert direct.pilot == {} and piloted.pilot["researchers"] == 10
+    assert direct.pilot == {} and piloted.pilot["researchers"] == 5
     assert piloted.pilot["of"] == 40 and piloted.pilot["evaluations"] > 0
-    assert any(line.startswith("pilot fit on 10 of 40 researchers") for line in lines)
+    ((researchers, evaluations),) = piloted.pilot["levels"]
+    assert researchers == 20 and evaluations > 0
+    assert any(line.startswith("pilot fit on 5 of 40 researchers") for line in lines)
+    assert any(line.startswith("continued on 20 researchers") for line in lines)
     a, b = piloted.diagnostics, direct.diagnostics
-    np.testing.assert_array_less(np.abs(a["mode"] - b["mode"]), 1e-3 * b["posterior_sd"])
+    np.testing.assert_array_less(np.abs(a["mode"] - b["mode"]), WHITENED_STOP * b["posterior_sd"])
     np.testing.assert_array_less(
         np.abs(a["posterior_mean"] - b["posterior_mean"]), 0.1 * b["posterior_sd"]
     )
     assert piloted.khat < 0.7
     (line,) = pilot_lines(piloted)
-    assert "pilot fit on a seeded random subsample of 10 of the 40 researchers" in line
+    assert "pilot fit on a seeded random subsample of 5 of the 40 researchers" in line
+    assert "then on a subsample of 20" in line
     assert pilot_lines(direct) == []
 
 
