@@ -211,7 +211,7 @@ def log_likelihood(
         fits, log_ratio = tilted_fits(world, theta, panel, normals, members)
         log_l = conditional_log_likelihoods(world, theta, panel, integration.z, fits, members)
         # quadrature over the restlessness, then the mean over the fit points (importance-weighted)
-        per_point = _log_sum(log_l + log_nodes) + log_ratio
+        per_point = _quadrature(log_l, log_nodes) + log_ratio
         out[members] = (jackknifed(per_point) if integration.jackknife and count >= 2
                         else _log_sum(per_point) - math.log(count))  # fmt: skip
     return out
@@ -246,6 +246,30 @@ def jackknifed(per_point: np.ndarray) -> np.ndarray:
     correction = JACKKNIFE_CAP * np.tanh(np.where(np.isnan(correction), 0.0, correction)
                                          / JACKKNIFE_CAP)  # fmt: skip
     return whole + correction
+
+
+@njit(cache=True, parallel=True)
+def _quadrature(log_l, log_nodes):
+    """The quadrature over the restlessness: log sum_q exp(log_l[i, m, q] + log_nodes[q]).
+
+    :func:`_log_sum` of ``log_l + log_nodes`` to rounding, in parallel over researchers and
+    without the [n, M, Q] temporaries.
+    """
+    n, points, nodes = log_l.shape
+    out = np.empty((n, points))
+    for i in prange(n):
+        for m in range(points):
+            peak = -np.inf
+            for q in range(nodes):
+                peak = max(peak, log_l[i, m, q] + log_nodes[q])
+            if not np.isfinite(peak):
+                out[i, m] = peak
+                continue
+            total = 0.0
+            for q in range(nodes):
+                total += math.exp(log_l[i, m, q] + log_nodes[q] - peak)
+            out[i, m] = math.log(total) + peak
+    return out
 
 
 def _log_sum(terms: np.ndarray) -> np.ndarray:

@@ -147,3 +147,18 @@ def test_the_jackknife_is_two_logs_of_the_whole_less_the_halves_capped():
     lopsided = np.array([[0.0, 0.0, -np.inf, -np.inf]])
     assert jackknifed(lopsided)[0] == pytest.approx(np.log(0.5) + JACKKNIFE_CAP)
     assert jackknifed(np.full((1, 4), -np.inf))[0] == -np.inf
+
+
+def test_the_compiled_quadrature_is_the_log_sum_over_the_nodes():
+    """Exact to rounding (1e-12): the quadrature over the restlessness equals numpy's log-sum-exp
+    of the terms plus the log weights, -inf where every term is -inf."""
+    from sim.likelihood.evaluate import _log_sum, _quadrature
+
+    rng = np.random.default_rng(3)
+    log_l = rng.normal(-40.0, 15.0, size=(5, 7, 6))
+    log_l[2, 3] = -np.inf
+    log_l[4, 1, :3] = -np.inf
+    log_nodes = np.log(rng.dirichlet(np.ones(6)))
+    expected = _log_sum(log_l + log_nodes)
+    np.testing.assert_allclose(_quadrature(log_l, log_nodes), expected, rtol=1e-12, atol=0)
+    assert _quadrature(log_l, log_nodes)[2, 3] == -np.inf
