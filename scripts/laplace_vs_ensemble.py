@@ -1,22 +1,26 @@
 r"""The Laplace sampler's posterior beside the ensemble sampler's, on the shipped cohorts: a table.
 
-For each world, the committed ensemble posterior (``calibration/WORLD/likelihood/``, the
-data-augmented likelihood, exact in the uncertain months, founding given: hence the
-``scenarios/given/`` worlds below) and a posterior of
-``sim calibrate --method likelihood --sampler laplace`` (the interval-summed likelihood,
-colleagues read at the middle of their intervals; a folder given with ``--laplace``), per
-parameter: the posterior means and their difference in ensemble posterior sds, the 90%
-intervals, and the contractions against the declared priors. The Laplace run's k-hat,
-importance-sampling ESS, evaluations and wall time are read from its report and manifest.
+For each world, a committed ensemble posterior (the data-augmented likelihood, exact in the
+uncertain months; ``--ensemble WORLD=FILE``, by default ``calibration/WORLD/likelihood/``) and a
+posterior of ``sim calibrate --method likelihood --sampler laplace`` on the same world (the
+interval-summed likelihood, colleagues read at the middle of their intervals; a folder given with
+``--laplace``), per parameter: the posterior means and their difference in ensemble posterior
+sds, the 90% intervals, and the contractions against the declared priors. The Laplace run's
+k-hat, importance-sampling ESS, evaluations and wall time are read from its report and manifest.
+The two must share the likelihood's integration: the committed comparison uses the
+founding-chosen posteriors (``calibration/WORLD/founding/``), sampled on the current one.
 
 Usage::
 
     sim calibrate --method likelihood --sampler laplace \
-        --scenario scenarios/given/baseline.toml --out /tmp/laplace/llama
+        --scenario scenarios/baseline.toml --out /tmp/laplace/llama
     sim calibrate --method likelihood --sampler laplace \
-        --scenario scenarios/given/openai-founders/baseline.toml --out /tmp/laplace/openai-founders
-    python scripts/laplace_vs_ensemble.py --laplace llama=/tmp/laplace/llama \
-        --laplace openai-founders=/tmp/laplace/openai-founders
+        --scenario scenarios/openai-founders/baseline.toml --out /tmp/laplace/openai-founders
+    python scripts/laplace_vs_ensemble.py \
+        --laplace llama=/tmp/laplace/llama \
+        --ensemble llama=calibration/llama/founding/posterior.parquet \
+        --laplace openai-founders=/tmp/laplace/openai-founders \
+        --ensemble openai-founders=calibration/openai-founders/founding/posterior.parquet
 
 writes ``calibration/laplace-vs-ensemble.md`` (``--out``), which docs/how-to/calibrate.md
 quotes.
@@ -53,13 +57,19 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
                      "q05": weighted_quantile(x, w, 0.05),
                      "q95": weighted_quantile(x, w, 0.95)})  # fmt: skip
     table = pd.DataFrame(rows)
-    table["contraction"] = contraction(frame, PARAMETER_SPACE)
+    table["contraction"] = table["parameter"].map(contraction(frame, PARAMETER_SPACE))
     return table
 
 
 def compare(ensemble: pd.DataFrame, laplace: pd.DataFrame) -> pd.DataFrame:
-    """The two summaries side by side, with the differences in ensemble sds."""
+    """The two summaries side by side, with the differences in ensemble sds.
+
+    Only the parameters either posterior calibrates: one held in both (the founding weights of
+    a world where founding is given) has nothing to compare.
+    """
     e, a = summary(ensemble), summary(laplace)
+    free = ((e["sd"] > 1e-9) | (a["sd"] > 1e-9)).to_numpy()
+    e, a = e[free].reset_index(drop=True), a[free].reset_index(drop=True)
     return pd.DataFrame({
         "parameter": e["parameter"],
         "ensemble_mean": e["mean"], "laplace_mean": a["mean"],
@@ -95,18 +105,21 @@ def markdown(worlds: dict[str, tuple[pd.DataFrame, dict]]) -> str:
     lines = [
         "# The Laplace sampler beside the ensemble sampler on the shipped cohorts",
         "",
-        "Written by `scripts/laplace_vs_ensemble.py` (do not edit). Ensemble: the committed "
-        "`calibration/WORLD/likelihood/posterior.parquet` (data-augmented likelihood, exact in "
-        "the uncertain months). Laplace: `sim calibrate --method likelihood --sampler laplace` "
-        "with its defaults (the interval-summed likelihood: each researcher's own uncertain "
-        "months summed, colleagues read at the middle of their intervals). Both under the "
-        "declared priors. `diff / sd`: the difference of the means in ensemble posterior sds; "
-        "`width`: the Laplace 90% interval's width over the ensemble's.",
+        "Written by `scripts/laplace_vs_ensemble.py` (do not edit). Ensemble: a committed "
+        "posterior of the ensemble sampler (data-augmented likelihood, exact in the uncertain "
+        "months; named per world below). Laplace: `sim calibrate --method likelihood "
+        "--sampler laplace` with its defaults (the interval-summed likelihood: each "
+        "researcher's own uncertain months summed, colleagues read at the middle of their "
+        "intervals). Both under the declared priors. `diff / sd`: the difference of the means "
+        "in ensemble posterior sds; `width`: the Laplace 90% interval's width over the "
+        "ensemble's.",
         "",
     ]
     for world, (table, facts) in worlds.items():
         lines += [
             f"## {world}",
+            "",
+            f"Ensemble: `{facts['ensemble']}`.",
             "",
             f"Laplace run: Pareto k-hat {facts['khat']:.2f}, importance-sampling ESS "
             f"{facts['ess']:,} of {facts['draws']:,}, {facts['evaluations']:,} likelihood "
@@ -140,19 +153,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--laplace", action="append", required=True, metavar="WORLD=FOLDER",
                         help="a --sampler laplace output folder of a shipped world")  # fmt: skip
+    parser.add_argument("--ensemble", action="append", default=[], metavar="WORLD=FILE",
+                        help="the ensemble posterior to compare WORLD's with (default: "
+                             "calibration/WORLD/likelihood/posterior.parquet)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     if args.out.resolve() != OUT.resolve() and args.out.exists():
         parser.exit(2, f"error: {args.out} exists; give a new file (only the default {OUT.name} "
                        "is rewritten, as this script wrote it)\n")  # fmt: skip
+    chosen = dict(entry.partition("=")[::2] for entry in args.ensemble)
     worlds = {}
     for entry in args.laplace:
         world, _, folder = entry.partition("=")
-        ensemble = PROJECT_ROOT / "calibration" / world / "likelihood" / "posterior.parquet"
+        default = PROJECT_ROOT / "calibration" / world / "likelihood" / "posterior.parquet"
+        ensemble = Path(chosen.get(world, default))
         table = compare(
             load_posterior(ensemble), load_posterior(Path(folder) / "posterior.parquet")
         )
-        worlds[world] = (table, run_facts(Path(folder)))
+        facts = run_facts(Path(folder))
+        facts["ensemble"] = ensemble.resolve().relative_to(PROJECT_ROOT).as_posix()
+        worlds[world] = (table, facts)
     args.out.write_text(markdown(worlds))
     print(f"wrote {args.out}")
 

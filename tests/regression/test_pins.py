@@ -49,7 +49,8 @@ def test_the_baseline_comparison_is_pinned():
     # exits under each model (constant hazard, Kaplan-Meier, competing risks, agent-based model;
     # llama, then openai-founders). The survival fits are deterministic; the model's moves with
     # the kernel, the random streams, the data files or the committed single-world posteriors
-    # (founding chosen: calibration/WORLD/founding/).
+    # (founding chosen: calibration/WORLD/founding/). To 1e-4: the survival fits are an
+    # optimiser's output, and a newer scipy (1.18.1) moved the competing risks' by up to 2e-5.
     from sim.analysis.baselines import committed_posteriors, compare_baselines, load_cohorts
     from sim.paths import CALIBRATION_DIR
 
@@ -58,4 +59,4 @@ def test_the_baseline_comparison_is_pinned():
     both = scores[(scores.score == "log density") & (scores["item"] == "both")].value
     expected = [-56.630418, -53.501735, -57.651486, -38.089261,
                 -71.547784, -68.41794, -73.753967, -43.592223]  # fmt: skip
-    assert np.round(both.to_numpy(), 6).tolist() == expected
+    np.testing.assert_allclose(both.to_numpy(), expected, rtol=0, atol=1e-4)
