@@ -202,7 +202,7 @@ def calibrate_command(args) -> int:
             raise InputError("--fit-points applies to --sampler laplace (the ensemble sampler "
                              "grows its own until the integral is accurate)",
                              key="--fit-points")  # fmt: skip
-        from sim.likelihood.evaluate import power_of_two
+        from sim.likelihood.integration import power_of_two
 
         if not power_of_two(args.fit_points):
             raise InputError(f"--fit-points must be a power of 2 (64, 128, 512, ...), got "

@@ -11,15 +11,9 @@ samples posteriors from it.
 """
 
 from sim.likelihood.augment import Augmented, LatentMonths, augmented, update_months
-from sim.likelihood.evaluate import (
-    FIT_POINTS,
-    QUADRATURE,
-    Integration,
-    conditional_log_likelihoods,
-    log_likelihood,
-    tilted_fits,
-)
+from sim.likelihood.evaluate import conditional_log_likelihoods, log_likelihood, tilted_fits
 from sim.likelihood.forecast import forecast_inputs, latent_draw
+from sim.likelihood.integration import FIT_POINTS, QUADRATURE, Integration
 from sim.likelihood.panel import (
     Panel,
     at_months,

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.likelihood.evaluate import Integration, log_likelihood
+from sim.likelihood.evaluate import log_likelihood
+from sim.likelihood.integration import Integration
 from sim.likelihood.panel import Panel, at_months, with_month
 from sim.world import CompiledWorld
 

@@ -286,7 +286,7 @@ def test_the_jackknife_removes_the_log_means_bias():
     (seeded). The plain estimate's bias, about -(e^0.25 - 1) / 32 = -0.0089 (about 9 standard
     errors), is seen; the jackknifed estimate is within 4 standard errors of the truth (its bias
     is of order 1/M^2, about 0.0005)."""
-    from sim.likelihood.evaluate import _log_sum, jackknifed
+    from sim.likelihood.integration import _log_sum, jackknifed
 
     rng = np.random.default_rng(20230224)
     draws = rng.normal(0.0, 0.5, size=(20_000, 16))

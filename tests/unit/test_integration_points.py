@@ -137,7 +137,7 @@ def test_the_jackknife_is_two_logs_of_the_whole_less_the_halves_capped():
     equal; the cap (whole + JACKKNIFE_CAP) where one half holds all the mass; -inf stays -inf."""
     from scipy.special import logsumexp
 
-    from sim.likelihood.evaluate import JACKKNIFE_CAP, jackknifed
+    from sim.likelihood.integration import JACKKNIFE_CAP, jackknifed
 
     values = np.log(np.array([[1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8, 1.0]]))
     a = logsumexp(values[0]) - np.log(8)
@@ -152,7 +152,8 @@ def test_the_jackknife_is_two_logs_of_the_whole_less_the_halves_capped():
 def test_the_compiled_quadrature_is_the_log_sum_over_the_nodes():
     """Exact to rounding (1e-12): the quadrature over the restlessness equals numpy's log-sum-exp
     of the terms plus the log weights, -inf where every term is -inf."""
-    from sim.likelihood.evaluate import _log_sum, _quadrature
+    from sim.likelihood.evaluate import _quadrature
+    from sim.likelihood.integration import _log_sum
 
     rng = np.random.default_rng(3)
     log_l = rng.normal(-40.0, 15.0, size=(5, 7, 6))
