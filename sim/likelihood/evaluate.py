@@ -71,7 +71,7 @@ from sim.kernel.behavior import (
     tie_factors_into,
 )
 from sim.likelihood.founding import founding_history, founding_terms
-from sim.likelihood.integration import Integration, _log_sum, jackknifed
+from sim.likelihood.integration import Integration, jackknifed, log_sum
 from sim.likelihood.panel import Panel
 from sim.world import CompiledWorld
 
@@ -109,7 +109,7 @@ def log_likelihood(
         # quadrature over the restlessness, then the mean over the fit points (importance-weighted)
         per_point = _quadrature(log_l, log_nodes) + log_ratio
         out[members] = (jackknifed(per_point) if integration.jackknife and count >= 2
-                        else _log_sum(per_point) - math.log(count))  # fmt: skip
+                        else log_sum(per_point) - math.log(count))  # fmt: skip
     return out
 
 
@@ -117,7 +117,7 @@ def log_likelihood(
 def _quadrature(log_l, log_nodes):
     """The quadrature over the restlessness: log sum_q exp(log_l[i, m, q] + log_nodes[q]).
 
-    :func:`_log_sum` of ``log_l + log_nodes`` to rounding, in parallel over researchers and
+    :func:`log_sum` of ``log_l + log_nodes`` to rounding, in parallel over researchers and
     without the [n, M, Q] temporaries.
     """
     n, points, nodes = log_l.shape

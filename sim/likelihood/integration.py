@@ -142,9 +142,9 @@ def jackknifed(per_point: np.ndarray) -> np.ndarray:
     """
     count = per_point.shape[-1]
     half = count // 2
-    whole = _log_sum(per_point) - math.log(count)
-    first = _log_sum(per_point[..., :half]) - math.log(half)
-    second = _log_sum(per_point[..., half : 2 * half]) - math.log(half)
+    whole = log_sum(per_point) - math.log(count)
+    first = log_sum(per_point[..., :half]) - math.log(half)
+    second = log_sum(per_point[..., half : 2 * half]) - math.log(half)
     with np.errstate(invalid="ignore"):
         correction = whole - 0.5 * (first + second)
     correction = JACKKNIFE_CAP * np.tanh(np.where(np.isnan(correction), 0.0, correction)
@@ -152,7 +152,7 @@ def jackknifed(per_point: np.ndarray) -> np.ndarray:
     return whole + correction
 
 
-def _log_sum(terms: np.ndarray) -> np.ndarray:
+def log_sum(terms: np.ndarray) -> np.ndarray:
     """Log-sum-exp over the last axis; -inf where every term is -inf."""
     peak = terms.max(axis=-1, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0.0)

@@ -286,12 +286,12 @@ def test_the_jackknife_removes_the_log_means_bias():
     (seeded). The plain estimate's bias, about -(e^0.25 - 1) / 32 = -0.0089 (about 9 standard
     errors), is seen; the jackknifed estimate is within 4 standard errors of the truth (its bias
     is of order 1/M^2, about 0.0005)."""
-    from sim.likelihood.integration import _log_sum, jackknifed
+    from sim.likelihood.integration import jackknifed, log_sum
 
     rng = np.random.default_rng(20230224)
     draws = rng.normal(0.0, 0.5, size=(20_000, 16))
     truth = 0.5**2 / 2  # log E[exp(N(0, 0.25))]
-    plain = _log_sum(draws) - np.log(16)
+    plain = log_sum(draws) - np.log(16)
     corrected = jackknifed(draws)
     se = corrected.std() / np.sqrt(len(corrected))
     assert plain.mean() - truth < -4 * se

@@ -153,13 +153,13 @@ def test_the_compiled_quadrature_is_the_log_sum_over_the_nodes():
     """Exact to rounding (1e-12): the quadrature over the restlessness equals numpy's log-sum-exp
     of the terms plus the log weights, -inf where every term is -inf."""
     from sim.likelihood.evaluate import _quadrature
-    from sim.likelihood.integration import _log_sum
+    from sim.likelihood.integration import log_sum
 
     rng = np.random.default_rng(3)
     log_l = rng.normal(-40.0, 15.0, size=(5, 7, 6))
     log_l[2, 3] = -np.inf
     log_l[4, 1, :3] = -np.inf
     log_nodes = np.log(rng.dirichlet(np.ones(6)))
-    expected = _log_sum(log_l + log_nodes)
+    expected = log_sum(log_l + log_nodes)
     np.testing.assert_allclose(_quadrature(log_l, log_nodes), expected, rtol=1e-12, atol=0)
     assert _quadrature(log_l, log_nodes)[2, 3] == -np.inf
