@@ -31,6 +31,8 @@ own points, the jackknifed log integral and the mode search in levels, the 10,01
 0.44, ESS 84 of 200, every |z| below 2.2 (sigma_match -2.18, b_pay -2.02, b_open -1.92,
 b_founder -1.89: a lean low remains, from the colleagues' imputed months or the simulated
 censoring's clamps at neighbouring moves, each measured as noise-sized at 1,008 researchers).
+This test's own case at the same code (0edfb6d): 575 s on an idle machine, k-hat 0.47, ESS 183
+of 1,000, every |z| below 1.9 (b_pay -1.85, b_open -1.54, sigma_match -1.42).
 """
 
 import sys
