@@ -95,25 +95,23 @@ def measure(world: str, copies: int, seed: int, censored: bool, progress=print) 
     n_labs = compiled.timeline.attributes.shape[1]
     step = 1e-3 * np.maximum(np.abs(truth), 0.1)
     grads = {}
-    if censored:  # the complete panel's gradient at the finest integration: exact but for it
-        integration = Integration.build(n_labs, fit_points=FINEST[0], jackknife=FINEST[1],
-                                        own_points=FINEST[2])  # fmt: skip
-        complete = complete_panel(compiled, labs)
 
-        def f(theta, integration=integration):
-            return float(log_likelihood(compiled, theta, complete, integration).sum())
-
-        started = time.perf_counter()
-        exact = gradient(scaled(f, truth, step), len(FREE)) / step[FREE]
-        progress(f"complete panel's gradient: {time.perf_counter() - started:.0f} s")
-    for points, jackknife, own in (*VARIANTS, FINEST):
+    def panel_density(history, points, jackknife, own):
+        """The history's log-likelihood on the free parameters in units of their steps."""
         integration = Integration.build(n_labs, fit_points=points, jackknife=jackknife,
                                         own_points=own)  # fmt: skip
+        return scaled(
+            lambda theta: float(log_likelihood(compiled, theta, history, integration).sum()),
+            truth, step,
+        )  # fmt: skip
 
-        def f(theta, integration=integration):
-            return float(log_likelihood(compiled, theta, panel, integration).sum())
-
-        g = scaled(f, truth, step)
+    if censored:  # the complete panel's gradient at the finest integration: exact but for it
+        started = time.perf_counter()
+        g = panel_density(complete_panel(compiled, labs), *FINEST)
+        exact = gradient(g, len(FREE)) / step[FREE]
+        progress(f"complete panel's gradient: {time.perf_counter() - started:.0f} s")
+    for points, jackknife, own in (*VARIANTS, FINEST):
+        g = panel_density(panel, points, jackknife, own)
         started = time.perf_counter()
         grads[points, jackknife, own] = gradient(g, len(FREE)) / step[FREE]
         what = f"{points} fit points{', jackknifed' if jackknife else ''}{', own' if own else ''}"

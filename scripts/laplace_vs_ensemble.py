@@ -171,7 +171,9 @@ def main() -> None:
             load_posterior(ensemble), load_posterior(Path(folder) / "posterior.parquet")
         )
         facts = run_facts(Path(folder))
-        facts["ensemble"] = ensemble.resolve().relative_to(PROJECT_ROOT).as_posix()
+        inside = ensemble.resolve().is_relative_to(PROJECT_ROOT)
+        facts["ensemble"] = (ensemble.resolve().relative_to(PROJECT_ROOT) if inside
+                             else ensemble).as_posix()  # fmt: skip
         worlds[world] = (table, facts)
     args.out.write_text(markdown(worlds))
     print(f"wrote {args.out}")

@@ -110,7 +110,7 @@ class LaplaceFit:
     pilot: dict = field(default_factory=dict)
 
 
-#: Each subsample of the mode search is this many times the one before (:func:`pilot_levels`).
+#: Each subsample of the mode search is this many times the one before (:func:`pilot_sizes`).
 PILOT_GROWTH = 4
 
 

@@ -23,6 +23,17 @@ QUADRATURE, FIT_POINTS = 16, 128
 MOST_POINTS = 1024
 
 
+def sobol_normals(n_labs: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` Sobol points in ``n_labs`` dimensions, scrambled by ``rng``, as normals.
+
+    [count, n_labs]; the uniforms are kept off 0 and 1 so that no normal is infinite.
+    """
+    from scipy.stats import norm, qmc
+
+    uniforms = qmc.Sobol(d=n_labs, scramble=True, rng=rng).random(count)
+    return np.ascontiguousarray(norm.ppf(np.clip(uniforms, 1e-12, 1 - 1e-12)))
+
+
 def power_of_two(n: int) -> bool:
     """Whether ``n`` is 1, 2, 4, ...: the sizes the fit points' Sobol sequence is balanced at."""
     return n >= 1 and n & (n - 1) == 0
@@ -65,20 +76,16 @@ class Integration:
         own_points: bool = False,
     ) -> Integration:  # fmt: skip
         """Points for a world of ``n_labs`` labs; ``fit_points`` and ``most_points`` powers of 2."""
-        from scipy.stats import norm, qmc
-
         if quadrature < 1 or not power_of_two(fit_points) or not power_of_two(most_points):
             raise InputError(
                 f"quadrature must be >= 1 and fit_points and most_points powers of 2, got "
                 f"{quadrature}, {fit_points} and {most_points}"
             )
         nodes, weights = np.polynomial.hermite.hermgauss(quadrature)
-        sobol = qmc.Sobol(d=n_labs, scramble=True, rng=np.random.default_rng(seed))
-        uniforms = np.clip(sobol.random(max(fit_points, most_points)), 1e-12, 1 - 1e-12)
         return cls(
             z=math.sqrt(2.0) * nodes,
             z_weights=weights / math.sqrt(math.pi),
-            fits=np.ascontiguousarray(norm.ppf(uniforms)),
+            fits=sobol_normals(n_labs, max(fit_points, most_points), np.random.default_rng(seed)),
             fit_points=fit_points,
             most_points=most_points,
             jackknife=jackknife,
@@ -104,15 +111,12 @@ class Integration:
             return self.fits[:count]
         key = (count, np.asarray(members, dtype=np.int64).tobytes())
         if key not in self._own:
-            from scipy.stats import norm, qmc
-
             n_labs = self.fits.shape[1]
-            out = np.empty((len(members), count, n_labs))
-            for row, i in enumerate(members):
-                rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(int(i),)))
-                uniforms = qmc.Sobol(d=n_labs, scramble=True, rng=rng).random(count)
-                out[row] = norm.ppf(np.clip(uniforms, 1e-12, 1 - 1e-12))
-            self._own[key] = out
+            self._own[key] = np.stack([
+                sobol_normals(n_labs, count, np.random.default_rng(
+                    np.random.SeedSequence(self.seed, spawn_key=(int(i),))))
+                for i in members
+            ])  # fmt: skip
         return self._own[key]
 
     def points_for(self, moves: int) -> int:

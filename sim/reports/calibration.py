@@ -288,17 +288,9 @@ def _laplace_method(result, world: World) -> list[str]:
         f"({s.df:g} degrees of freedom, scale {s.inflate:g} x the covariance) to the exact "
         f"posterior of that likelihood, the weights Pareto-smoothed; {s.quadrature} x "
         f"{s.fit_points} integration points"
-        + (
-            ", each researcher's own scrambled fit points"
-            if getattr(s, "own_points", False)
-            else ""
-        )
-        + (
-            ", the log of each researcher's integral jackknifed"
-            if getattr(s, "jackknife", False)
-            else ""
-        )
-        + ".",  # fmt: skip
+        + (", each researcher's own scrambled fit points" if s.own_points else "")
+        + (", the log of each researcher's integral jackknifed" if s.jackknife else "")
+        + ".",
         "",
         "## Sampler",
         f"- {s.draws:,} proposals; likelihood evaluations {result.evaluations:,} (the wall time "
